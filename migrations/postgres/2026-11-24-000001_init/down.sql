@@ -1,0 +1,11 @@
+DROP TABLE events;
+DROP TABLE invitation_candidates;
+DROP TABLE invitations;
+DROP TABLE participants;
+DROP TABLE conversations;
+DROP TABLE tokens;
+DROP TABLE customers;
+DROP TABLE user_skills;
+DROP TABLE team_members;
+DROP TABLE teams;
+DROP TABLE users;

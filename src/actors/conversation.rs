@@ -1,0 +1,843 @@
+//! The actor of one live conversation. It owns the room's state, decides every command with
+//! the pure rules ([`Room`]), has the resulting events written by the store's writer, and
+//! only once they are durable delivers them to the sessions entitled to them and
+//! acknowledges the sender.
+
+use super::registry::Registry;
+use super::session::{Deliver, FollowUp, Session, SessionId};
+use super::ActionError;
+use crate::domain::{
+    Author, Candidate, ConversationId, CustomerId, Event, EventKind, InvitationId, InviteTarget,
+    Mode, Party, PostOutcome, Room, RuleError, Staff, UserId,
+};
+use crate::protocol::{error_frame, ok_frame, Command, OkResult, RequestId, ServerFrame};
+use crate::store::conversations::{self, LoadedRoom, Page};
+use crate::store::{accounts, now_millis, StoreError};
+use actix::prelude::*;
+use bytestring::ByteString;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Who is acting, as the conversation needs to know them.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Staff(Staff),
+    Customer(CustomerId),
+}
+
+impl Who {
+    fn author(&self) -> Author {
+        match self {
+            Who::Staff(s) => Author::Staff(s.id),
+            Who::Customer(c) => Author::Customer(*c),
+        }
+    }
+
+    fn party(&self) -> Party<'_> {
+        match self {
+            Who::Staff(s) => Party::Staff(s),
+            Who::Customer(c) => Party::Customer(*c),
+        }
+    }
+
+    fn staff(&self) -> Result<&Staff, RuleError> {
+        match self {
+            Who::Staff(s) => Ok(s),
+            Who::Customer(_) => Err(RuleError::Forbidden),
+        }
+    }
+}
+
+/// A session acting in the conversation.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: SessionId,
+    pub addr: Addr<Session>,
+    pub who: Who,
+}
+
+/// A client command for this conversation.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Act {
+    pub caller: Caller,
+    pub request: RequestId,
+    pub command: Command,
+}
+
+/// A session went away.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    pub session: SessionId,
+}
+
+/// The conversation is being deleted: tell its sessions and stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Evict;
+
+/// The writer finished the oldest pending job.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Persisted(Result<(), StoreError>);
+
+/// A session receiving this conversation's events.
+struct Subscriber {
+    addr: Addr<Session>,
+    /// `None` for the customer.
+    staff: Option<UserId>,
+    /// Live events held back while the missed ones are read from storage.
+    catching_up: Option<Vec<ByteString>>,
+}
+
+/// An acknowledgement to send once a job is durable.
+struct Ack {
+    addr: Addr<Session>,
+    request: RequestId,
+    result: OkResult,
+}
+
+/// Events written but not yet durable, with what to do once they are.
+struct Pending {
+    /// Each event with the staff entitled to it, fixed when it was decided.
+    events: Vec<(Event, Vec<UserId>)>,
+    acks: Vec<Ack>,
+    /// Personal notices to staff outside the room (invitations offered and withdrawn).
+    notices: Vec<(Vec<UserId>, ByteString)>,
+    /// A session that joined and gets the transcript before its join.
+    history_for: Option<Addr<Session>>,
+}
+
+/// The actor of one conversation.
+pub struct Conversation {
+    room: Room,
+    registry: Arc<Registry>,
+    client_ids: HashMap<(Author, String), u64>,
+    subscribers: HashMap<SessionId, Subscriber>,
+    pending: VecDeque<Pending>,
+    /// The last sequence number known to be durable (and delivered).
+    durable_seq: u64,
+}
+
+impl Conversation {
+    /// The actor for a conversation rebuilt from storage.
+    pub fn new(loaded: LoadedRoom, registry: Arc<Registry>) -> Conversation {
+        let durable_seq = loaded.room.last_seq;
+        Conversation {
+            room: loaded.room,
+            registry,
+            client_ids: loaded
+                .client_ids
+                .into_iter()
+                .map(|(author, id, seq)| ((author, id), seq))
+                .collect(),
+            subscribers: HashMap::new(),
+            pending: VecDeque::new(),
+            durable_seq,
+        }
+    }
+
+    fn id(&self) -> ConversationId {
+        self.room.id
+    }
+
+    fn reply_error(caller: &Caller, request: &RequestId, error: ActionError) {
+        let frame = error_frame(Some(request), error.code(), &error.public_message());
+        caller.addr.do_send(Deliver(frame));
+    }
+
+    fn handle_command(&mut self, act: Act, ctx: &mut Context<Self>) -> Result<(), ActionError> {
+        let Act {
+            caller,
+            request,
+            command,
+        } = act;
+        let now = now_millis();
+        let who = caller.who.clone();
+        match command {
+            Command::Post {
+                kind,
+                body,
+                client_id,
+                ..
+            } => {
+                let author = who.author();
+                if let Some(seq) = client_id
+                    .as_ref()
+                    .and_then(|c| self.client_ids.get(&(author, c.clone())))
+                {
+                    self.ack_duplicate(&caller, request, *seq);
+                    return Ok(());
+                }
+                match self.room.post(who.party(), kind, &body)? {
+                    PostOutcome::Post(event) => {
+                        let result = self.commit(ctx, author, client_id, vec![event]);
+                        self.ack_when_durable(&caller, request, result);
+                    }
+                    PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+                        request,
+                        previous: self.id(),
+                        team: self.room.team,
+                        restricted: self.room.restricted,
+                        body,
+                        client_id,
+                    }),
+                }
+            }
+            Command::PickUp { .. } => {
+                let events = self.room.pick_up(who.staff()?)?;
+                self.join(ctx, &caller, request, events);
+            }
+            Command::Monitor { .. } => {
+                let events = self.room.monitor(who.staff()?)?;
+                self.join(ctx, &caller, request, events);
+            }
+            Command::Accept { invitation, .. } => {
+                let events = self.room.accept(who.staff()?, invitation, now)?;
+                self.join(ctx, &caller, request, events);
+            }
+            Command::Invite { target, mode, .. } => {
+                who.staff()?;
+                self.invite(ctx, caller, request, target, mode);
+            }
+            Command::Decline { invitation, .. } => {
+                let events = self.room.decline(who.staff()?, invitation)?;
+                self.act(ctx, &caller, request, events);
+            }
+            Command::CancelInvitation { invitation, .. } => {
+                let events = self.room.cancel(who.staff()?, invitation)?;
+                self.act(ctx, &caller, request, events);
+            }
+            Command::Leave { .. } => {
+                let events = self.room.leave(who.staff()?)?;
+                self.act(ctx, &caller, request, events);
+            }
+            Command::Transfer { to, .. } => {
+                let events = self.room.transfer(who.staff()?, to)?;
+                self.act(ctx, &caller, request, events);
+            }
+            Command::Close { resolution, .. } => {
+                let events = self.room.close(who.staff()?, resolution.as_deref())?;
+                self.act(ctx, &caller, request, events);
+            }
+            Command::Reopen { .. } => {
+                let events = self.room.reopen(who.staff()?)?;
+                self.join(ctx, &caller, request, events);
+            }
+            Command::Subscribe { after_seq, .. } => {
+                self.subscribe(ctx, caller, request, after_seq)?
+            }
+            Command::History {
+                before_seq,
+                after_seq,
+                limit,
+                ..
+            } => self.history(ctx, caller, request, before_seq, after_seq, limit)?,
+        }
+        Ok(())
+    }
+
+    /// Records events the caller's command produced and acknowledges once durable.
+    fn act(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        events: Vec<EventKind>,
+    ) {
+        let result = self.commit(ctx, caller.who.author(), None, events);
+        self.ack_when_durable(caller, request, result);
+    }
+
+    /// Like [`Self::act`] for commands that bring the caller into the room: their session
+    /// receives events from now on, and the transcript before the join once it is durable.
+    fn join(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        events: Vec<EventKind>,
+    ) {
+        self.act(ctx, caller, request, events);
+        if let Who::Staff(staff) = &caller.who {
+            self.subscribers
+                .entry(caller.session)
+                .or_insert(Subscriber {
+                    addr: caller.addr.clone(),
+                    staff: Some(staff.id),
+                    catching_up: None,
+                });
+        }
+        if let Some(pending) = self.pending.back_mut() {
+            pending.history_for = Some(caller.addr.clone());
+        }
+    }
+
+    fn ack_when_durable(&mut self, caller: &Caller, request: RequestId, seq: u64) {
+        let ack = Ack {
+            addr: caller.addr.clone(),
+            request,
+            result: OkResult {
+                conversation: Some(self.id()),
+                seq: Some(seq),
+                ..OkResult::default()
+            },
+        };
+        self.pending
+            .back_mut()
+            .expect("a job was just committed")
+            .acks
+            .push(ack);
+    }
+
+    /// A retried send: acknowledge with the original sequence number once that is durable.
+    fn ack_duplicate(&mut self, caller: &Caller, request: RequestId, seq: u64) {
+        let result = OkResult {
+            conversation: Some(self.id()),
+            seq: Some(seq),
+            duplicate: true,
+            ..OkResult::default()
+        };
+        let ack = Ack {
+            addr: caller.addr.clone(),
+            request,
+            result,
+        };
+        let waiting = self
+            .pending
+            .iter_mut()
+            .find(|p| p.events.iter().any(|(e, _)| e.seq == seq));
+        match waiting {
+            Some(pending) => pending.acks.push(ack),
+            None => ack
+                .addr
+                .do_send(Deliver(ok_frame(&ack.request, &ack.result))),
+        }
+    }
+
+    /// Applies events to the room, queues them for writing, and returns the last sequence
+    /// number. Who may see each event is fixed now, from the room as it stands after it.
+    fn commit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        author: Author,
+        client_id: Option<String>,
+        kinds: Vec<EventKind>,
+    ) -> u64 {
+        let at = now_millis();
+        let mut events = Vec::with_capacity(kinds.len());
+        let mut notices = Vec::new();
+        for kind in kinds {
+            let seq = self.room.last_seq + 1;
+            let before: Vec<UserId> = self.room.members.iter().map(|m| m.user).collect();
+            notices.extend(self.notices_for(&kind));
+            self.room.apply(seq, &kind);
+            let mut audience: Vec<UserId> = before;
+            audience.extend(self.room.members.iter().map(|m| m.user));
+            audience.sort();
+            audience.dedup();
+            audience.retain(|u| self.room.staff_receives(*u, &kind));
+            if let EventKind::Invited {
+                invitation,
+                expires_at,
+                ..
+            } = &kind
+            {
+                self.schedule_expiry(ctx, *invitation, *expires_at);
+            }
+            let event = Event {
+                conversation: self.id(),
+                seq,
+                at,
+                author,
+                client_id: client_id.clone(),
+                kind,
+            };
+            events.push((event, audience));
+        }
+        if let Some(client_id) = client_id {
+            self.client_ids
+                .insert((author, client_id), self.room.last_seq);
+        }
+        let to_write = events.iter().map(|(e, _)| e.clone()).collect();
+        let addr = ctx.address();
+        self.registry.store().writer().submit(
+            to_write,
+            Box::new(move |result| addr.do_send(Persisted(result))),
+        );
+        self.pending.push_back(Pending {
+            events,
+            acks: Vec::new(),
+            notices,
+            history_for: None,
+        });
+        self.room.last_seq
+    }
+
+    /// Personal notices an event causes for staff outside the room, decided before it applies.
+    fn notices_for(&self, kind: &EventKind) -> Vec<(Vec<UserId>, ByteString)> {
+        let id = self.id();
+        let withdrawn = |invitation: InvitationId, except: Option<UserId>, reason: &str| {
+            let others: Vec<UserId> = self
+                .room
+                .invitations
+                .iter()
+                .filter(|i| i.id == invitation)
+                .flat_map(|i| i.candidates.iter().copied())
+                .filter(|c| Some(*c) != except)
+                .collect();
+            let frame = ServerFrame::InvitationWithdrawn {
+                conversation: id,
+                invitation,
+                reason,
+            }
+            .encode();
+            (others, frame)
+        };
+        match kind {
+            EventKind::Invited {
+                invitation,
+                inviter,
+                mode,
+                candidates,
+                expires_at,
+                ..
+            } => {
+                let frame = ServerFrame::Invitation {
+                    conversation: id,
+                    invitation: *invitation,
+                    inviter: *inviter,
+                    mode: *mode,
+                    expires_at: *expires_at,
+                }
+                .encode();
+                vec![(candidates.clone(), frame)]
+            }
+            EventKind::Joined {
+                user,
+                invitation: Some(invitation),
+                ..
+            } => vec![withdrawn(*invitation, Some(*user), "accepted_by_another")],
+            EventKind::InvitationCancelled { invitation } => {
+                vec![withdrawn(*invitation, None, "cancelled")]
+            }
+            EventKind::InvitationExpired { invitation } => {
+                vec![withdrawn(*invitation, None, "expired")]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn schedule_expiry(&self, ctx: &mut Context<Self>, invitation: InvitationId, expires_at: i64) {
+        let delay = Duration::from_millis((expires_at - now_millis()).max(0) as u64);
+        ctx.run_later(delay, move |act, ctx| {
+            if let Some(event) = act.room.expire(invitation, now_millis()) {
+                act.commit(ctx, Author::System, None, vec![event]);
+            }
+        });
+    }
+
+    /// Gathers who the target names (and who is online), then decides the invitation.
+    fn invite(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: Caller,
+        request: RequestId,
+        target: InviteTarget,
+        mode: Mode,
+    ) {
+        let store = self.registry.store().clone();
+        let wanted = target.clone();
+        let lookup = async move {
+            store
+                .run(move |conn| match &wanted {
+                    InviteTarget::Agent(id) => Ok(accounts::user_by_id(conn, &id.to_string())?
+                        .into_iter()
+                        .collect()),
+                    InviteTarget::Team(team) => accounts::team_staff(conn, &team.to_string()),
+                    InviteTarget::Skill(skill) => accounts::skilled_staff(conn, skill),
+                })
+                .await
+        };
+        ctx.wait(lookup.into_actor(self).map(move |found, act, ctx| {
+            let decided = found.map_err(ActionError::from).and_then(|users| {
+                let candidates: Vec<Candidate> = users
+                    .iter()
+                    .map(|u| Candidate {
+                        staff: u.staff(),
+                        online: act.registry.is_online(u.id),
+                    })
+                    .collect();
+                let staff = caller.who.staff()?;
+                let expires_at =
+                    now_millis() + act.registry.config().invitation_timeout().as_millis() as i64;
+                let invitation = InvitationId::generate();
+                let events =
+                    act.room
+                        .invite(staff, &target, mode, &candidates, invitation, expires_at)?;
+                Ok((invitation, events))
+            });
+            match decided {
+                Ok((invitation, events)) => {
+                    act.act(ctx, &caller, request, events);
+                    if let Some(ack) = act.pending.back_mut().and_then(|p| p.acks.last_mut()) {
+                        ack.result.invitation = Some(invitation);
+                    }
+                }
+                Err(error) => Self::reply_error(&caller, &request, error),
+            }
+        }));
+    }
+
+    fn may_read(&self, who: &Who, must_be_member: bool) -> Result<bool, ActionError> {
+        match who {
+            Who::Customer(c) if *c == self.room.customer => Ok(true),
+            Who::Customer(_) => Err(ActionError::NotYourConversation),
+            Who::Staff(staff) => {
+                let allowed = if must_be_member {
+                    self.room.member(staff.id).is_some()
+                } else {
+                    self.room.may_view(staff)
+                };
+                if allowed {
+                    Ok(false)
+                } else {
+                    Err(RuleError::NotAParticipant.into())
+                }
+            }
+        }
+    }
+
+    /// Starts live delivery to a session, first sending what it missed after `after_seq`.
+    fn subscribe(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: Caller,
+        request: RequestId,
+        after_seq: Option<u64>,
+    ) -> Result<(), ActionError> {
+        let customer_only = self.may_read(&caller.who, true)?;
+        let staff = caller.who.staff().ok().map(|s| s.id);
+        let after = after_seq.unwrap_or(0).min(self.durable_seq);
+        let upto = self.durable_seq;
+        let ok = OkResult {
+            conversation: Some(self.id()),
+            seq: Some(upto),
+            ..OkResult::default()
+        };
+        if after >= upto {
+            self.subscribers.insert(
+                caller.session,
+                Subscriber {
+                    addr: caller.addr.clone(),
+                    staff,
+                    catching_up: None,
+                },
+            );
+            caller.addr.do_send(Deliver(ok_frame(&request, &ok)));
+            return Ok(());
+        }
+        self.subscribers.insert(
+            caller.session,
+            Subscriber {
+                addr: caller.addr.clone(),
+                staff,
+                catching_up: Some(Vec::new()),
+            },
+        );
+        let id = self.id();
+        let store = self.registry.store().clone();
+        let read = async move {
+            store
+                .run(move |conn| {
+                    let mut missed = Vec::new();
+                    let mut from = after;
+                    loop {
+                        let page = Page {
+                            after_seq: Some(from),
+                            before_seq: Some(upto + 1),
+                            limit: 500,
+                            customer_only,
+                        };
+                        let events = conversations::events_page(conn, id, page)?;
+                        let Some(last) = events.last() else { break };
+                        from = last.seq;
+                        missed.extend(events);
+                    }
+                    Ok(missed)
+                })
+                .await
+        };
+        let session = caller.session;
+        ctx.spawn(read.into_actor(self).map(move |missed, act, _| {
+            let Some(subscriber) = act.subscribers.get_mut(&session) else {
+                return;
+            };
+            match missed {
+                Ok(missed) => {
+                    for event in &missed {
+                        subscriber
+                            .addr
+                            .do_send(Deliver(ServerFrame::Event(event).encode()));
+                    }
+                    for frame in subscriber.catching_up.take().unwrap_or_default() {
+                        subscriber.addr.do_send(Deliver(frame));
+                    }
+                    subscriber.addr.do_send(Deliver(ok_frame(&request, &ok)));
+                }
+                Err(error) => {
+                    act.subscribers.remove(&session);
+                    Self::reply_error(&caller, &request, error.into());
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    /// Sends a page of the transcript, as the caller may see it.
+    fn history(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: Caller,
+        request: RequestId,
+        before_seq: Option<u64>,
+        after_seq: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<(), ActionError> {
+        let customer_only = self.may_read(&caller.who, false)?;
+        let limit = limit
+            .unwrap_or(self.registry.config().history_page)
+            .clamp(1, 500);
+        let before_seq = Some(
+            before_seq
+                .unwrap_or(self.durable_seq + 1)
+                .min(self.durable_seq + 1),
+        );
+        let page = Page {
+            after_seq,
+            before_seq,
+            limit,
+            customer_only,
+        };
+        self.send_history(ctx, caller.addr.clone(), page, Some((caller, request)));
+        Ok(())
+    }
+
+    fn send_history(
+        &self,
+        ctx: &mut Context<Self>,
+        to: Addr<Session>,
+        page: Page,
+        answer: Option<(Caller, RequestId)>,
+    ) {
+        let id = self.id();
+        let store = self.registry.store().clone();
+        let read = async move {
+            store
+                .run(move |conn| {
+                    let wider = Page {
+                        limit: page.limit + 1,
+                        ..page
+                    };
+                    let mut events = conversations::events_page(conn, id, wider)?;
+                    let has_more = events.len() > page.limit as usize;
+                    if has_more {
+                        if page.after_seq.is_none() {
+                            events.remove(0);
+                        } else {
+                            events.pop();
+                        }
+                    }
+                    Ok((events, has_more))
+                })
+                .await
+        };
+        ctx.spawn(
+            read.into_actor(self)
+                .map(move |result, act, _| match result {
+                    Ok((events, has_more)) => {
+                        let frame = ServerFrame::History {
+                            conversation: act.id(),
+                            events: &events,
+                            has_more,
+                        }
+                        .encode();
+                        to.do_send(Deliver(frame));
+                        if let Some((_, request)) = answer {
+                            let ok = OkResult {
+                                conversation: Some(act.id()),
+                                ..OkResult::default()
+                            };
+                            to.do_send(Deliver(ok_frame(&request, &ok)));
+                        }
+                    }
+                    Err(error) => match answer {
+                        Some((caller, request)) => {
+                            Self::reply_error(&caller, &request, error.into())
+                        }
+                        None => {
+                            tracing::warn!(%error, "could not read history for a joining session")
+                        }
+                    },
+                }),
+        );
+    }
+
+    /// The oldest pending job is durable: deliver, notify, acknowledge.
+    fn on_durable(&mut self, ctx: &mut Context<Self>, pending: Pending) {
+        for (event, audience) in &pending.events {
+            self.durable_seq = event.seq;
+            let staff_frame = ServerFrame::Event(event).encode();
+            let customer_frame = event
+                .customer_view()
+                .map(|view| ServerFrame::Event(&view).encode());
+            for subscriber in self.subscribers.values_mut() {
+                let frame = match subscriber.staff {
+                    Some(user) if audience.contains(&user) => &staff_frame,
+                    Some(_) => continue,
+                    None => match &customer_frame {
+                        Some(frame) => frame,
+                        None => continue,
+                    },
+                };
+                match &mut subscriber.catching_up {
+                    Some(held) => held.push(frame.clone()),
+                    None => subscriber.addr.do_send(Deliver(frame.clone())),
+                }
+            }
+        }
+        for (users, frame) in &pending.notices {
+            self.registry.notify(users, frame);
+        }
+        for ack in pending.acks {
+            ack.addr
+                .do_send(Deliver(ok_frame(&ack.request, &ack.result)));
+        }
+        if let (Some(to), Some((first, _))) = (pending.history_for, pending.events.first()) {
+            let page = Page {
+                after_seq: None,
+                before_seq: Some(first.seq),
+                limit: self.registry.config().history_page,
+                customer_only: false,
+            };
+            self.send_history(ctx, to, page, None);
+        }
+        // Staff who are no longer in the room stop receiving its events.
+        let room = &self.room;
+        self.subscribers.retain(|_, s| match s.staff {
+            Some(user) => room.member(user).is_some(),
+            None => true,
+        });
+    }
+
+    /// The writer could not make events durable: refuse what waits on them, tell every
+    /// session to resubscribe, and stop, so the conversation is rebuilt from storage.
+    fn on_write_failure(&mut self, ctx: &mut Context<Self>, error: StoreError) {
+        tracing::error!(conversation = %self.id(), %error, "events could not be persisted; restarting the conversation");
+        for pending in self.pending.drain(..) {
+            for ack in pending.acks {
+                let frame = error_frame(
+                    Some(&ack.request),
+                    "storage_unavailable",
+                    "storage is unavailable; try again",
+                );
+                ack.addr.do_send(Deliver(frame));
+            }
+        }
+        self.resync_all();
+        ctx.stop();
+    }
+
+    /// Ends every session's live view, asking them to subscribe again.
+    fn resync_all(&mut self) {
+        let resync = ServerFrame::Resync {
+            conversation: self.id(),
+        }
+        .encode();
+        for (_, subscriber) in self.subscribers.drain() {
+            subscriber.addr.do_send(Deliver(resync.clone()));
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.subscribers.is_empty() && self.pending.is_empty() && self.room.invitations.is_empty()
+    }
+}
+
+impl Actor for Conversation {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(conversation = %self.id(), seq = self.durable_seq, "conversation live");
+        let open: Vec<(InvitationId, i64)> = self
+            .room
+            .invitations
+            .iter()
+            .map(|i| (i.id, i.expires_at))
+            .collect();
+        for (invitation, expires_at) in open {
+            self.schedule_expiry(ctx, invitation, expires_at);
+        }
+        let idle_timeout = self.registry.config().idle_timeout();
+        let mut idle_checks = 0u32;
+        ctx.run_interval(idle_timeout / 2, move |act, ctx| {
+            idle_checks = if act.idle() { idle_checks + 1 } else { 0 };
+            if idle_checks >= 2 {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(conversation = %self.id(), "conversation unloaded");
+        self.registry.forget(self.id(), &ctx.address());
+    }
+}
+
+impl Handler<Act> for Conversation {
+    type Result = ();
+
+    fn handle(&mut self, act: Act, ctx: &mut Context<Self>) {
+        let caller = act.caller.clone();
+        let request = act.request.clone();
+        if let Err(error) = self.handle_command(act, ctx) {
+            Self::reply_error(&caller, &request, error);
+        }
+    }
+}
+
+impl Handler<Unsubscribe> for Conversation {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Context<Self>) {
+        self.subscribers.remove(&msg.session);
+    }
+}
+
+impl Handler<Evict> for Conversation {
+    type Result = ();
+
+    fn handle(&mut self, _: Evict, ctx: &mut Context<Self>) {
+        self.resync_all();
+        ctx.stop();
+    }
+}
+
+impl Handler<Persisted> for Conversation {
+    type Result = ();
+
+    fn handle(&mut self, msg: Persisted, ctx: &mut Context<Self>) {
+        let Some(pending) = self.pending.pop_front() else {
+            return;
+        };
+        match msg.0 {
+            Ok(()) => self.on_durable(ctx, pending),
+            Err(error) => {
+                self.pending.push_front(pending);
+                self.on_write_failure(ctx, error);
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The live side: one actor per conversation, one per WebSocket session, and the registry
+//! that finds conversations and knows who is online.
+
+pub mod conversation;
+pub mod registry;
+pub mod session;
+
+pub use conversation::Conversation;
+pub use registry::Registry;
+pub use session::Session;
+
+use crate::domain::RuleError;
+use crate::protocol::ProtocolError;
+use crate::store::StoreError;
+
+/// Why a command over the WebSocket failed, beyond the rules of the conversation.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("no such conversation")]
+    UnknownConversation,
+    #[error("customers may only act in their own conversation")]
+    NotYourConversation,
+    #[error("this command needs a `conversation`")]
+    ConversationRequired,
+    #[error("storage is unavailable; try again")]
+    Storage(#[from] StoreError),
+}
+
+impl ActionError {
+    /// The stable, machine-readable code sent to clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionError::Rule(e) => e.code(),
+            ActionError::Protocol(e) => e.code(),
+            ActionError::UnknownConversation => "unknown_conversation",
+            ActionError::NotYourConversation => "not_your_conversation",
+            ActionError::ConversationRequired => "invalid_frame",
+            ActionError::Storage(_) => "storage_unavailable",
+        }
+    }
+
+    /// The message sent to clients: storage details stay in the server's log.
+    pub fn public_message(&self) -> String {
+        match self {
+            ActionError::Storage(e) => {
+                tracing::error!(error = %e, "storage error while handling a command");
+                "storage is unavailable; try again".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}

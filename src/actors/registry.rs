@@ -1,0 +1,185 @@
+//! Finds (or starts) the actor of a conversation, spreads conversations over arbiters, and
+//! keeps track of which staff are online and through which sessions.
+
+use super::conversation::Conversation;
+use super::session::{Deliver, Session, SessionId};
+use super::ActionError;
+use crate::config::Config;
+use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, TeamId, UserId};
+use crate::store::conversations::{self, ConversationRow};
+use crate::store::{now_millis, Store, StoreError};
+use actix::{Actor, Addr, ArbiterHandle};
+use bytestring::ByteString;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The open sessions of each online staff member.
+type Presence = HashMap<UserId, Vec<(SessionId, Addr<Session>)>>;
+
+/// Shared by every actor and HTTP handler of one server.
+pub struct Registry {
+    store: Store,
+    config: Arc<Config>,
+    rooms: Mutex<HashMap<ConversationId, Addr<Conversation>>>,
+    arbiters: Vec<ArbiterHandle>,
+    next_arbiter: AtomicUsize,
+    online: Mutex<Presence>,
+}
+
+impl Registry {
+    /// A registry that starts conversation actors on `arbiters` in turn.
+    pub fn new(store: Store, config: Arc<Config>, arbiters: Vec<ArbiterHandle>) -> Arc<Registry> {
+        assert!(
+            !arbiters.is_empty(),
+            "conversations need at least one arbiter"
+        );
+        Arc::new(Registry {
+            store,
+            config,
+            rooms: Mutex::default(),
+            arbiters,
+            next_arbiter: AtomicUsize::new(0),
+            online: Mutex::default(),
+        })
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The server's settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The live actor of a conversation, rebuilt from storage if it is not running.
+    pub async fn conversation(
+        self: &Arc<Self>,
+        id: ConversationId,
+    ) -> Result<Addr<Conversation>, ActionError> {
+        if let Some(addr) = self.running(id) {
+            return Ok(addr);
+        }
+        let loaded = self
+            .store
+            .run(move |conn| conversations::load_room(conn, id))
+            .await?
+            .ok_or(ActionError::UnknownConversation)?;
+        let mut rooms = self.rooms.lock().expect("registry lock");
+        if let Some(addr) = rooms.get(&id).filter(|a| a.connected()) {
+            return Ok(addr.clone());
+        }
+        let turn = self.next_arbiter.fetch_add(1, Ordering::Relaxed) % self.arbiters.len();
+        let registry = Arc::clone(self);
+        let addr = Conversation::start_in_arbiter(&self.arbiters[turn], move |_| {
+            Conversation::new(loaded, registry)
+        });
+        rooms.insert(id, addr.clone());
+        Ok(addr)
+    }
+
+    /// The actor of a conversation if it is running now.
+    pub fn running(&self, id: ConversationId) -> Option<Addr<Conversation>> {
+        let rooms = self.rooms.lock().expect("registry lock");
+        rooms.get(&id).filter(|a| a.connected()).cloned()
+    }
+
+    /// Forgets a conversation actor that is stopping (if it is still the registered one).
+    pub fn forget(&self, id: ConversationId, addr: &Addr<Conversation>) {
+        let mut rooms = self.rooms.lock().expect("registry lock");
+        if rooms.get(&id) == Some(addr) {
+            rooms.remove(&id);
+        }
+    }
+
+    /// How many conversations are live in memory.
+    pub fn live_conversations(&self) -> usize {
+        self.rooms.lock().expect("registry lock").len()
+    }
+
+    /// Starts a conversation for a customer in a team, optionally following on from a
+    /// closed one. It is stored with its `opened` event before this returns.
+    pub async fn open_conversation(
+        &self,
+        customer: CustomerId,
+        team: TeamId,
+        restricted: bool,
+        previous: Option<ConversationId>,
+    ) -> Result<ConversationId, StoreError> {
+        let id = ConversationId::generate();
+        let now = now_millis();
+        let row = ConversationRow {
+            id: id.to_string(),
+            team_id: team.to_string(),
+            customer_id: customer.to_string(),
+            status: "waiting".into(),
+            lead_id: None,
+            restricted,
+            resolution: None,
+            previous_id: previous.map(|p| p.to_string()),
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+        };
+        let opened = Event {
+            conversation: id,
+            seq: 1,
+            at: now,
+            author: Author::Customer(customer),
+            client_id: None,
+            kind: EventKind::Opened {
+                customer,
+                team,
+                previous,
+            },
+        };
+        self.store
+            .run(move |conn| conversations::create_conversation(conn, &row, &opened))
+            .await?;
+        tracing::info!(conversation = %id, %team, "conversation opened");
+        Ok(id)
+    }
+
+    /// Marks a staff session online.
+    pub fn come_online(&self, user: UserId, session: SessionId, addr: Addr<Session>) {
+        let mut online = self.online.lock().expect("presence lock");
+        online.entry(user).or_default().push((session, addr));
+    }
+
+    /// Marks a staff session offline.
+    pub fn go_offline(&self, user: UserId, session: SessionId) {
+        let mut online = self.online.lock().expect("presence lock");
+        if let Some(sessions) = online.get_mut(&user) {
+            sessions.retain(|(id, _)| *id != session);
+            if sessions.is_empty() {
+                online.remove(&user);
+            }
+        }
+    }
+
+    /// Whether a staff member has at least one open session.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.online
+            .lock()
+            .expect("presence lock")
+            .contains_key(&user)
+    }
+
+    /// Staff with at least one open session, with how many.
+    pub fn online_staff(&self) -> Vec<(UserId, usize)> {
+        let online = self.online.lock().expect("presence lock");
+        online.iter().map(|(user, s)| (*user, s.len())).collect()
+    }
+
+    /// Sends a frame to every open session of each of `users`.
+    pub fn notify(&self, users: &[UserId], frame: &ByteString) {
+        let online = self.online.lock().expect("presence lock");
+        for user in users {
+            for (_, addr) in online.get(user).into_iter().flatten() {
+                addr.do_send(Deliver(frame.clone()));
+            }
+        }
+    }
+}

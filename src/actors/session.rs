@@ -1,0 +1,328 @@
+//! The actor of one WebSocket connection, for a staff member or a customer: decodes frames,
+//! routes commands to conversation actors and writes what they send back.
+
+use super::conversation::{Act, Caller, Conversation, Unsubscribe, Who};
+use super::registry::Registry;
+use super::ActionError;
+use crate::auth::Principal;
+use crate::domain::{ConversationId, PostKind, TeamId};
+use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, RequestId, ServerFrame};
+use actix::prelude::*;
+use actix_http::ws::Item;
+use actix_web_actors::ws;
+use bytestring::ByteString;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Identifies a session within this server.
+pub type SessionId = u64;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// A frame to write to the client, already encoded.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Deliver(pub ByteString);
+
+/// A customer wrote after their conversation closed: start a follow-up and post there.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FollowUp {
+    pub request: RequestId,
+    pub previous: ConversationId,
+    pub team: TeamId,
+    pub restricted: bool,
+    pub body: String,
+    pub client_id: Option<String>,
+}
+
+/// Reassembles fragmented text messages up to the frame limit.
+#[derive(Default)]
+struct Fragments {
+    buffer: Vec<u8>,
+    active: bool,
+}
+
+/// The actor of one WebSocket connection.
+pub struct Session {
+    id: SessionId,
+    principal: Principal,
+    registry: Arc<Registry>,
+    limits: Limits,
+    rooms: HashMap<ConversationId, Addr<Conversation>>,
+    heartbeat: Duration,
+    last_heard: Instant,
+    fragments: Fragments,
+}
+
+impl Session {
+    /// A session for an authenticated principal.
+    pub fn new(principal: Principal, registry: Arc<Registry>) -> Session {
+        let config = registry.config();
+        Session {
+            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            limits: config.limits(),
+            heartbeat: config.heartbeat(),
+            principal,
+            registry,
+            rooms: HashMap::new(),
+            last_heard: Instant::now(),
+            fragments: Fragments::default(),
+        }
+    }
+
+    fn who(&self) -> Who {
+        match &self.principal {
+            Principal::Staff(user) => Who::Staff(user.staff()),
+            Principal::Customer { customer, .. } => Who::Customer(*customer),
+        }
+    }
+
+    fn send_error(
+        ctx: &mut ws::WebsocketContext<Self>,
+        id: Option<&RequestId>,
+        error: &ActionError,
+    ) {
+        ctx.text(error_frame(id, error.code(), &error.public_message()));
+    }
+
+    fn hello(&self) -> serde_json::Value {
+        match &self.principal {
+            Principal::Staff(user) => serde_json::json!({ "session": self.id, "user": user }),
+            Principal::Customer {
+                customer,
+                conversation,
+            } => serde_json::json!({
+                "session": self.id,
+                "customer": customer,
+                "conversation": conversation,
+            }),
+        }
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let (request, command) = protocol::decode(text, &self.limits);
+        match (request, command) {
+            (Some(request), Ok(command)) => {
+                if let Err(error) = self.route(request.clone(), command, ctx) {
+                    Self::send_error(ctx, Some(&request), &error);
+                }
+            }
+            (request, Err(error)) => Self::send_error(ctx, request.as_ref(), &error.into()),
+            (None, Ok(_)) => unreachable!("decode refuses frames without an id"),
+        }
+    }
+
+    /// Sends a command to its conversation's actor, starting it if needed. Commands are
+    /// handled in the order they arrive: the session waits while a conversation loads.
+    fn route(
+        &mut self,
+        request: RequestId,
+        command: Command,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) -> Result<(), ActionError> {
+        let conversation = match (&self.principal, command.conversation()) {
+            (Principal::Customer { conversation, .. }, None) => *conversation,
+            (Principal::Customer { conversation, .. }, Some(named)) if named != *conversation => {
+                return Err(ActionError::NotYourConversation)
+            }
+            (_, Some(named)) => named,
+            (Principal::Staff(_), None) => return Err(ActionError::ConversationRequired),
+        };
+        let act = Act {
+            caller: Caller {
+                session: self.id,
+                addr: ctx.address(),
+                who: self.who(),
+            },
+            request,
+            command,
+        };
+        if let Some(addr) = self.rooms.get(&conversation).filter(|a| a.connected()) {
+            addr.do_send(act);
+            return Ok(());
+        }
+        let registry = Arc::clone(&self.registry);
+        let lookup = async move { registry.conversation(conversation).await };
+        ctx.wait(
+            lookup
+                .into_actor(self)
+                .map(move |found, session, ctx| match found {
+                    Ok(addr) => {
+                        addr.do_send(act);
+                        session.rooms.insert(conversation, addr);
+                    }
+                    Err(error) => Self::send_error(ctx, Some(&act.request), &error),
+                }),
+        );
+        Ok(())
+    }
+
+    fn on_protocol_error(
+        &mut self,
+        error: ws::ProtocolError,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        tracing::debug!(session = self.id, %error, "websocket protocol error");
+        let code = match error {
+            ws::ProtocolError::Overflow => ws::CloseCode::Size,
+            _ => ws::CloseCode::Protocol,
+        };
+        ctx.close(Some(ws::CloseReason {
+            code,
+            description: Some(error.to_string()),
+        }));
+        ctx.stop();
+    }
+
+    fn on_fragment(&mut self, item: Item, ctx: &mut ws::WebsocketContext<Self>) {
+        let (bytes, first, last) = match item {
+            Item::FirstText(b) => (b, true, false),
+            Item::FirstBinary(_) => {
+                Self::send_error(ctx, None, &ProtocolError::Binary.into());
+                self.fragments = Fragments::default();
+                return;
+            }
+            Item::Continue(b) => (b, false, false),
+            Item::Last(b) => (b, false, true),
+        };
+        if first {
+            self.fragments = Fragments {
+                buffer: Vec::new(),
+                active: true,
+            };
+        }
+        if !self.fragments.active {
+            return; // the rest of a binary or refused message
+        }
+        self.fragments.buffer.extend_from_slice(&bytes);
+        if self.fragments.buffer.len() > self.limits.max_frame_bytes {
+            ctx.close(Some(ws::CloseReason {
+                code: ws::CloseCode::Size,
+                description: Some("message too large".into()),
+            }));
+            ctx.stop();
+            return;
+        }
+        if last {
+            let buffer = std::mem::take(&mut self.fragments).buffer;
+            match String::from_utf8(buffer) {
+                Ok(text) => self.on_text(&text, ctx),
+                Err(_) => {
+                    ctx.close(Some(ws::CloseReason {
+                        code: ws::CloseCode::Invalid,
+                        description: Some("text is not valid UTF-8".into()),
+                    }));
+                    ctx.stop();
+                }
+            }
+        }
+    }
+}
+
+impl Actor for Session {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Principal::Staff(user) = &self.principal {
+            self.registry.come_online(user.id, self.id, ctx.address());
+        }
+        tracing::info!(session = self.id, "session opened");
+        ctx.text(ServerFrame::Hello(&self.hello()).encode());
+        let heartbeat = self.heartbeat;
+        ctx.run_interval(heartbeat, move |session, ctx| {
+            if session.last_heard.elapsed() > heartbeat * 3 {
+                tracing::info!(session = session.id, "client went silent; closing");
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if let Principal::Staff(user) = &self.principal {
+            self.registry.go_offline(user.id, self.id);
+        }
+        for addr in self.rooms.values() {
+            addr.do_send(Unsubscribe { session: self.id });
+        }
+        tracing::info!(session = self.id, "session closed");
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
+    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match msg {
+            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(ws::Message::Binary(_)) => {
+                Self::send_error(ctx, None, &ProtocolError::Binary.into())
+            }
+            Ok(ws::Message::Continuation(item)) => self.on_fragment(item, ctx),
+            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(error) => self.on_protocol_error(error, ctx),
+        }
+    }
+}
+
+impl Handler<Deliver> for Session {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
+        ctx.text(msg.0);
+    }
+}
+
+impl Handler<FollowUp> for Session {
+    type Result = ();
+
+    fn handle(&mut self, msg: FollowUp, ctx: &mut Self::Context) {
+        let Principal::Customer { customer, .. } = self.principal else {
+            return;
+        };
+        let registry = Arc::clone(&self.registry);
+        let request = msg.request.clone();
+        let open = async move {
+            registry
+                .open_conversation(customer, msg.team, msg.restricted, Some(msg.previous))
+                .await
+                .map(|id| (id, msg))
+        };
+        ctx.wait(
+            open.into_actor(self)
+                .map(move |opened, session, ctx| match opened {
+                    Ok((conversation, msg)) => {
+                        session.principal = Principal::Customer {
+                            customer,
+                            conversation,
+                        };
+                        ctx.text(
+                            ServerFrame::ConversationStarted {
+                                conversation,
+                                previous: msg.previous,
+                            }
+                            .encode(),
+                        );
+                        let post = Command::Post {
+                            conversation: Some(conversation),
+                            kind: PostKind::Reply,
+                            body: msg.body,
+                            client_id: msg.client_id,
+                        };
+                        if let Err(error) = session.route(msg.request.clone(), post, ctx) {
+                            Self::send_error(ctx, Some(&msg.request), &error);
+                        }
+                    }
+                    Err(error) => Self::send_error(ctx, Some(&request), &error.into()),
+                }),
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Who is calling: passwords (argon2), bearer tokens (random, stored hashed) and the
+//! principal a token stands for.
+
+use crate::domain::{ConversationId, CustomerId, Staff};
+use crate::store::{accounts, conversations, Store, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+
+/// Why a caller could not be authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("a bearer token is required (Authorization: Bearer … or ?token=…)")]
+    MissingToken,
+    #[error("the token is unknown, expired or revoked: log in again")]
+    InvalidToken,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("the token's owner no longer exists")]
+    OwnerGone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Staff(Box<accounts::UserView>),
+    /// A customer, bound to their latest conversation.
+    Customer {
+        customer: CustomerId,
+        conversation: ConversationId,
+    },
+}
+
+impl Principal {
+    /// The staff facts, when the caller is staff.
+    pub fn staff(&self) -> Option<Staff> {
+        match self {
+            Principal::Staff(user) => Some(user.staff()),
+            Principal::Customer { .. } => None,
+        }
+    }
+}
+
+/// Hashes a password for storage (argon2id with a random salt).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()).expect("16 bytes make a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+/// Whether `password` matches a stored hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the OS provides randomness");
+    bytes
+}
+
+/// A new random token (shown once to its owner) and the hash that is stored.
+pub fn new_token() -> (String, String) {
+    let token: String = random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Resolves a bearer token to its principal, refusing unknown, expired and revoked tokens.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, AuthError> {
+    let hash = token_hash(token);
+    store
+        .run(move |conn| {
+            let Some(row) = accounts::token_by_hash(conn, &hash)? else {
+                return Ok(Err(AuthError::InvalidToken));
+            };
+            if row.revoked || row.expires_at <= crate::store::now_millis() {
+                return Ok(Err(AuthError::InvalidToken));
+            }
+            if let Some(user) = &row.user_id {
+                return Ok(match accounts::user_by_id(conn, user)? {
+                    Some(user) => Ok(Principal::Staff(Box::new(user))),
+                    None => Err(AuthError::OwnerGone),
+                });
+            }
+            let Some(customer) = &row.customer_id else {
+                return Ok(Err(AuthError::InvalidToken));
+            };
+            let customer: CustomerId = accounts::parse_id(customer)?;
+            let latest = conversations::list_conversations(
+                conn,
+                &conversations::ListFilter {
+                    customer: Some(customer),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )?;
+            Ok(match latest.first() {
+                Some(c) => Ok(Principal::Customer {
+                    customer,
+                    conversation: accounts::parse_id(&c.id)?,
+                }),
+                None => Err(AuthError::OwnerGone),
+            })
+        })
+        .await?
+}

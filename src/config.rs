@@ -1,0 +1,85 @@
+//! Server settings, from the command line or the environment.
+
+use crate::protocol::Limits;
+use clap::Args;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How the server runs. Every option can also be set by the environment variable shown.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CONCLAVE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "conclave.db")]
+    pub database_url: String,
+    /// Database connections in the read pool.
+    #[arg(long, env = "CONCLAVE_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "CONCLAVE_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Seconds an invitation stays open before it expires.
+    #[arg(long, env = "CONCLAVE_INVITATION_TIMEOUT", default_value_t = 120)]
+    pub invitation_timeout_secs: u64,
+    /// Seconds a conversation with nobody connected stays in memory.
+    #[arg(long, env = "CONCLAVE_IDLE_TIMEOUT", default_value_t = 300)]
+    pub idle_timeout_secs: u64,
+    /// Events in one page of history.
+    #[arg(long, env = "CONCLAVE_HISTORY_PAGE", default_value_t = 50)]
+    pub history_page: u32,
+    /// Largest WebSocket text frame, in bytes.
+    #[arg(long, env = "CONCLAVE_MAX_FRAME_BYTES", default_value_t = 65_536)]
+    pub max_frame_bytes: usize,
+    /// Largest message body or resolution note, in bytes.
+    #[arg(long, env = "CONCLAVE_MAX_MESSAGE_BYTES", default_value_t = 8_192)]
+    pub max_message_bytes: usize,
+    /// Hours a staff login token lasts.
+    #[arg(long, env = "CONCLAVE_STAFF_TOKEN_HOURS", default_value_t = 12)]
+    pub staff_token_hours: u64,
+    /// Days a customer's chat token lasts.
+    #[arg(long, env = "CONCLAVE_CUSTOMER_TOKEN_DAYS", default_value_t = 30)]
+    pub customer_token_days: u64,
+    /// Seconds between WebSocket pings; a client silent for three times this is dropped.
+    #[arg(long, env = "CONCLAVE_HEARTBEAT", default_value_t = 15)]
+    pub heartbeat_secs: u64,
+}
+
+impl Config {
+    /// Settings with every default, for `database_url`.
+    pub fn with_database(database_url: &str) -> Config {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = <Defaults as clap::Parser>::parse_from(["conclave"]).config;
+        config.database_url = database_url.to_owned();
+        config
+    }
+
+    /// How long an invitation stays open.
+    pub fn invitation_timeout(&self) -> Duration {
+        Duration::from_secs(self.invitation_timeout_secs)
+    }
+
+    /// How long an unwatched conversation stays in memory.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// Interval between WebSocket pings.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs)
+    }
+
+    /// What clients may send.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_frame_bytes: self.max_frame_bytes,
+            max_body_bytes: self.max_message_bytes,
+            max_client_id_bytes: 128,
+        }
+    }
+}

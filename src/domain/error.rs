@@ -1,0 +1,86 @@
+//! Why the rules refused an action.
+
+/// A rule of the conversation said no. Each has a stable wire `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("you are not a participant of this conversation")]
+    NotAParticipant,
+    #[error("monitors may read but not post, invite, transfer or close")]
+    MonitorReadOnly,
+    #[error("customers cannot write internal notes")]
+    CustomersCannotWriteNotes,
+    #[error("a message needs some text")]
+    EmptyMessage,
+    #[error("the conversation is closed")]
+    ConversationClosed,
+    #[error("the conversation is not closed")]
+    ConversationNotClosed,
+    #[error("the conversation is not waiting to be picked up")]
+    NotWaiting,
+    #[error("the conversation has no lead yet: pick it up first")]
+    NotActive,
+    #[error("only members of the conversation's team may pick it up")]
+    NotInTeam,
+    #[error("this conversation is restricted to the members of its team")]
+    RestrictedToTeam,
+    #[error("you are already in this conversation")]
+    AlreadyInConversation,
+    #[error("nobody matching the invitation is available (online, allowed to read, not yet in the room)")]
+    NoAvailableInvitee,
+    #[error("that agent is offline")]
+    InviteeOffline,
+    #[error("that agent may not read conversations")]
+    InviteeNotAllowed,
+    #[error("that agent is already in this conversation")]
+    InviteeAlreadyInConversation,
+    #[error("that agent already has a pending invitation to this conversation")]
+    AlreadyInvited,
+    #[error("an invitation can make a participant or a monitor, not a lead")]
+    InvalidInviteMode,
+    #[error("no such pending invitation in this conversation")]
+    InvitationNotPending,
+    #[error("this invitation is not addressed to you")]
+    NotInvited,
+    #[error("the invitation has expired")]
+    InvitationExpired,
+    #[error("only the inviter or the lead may cancel an invitation")]
+    NotInviter,
+    #[error("the lead can only pass to a participant of this conversation")]
+    TransferTargetNotParticipant,
+    #[error("you are the last agent here: close the conversation instead of leaving")]
+    LastAgent,
+}
+
+impl RuleError {
+    /// The stable, machine-readable code sent to clients.
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleError::Forbidden => "forbidden",
+            RuleError::NotAParticipant => "not_a_participant",
+            RuleError::MonitorReadOnly => "monitor_read_only",
+            RuleError::CustomersCannotWriteNotes => "customers_cannot_write_notes",
+            RuleError::EmptyMessage => "empty_message",
+            RuleError::ConversationClosed => "conversation_closed",
+            RuleError::ConversationNotClosed => "conversation_not_closed",
+            RuleError::NotWaiting => "not_waiting",
+            RuleError::NotActive => "not_active",
+            RuleError::NotInTeam => "not_in_team",
+            RuleError::RestrictedToTeam => "restricted_to_team",
+            RuleError::AlreadyInConversation => "already_in_conversation",
+            RuleError::NoAvailableInvitee => "no_available_invitee",
+            RuleError::InviteeOffline => "invitee_offline",
+            RuleError::InviteeNotAllowed => "invitee_not_allowed",
+            RuleError::InviteeAlreadyInConversation => "invitee_already_in_conversation",
+            RuleError::AlreadyInvited => "already_invited",
+            RuleError::InvalidInviteMode => "invalid_invite_mode",
+            RuleError::InvitationNotPending => "invitation_not_pending",
+            RuleError::NotInvited => "not_invited",
+            RuleError::InvitationExpired => "invitation_expired",
+            RuleError::NotInviter => "not_inviter",
+            RuleError::TransferTargetNotParticipant => "transfer_target_not_participant",
+            RuleError::LastAgent => "last_agent",
+        }
+    }
+}

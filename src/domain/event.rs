@@ -1,0 +1,203 @@
+//! What happens in a conversation: the events that make up its history.
+
+use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// How a staff member takes part in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Owns the conversation; exactly one while it is active.
+    Lead,
+    /// May reply and write notes.
+    Participant,
+    /// Sees everything, says nothing.
+    Monitor,
+}
+
+impl Mode {
+    /// Whether this mode may reply and write notes.
+    pub fn may_post(self) -> bool {
+        matches!(self, Mode::Lead | Mode::Participant)
+    }
+
+    /// The mode's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Lead => "lead",
+            Mode::Participant => "participant",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
+/// The two kinds of message: replies reach the customer, notes never do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostKind {
+    Reply,
+    Note,
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Author {
+    Customer(CustomerId),
+    Staff(UserId),
+    /// The server itself (expiry of an invitation, for example).
+    System,
+}
+
+/// Whom an invitation is addressed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum InviteTarget {
+    /// One agent.
+    Agent(UserId),
+    /// Every available member of a team; the first to accept joins.
+    Team(TeamId),
+    /// Every available agent with a skill; the first to accept joins.
+    Skill(String),
+}
+
+/// What happened. Serialized with a `kind` tag, as it appears on the wire and in storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The conversation was started by its customer.
+    Opened {
+        customer: CustomerId,
+        team: TeamId,
+        /// The closed conversation this one follows on from, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<ConversationId>,
+    },
+    /// A message that reaches the customer.
+    Reply { body: String },
+    /// An internal note for staff only.
+    Note { body: String },
+    /// A staff member entered the room.
+    Joined {
+        user: UserId,
+        mode: Mode,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        avatar_url: Option<String>,
+        /// The invitation accepted, when the join came from one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invitation: Option<InvitationId>,
+    },
+    /// A staff member left the room.
+    Left { user: UserId, mode: Mode },
+    /// Someone was invited.
+    Invited {
+        invitation: InvitationId,
+        inviter: UserId,
+        target: InviteTarget,
+        mode: Mode,
+        /// The staff members offered the invitation.
+        candidates: Vec<UserId>,
+        /// When the offer lapses (milliseconds since the Unix epoch).
+        expires_at: i64,
+    },
+    /// A candidate turned an invitation down; with no candidates left it is over.
+    InvitationDeclined {
+        invitation: InvitationId,
+        by: UserId,
+        /// How many candidates may still accept; 0 means the invitation is declined.
+        remaining: usize,
+    },
+    /// The inviter or the lead withdrew an invitation, or the conversation closed.
+    InvitationCancelled { invitation: InvitationId },
+    /// Nobody accepted in time.
+    InvitationExpired { invitation: InvitationId },
+    /// The lead passed from one staff member to another.
+    LeadTransferred { from: UserId, to: UserId },
+    /// The conversation was solved; nothing can be posted after this.
+    Closed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resolution: Option<String>,
+    },
+    /// A closed conversation was opened again.
+    Reopened,
+}
+
+impl EventKind {
+    /// The short name of this kind of event, as stored.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Opened { .. } => "opened",
+            EventKind::Reply { .. } => "reply",
+            EventKind::Note { .. } => "note",
+            EventKind::Joined { .. } => "joined",
+            EventKind::Left { .. } => "left",
+            EventKind::Invited { .. } => "invited",
+            EventKind::InvitationDeclined { .. } => "invitation_declined",
+            EventKind::InvitationCancelled { .. } => "invitation_cancelled",
+            EventKind::InvitationExpired { .. } => "invitation_expired",
+            EventKind::LeadTransferred { .. } => "lead_transferred",
+            EventKind::Closed { .. } => "closed",
+            EventKind::Reopened => "reopened",
+        }
+    }
+
+    /// What the customer sees of this event: replies, the joins (without the invitation they
+    /// came from) and leaves of the lead and participants, opening, closing (without the
+    /// internal resolution note) and reopening.
+    /// Notes, invitations, monitors and lead transfers stay among staff.
+    pub fn customer_view(&self) -> Option<EventKind> {
+        match self {
+            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Reopened => {
+                Some(self.clone())
+            }
+            EventKind::Joined {
+                user,
+                mode,
+                name,
+                avatar_url,
+                invitation: _,
+            } => (*mode != Mode::Monitor).then(|| EventKind::Joined {
+                user: *user,
+                mode: *mode,
+                name: name.clone(),
+                avatar_url: avatar_url.clone(),
+                invitation: None,
+            }),
+            EventKind::Left { mode, .. } => (*mode != Mode::Monitor).then(|| self.clone()),
+            EventKind::Closed { .. } => Some(EventKind::Closed { resolution: None }),
+            EventKind::Note { .. }
+            | EventKind::Invited { .. }
+            | EventKind::InvitationDeclined { .. }
+            | EventKind::InvitationCancelled { .. }
+            | EventKind::InvitationExpired { .. }
+            | EventKind::LeadTransferred { .. } => None,
+        }
+    }
+}
+
+/// An event as recorded: its place in the conversation, time, author and the client's own
+/// message id (echoed back so a retried send is recognised).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub conversation: ConversationId,
+    /// Gapless, starting at 1, per conversation.
+    pub seq: u64,
+    /// Server time, milliseconds since the Unix epoch.
+    pub at: i64,
+    pub author: Author,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// This event as the customer sees it, or `None` when it is for staff only.
+    pub fn customer_view(&self) -> Option<Event> {
+        self.kind.customer_view().map(|kind| Event {
+            kind,
+            ..self.clone()
+        })
+    }
+}

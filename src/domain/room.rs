@@ -1,0 +1,551 @@
+//! A conversation's live state and the rules of what each party may do in it.
+//!
+//! Every action is decided by a method that looks at the state and returns the events it
+//! produces (or why it is refused); [`Room::apply`] then moves the state on. Deciding never
+//! changes anything, so a refused action leaves no trace.
+
+use super::error::RuleError;
+use super::event::{EventKind, InviteTarget, Mode, PostKind};
+use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use super::staff::{Permission, Role, Staff};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Started by the customer, not yet picked up by an agent.
+    Waiting,
+    /// Has a lead.
+    Active,
+    /// Solved; nothing can be posted.
+    Closed,
+}
+
+impl Status {
+    /// The status's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Active => "active",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is not `waiting`, `active` or `closed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status {0:?}: expected waiting, active or closed")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "waiting" => Ok(Status::Waiting),
+            "active" => Ok(Status::Active),
+            "closed" => Ok(Status::Closed),
+            other => Err(UnknownStatus(other.to_owned())),
+        }
+    }
+}
+
+/// A staff member in the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: UserId,
+    pub mode: Mode,
+    /// The sequence number of the event by which they joined: smaller means longer attending.
+    pub since: u64,
+}
+
+/// An invitation that nobody has accepted yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    pub id: InvitationId,
+    pub inviter: UserId,
+    pub mode: Mode,
+    /// Who may still accept it.
+    pub candidates: Vec<UserId>,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Someone who could be offered an invitation, with whether they are online now.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub staff: Staff,
+    pub online: bool,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy)]
+pub enum Party<'a> {
+    Customer(CustomerId),
+    Staff(&'a Staff),
+}
+
+/// What a post turns into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// The message goes into this conversation.
+    Post(EventKind),
+    /// The customer wrote after close: the message starts a new conversation linked to this one.
+    StartFollowUp,
+}
+
+/// The state of one conversation that the rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    pub id: ConversationId,
+    pub team: TeamId,
+    pub customer: CustomerId,
+    pub status: Status,
+    pub restricted: bool,
+    /// Staff in the room, in the order they joined.
+    pub members: Vec<Member>,
+    pub invitations: Vec<PendingInvitation>,
+    /// The sequence number of the last event applied (0 before any).
+    pub last_seq: u64,
+}
+
+impl Room {
+    /// A conversation just started by its customer, waiting for an agent.
+    pub fn new(id: ConversationId, team: TeamId, customer: CustomerId, restricted: bool) -> Self {
+        Room {
+            id,
+            team,
+            customer,
+            status: Status::Waiting,
+            restricted,
+            members: Vec::new(),
+            invitations: Vec::new(),
+            last_seq: 0,
+        }
+    }
+
+    /// The member record of `user`, if they are in the room.
+    pub fn member(&self, user: UserId) -> Option<&Member> {
+        self.members.iter().find(|m| m.user == user)
+    }
+
+    /// The current lead, if any.
+    pub fn lead(&self) -> Option<UserId> {
+        self.members
+            .iter()
+            .find(|m| m.mode == Mode::Lead)
+            .map(|m| m.user)
+    }
+
+    /// Whether `staff` may read this conversation's transcript (the REST view and history).
+    pub fn may_view(&self, staff: &Staff) -> bool {
+        staff.can(Permission::ConversationsRead)
+            && (!self.restricted || staff.in_team(self.team) || staff.role == Role::Admin)
+    }
+
+    /// Whether a staff member `user` should receive `event`, judged after it was applied:
+    /// members do, and so does whoever the event just removed (their own leave, the close).
+    pub fn staff_receives(&self, user: UserId, event: &EventKind) -> bool {
+        self.member(user).is_some()
+            || matches!(event, EventKind::Left { user: u, .. } if *u == user)
+            || matches!(event, EventKind::Closed { .. })
+    }
+
+    fn pending(&self, id: InvitationId) -> Result<&PendingInvitation, RuleError> {
+        self.invitations
+            .iter()
+            .find(|i| i.id == id)
+            .ok_or(RuleError::InvitationNotPending)
+    }
+
+    fn not_closed(&self) -> Result<(), RuleError> {
+        match self.status {
+            Status::Closed => Err(RuleError::ConversationClosed),
+            _ => Ok(()),
+        }
+    }
+
+    fn active(&self) -> Result<(), RuleError> {
+        match self.status {
+            Status::Active => Ok(()),
+            Status::Waiting => Err(RuleError::NotActive),
+            Status::Closed => Err(RuleError::ConversationClosed),
+        }
+    }
+
+    /// The member record of `staff` when they may act in the room (lead or participant).
+    fn speaker(&self, staff: &Staff) -> Result<&Member, RuleError> {
+        let member = self.member(staff.id).ok_or(RuleError::NotAParticipant)?;
+        if member.mode.may_post() {
+            Ok(member)
+        } else {
+            Err(RuleError::MonitorReadOnly)
+        }
+    }
+
+    fn joined(staff: &Staff, mode: Mode, invitation: Option<InvitationId>) -> EventKind {
+        EventKind::Joined {
+            user: staff.id,
+            mode,
+            name: staff.display_name.clone(),
+            avatar_url: staff.avatar_url.clone(),
+            invitation,
+        }
+    }
+
+    /// A reply or note. Customers only reply, and a customer writing after close starts a
+    /// follow-up conversation; staff must be lead or participant.
+    pub fn post(
+        &self,
+        party: Party<'_>,
+        kind: PostKind,
+        body: &str,
+    ) -> Result<PostOutcome, RuleError> {
+        if body.trim().is_empty() {
+            return Err(RuleError::EmptyMessage);
+        }
+        match party {
+            Party::Customer(customer) => {
+                if customer != self.customer {
+                    return Err(RuleError::Forbidden);
+                }
+                if kind == PostKind::Note {
+                    return Err(RuleError::CustomersCannotWriteNotes);
+                }
+                if self.status == Status::Closed {
+                    return Ok(PostOutcome::StartFollowUp);
+                }
+            }
+            Party::Staff(staff) => {
+                self.not_closed()?;
+                self.speaker(staff)?;
+            }
+        }
+        let body = body.to_owned();
+        Ok(PostOutcome::Post(match kind {
+            PostKind::Reply => EventKind::Reply { body },
+            PostKind::Note => EventKind::Note { body },
+        }))
+    }
+
+    /// An agent of the conversation's team takes a waiting conversation and becomes its lead.
+    pub fn pick_up(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        if self.status != Status::Waiting {
+            return Err(RuleError::NotWaiting);
+        }
+        if !staff.can(Permission::ConversationsRead) {
+            return Err(RuleError::Forbidden);
+        }
+        if !staff.in_team(self.team) {
+            return Err(RuleError::NotInTeam);
+        }
+        Ok(vec![Self::joined(staff, Mode::Lead, None)])
+    }
+
+    /// A supervisor or admin joins as a silent monitor without an invitation.
+    pub fn monitor(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        if !staff.can(Permission::ConversationsMonitor) {
+            return Err(RuleError::Forbidden);
+        }
+        if self.restricted && !staff.in_team(self.team) {
+            return Err(RuleError::RestrictedToTeam);
+        }
+        if self.member(staff.id).is_some() {
+            return Err(RuleError::AlreadyInConversation);
+        }
+        Ok(vec![Self::joined(staff, Mode::Monitor, None)])
+    }
+
+    /// Why `candidate` cannot be offered an invitation to this room, if they cannot.
+    fn ineligible(&self, candidate: &Candidate) -> Option<RuleError> {
+        let staff = &candidate.staff;
+        if self.member(staff.id).is_some() {
+            Some(RuleError::InviteeAlreadyInConversation)
+        } else if !staff.can(Permission::ConversationsRead) {
+            Some(RuleError::InviteeNotAllowed)
+        } else if self.restricted && !staff.in_team(self.team) {
+            Some(RuleError::RestrictedToTeam)
+        } else if !candidate.online {
+            Some(RuleError::InviteeOffline)
+        } else if self
+            .invitations
+            .iter()
+            .any(|i| i.candidates.contains(&staff.id))
+        {
+            Some(RuleError::AlreadyInvited)
+        } else {
+            None
+        }
+    }
+
+    /// The lead or a participant invites one agent, or a whole team or skill (first to accept
+    /// joins), as participant or monitor. `candidates` are the staff the target names, with
+    /// whether each is online; only those who may be invited are offered it.
+    pub fn invite(
+        &self,
+        inviter: &Staff,
+        target: &InviteTarget,
+        mode: Mode,
+        candidates: &[Candidate],
+        invitation: InvitationId,
+        expires_at: i64,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.active()?;
+        self.speaker(inviter)?;
+        if !inviter.can(Permission::ConversationsInvite) {
+            return Err(RuleError::Forbidden);
+        }
+        if mode == Mode::Lead {
+            return Err(RuleError::InvalidInviteMode);
+        }
+        let named = |c: &&Candidate| match target {
+            InviteTarget::Agent(id) => c.staff.id == *id,
+            InviteTarget::Team(team) => c.staff.in_team(*team),
+            InviteTarget::Skill(skill) => c.staff.has_skill(skill),
+        };
+        let offered: Vec<UserId> = match target {
+            InviteTarget::Agent(_) => {
+                let candidate = candidates
+                    .iter()
+                    .find(named)
+                    .ok_or(RuleError::NoAvailableInvitee)?;
+                if let Some(why) = self.ineligible(candidate) {
+                    return Err(why);
+                }
+                vec![candidate.staff.id]
+            }
+            InviteTarget::Team(_) | InviteTarget::Skill(_) => candidates
+                .iter()
+                .filter(named)
+                .filter(|c| self.ineligible(c).is_none())
+                .map(|c| c.staff.id)
+                .collect(),
+        };
+        if offered.is_empty() {
+            return Err(RuleError::NoAvailableInvitee);
+        }
+        Ok(vec![EventKind::Invited {
+            invitation,
+            inviter: inviter.id,
+            target: target.clone(),
+            mode,
+            candidates: offered,
+            expires_at,
+        }])
+    }
+
+    /// A candidate accepts a pending invitation and joins; the others' offers are withdrawn.
+    pub fn accept(
+        &self,
+        staff: &Staff,
+        invitation: InvitationId,
+        now: i64,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        let pending = self.pending(invitation)?;
+        if !pending.candidates.contains(&staff.id) {
+            return Err(RuleError::NotInvited);
+        }
+        if now >= pending.expires_at {
+            return Err(RuleError::InvitationExpired);
+        }
+        if self.member(staff.id).is_some() {
+            return Err(RuleError::AlreadyInConversation);
+        }
+        Ok(vec![Self::joined(staff, pending.mode, Some(invitation))])
+    }
+
+    /// A candidate turns an invitation down; the inviter hears of it.
+    pub fn decline(
+        &self,
+        staff: &Staff,
+        invitation: InvitationId,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        let pending = self.pending(invitation)?;
+        if !pending.candidates.contains(&staff.id) {
+            return Err(RuleError::NotInvited);
+        }
+        Ok(vec![EventKind::InvitationDeclined {
+            invitation,
+            by: staff.id,
+            remaining: pending.candidates.len() - 1,
+        }])
+    }
+
+    /// The inviter or the lead withdraws a pending invitation.
+    pub fn cancel(
+        &self,
+        staff: &Staff,
+        invitation: InvitationId,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        let pending = self.pending(invitation)?;
+        if pending.inviter != staff.id && self.lead() != Some(staff.id) {
+            return Err(RuleError::NotInviter);
+        }
+        Ok(vec![EventKind::InvitationCancelled { invitation }])
+    }
+
+    /// The invitation lapses if it is still pending and its time is up.
+    pub fn expire(&self, invitation: InvitationId, now: i64) -> Option<EventKind> {
+        let pending = self.pending(invitation).ok()?;
+        (now >= pending.expires_at).then_some(EventKind::InvitationExpired { invitation })
+    }
+
+    /// A staff member leaves. The lead's role passes to the longest-attending participant;
+    /// the last agent who may speak cannot leave and must close instead.
+    pub fn leave(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        let member = self.member(staff.id).ok_or(RuleError::NotAParticipant)?;
+        let left = EventKind::Left {
+            user: staff.id,
+            mode: member.mode,
+        };
+        if member.mode != Mode::Lead {
+            return Ok(vec![left]);
+        }
+        let successor = self
+            .members
+            .iter()
+            .filter(|m| m.mode == Mode::Participant)
+            .min_by_key(|m| m.since)
+            .ok_or(RuleError::LastAgent)?;
+        Ok(vec![
+            left,
+            EventKind::LeadTransferred {
+                from: staff.id,
+                to: successor.user,
+            },
+        ])
+    }
+
+    /// The lead or a participant hands the lead to another participant.
+    pub fn transfer(&self, staff: &Staff, to: UserId) -> Result<Vec<EventKind>, RuleError> {
+        self.active()?;
+        self.speaker(staff)?;
+        let lead = self.lead().ok_or(RuleError::NotActive)?;
+        match self.member(to) {
+            Some(m) if m.mode == Mode::Participant => {
+                Ok(vec![EventKind::LeadTransferred { from: lead, to }])
+            }
+            _ => Err(RuleError::TransferTargetNotParticipant),
+        }
+    }
+
+    /// The lead or a participant closes the conversation ("solved"), with an optional
+    /// resolution note; pending invitations are cancelled.
+    pub fn close(
+        &self,
+        staff: &Staff,
+        resolution: Option<&str>,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.active()?;
+        self.speaker(staff)?;
+        let mut events: Vec<EventKind> = self
+            .invitations
+            .iter()
+            .map(|i| EventKind::InvitationCancelled { invitation: i.id })
+            .collect();
+        let resolution = resolution
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        events.push(EventKind::Closed { resolution });
+        Ok(events)
+    }
+
+    /// Staff who may view the conversation reopen it and become its lead.
+    pub fn reopen(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        if self.status != Status::Closed {
+            return Err(RuleError::ConversationNotClosed);
+        }
+        if !staff.can(Permission::ConversationsRead) {
+            return Err(RuleError::Forbidden);
+        }
+        if !self.may_view(staff) {
+            return Err(RuleError::RestrictedToTeam);
+        }
+        Ok(vec![
+            EventKind::Reopened,
+            Self::joined(staff, Mode::Lead, None),
+        ])
+    }
+
+    /// Moves the state on by one event recorded at `seq`.
+    pub fn apply(&mut self, seq: u64, event: &EventKind) {
+        self.last_seq = seq;
+        match event {
+            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
+            EventKind::Joined {
+                user,
+                mode,
+                invitation,
+                ..
+            } => {
+                match self.members.iter_mut().find(|m| m.user == *user) {
+                    Some(member) => member.mode = *mode,
+                    None => self.members.push(Member {
+                        user: *user,
+                        mode: *mode,
+                        since: seq,
+                    }),
+                }
+                if let Some(id) = invitation {
+                    self.invitations.retain(|i| i.id != *id);
+                }
+                if *mode == Mode::Lead {
+                    self.status = Status::Active;
+                }
+            }
+            EventKind::Left { user, .. } => self.members.retain(|m| m.user != *user),
+            EventKind::Invited {
+                invitation,
+                inviter,
+                mode,
+                candidates,
+                expires_at,
+                ..
+            } => self.invitations.push(PendingInvitation {
+                id: *invitation,
+                inviter: *inviter,
+                mode: *mode,
+                candidates: candidates.clone(),
+                expires_at: *expires_at,
+            }),
+            EventKind::InvitationDeclined { invitation, by, .. } => {
+                if let Some(pending) = self.invitations.iter_mut().find(|i| i.id == *invitation) {
+                    pending.candidates.retain(|c| c != by);
+                }
+                self.invitations.retain(|i| !i.candidates.is_empty());
+            }
+            EventKind::InvitationCancelled { invitation }
+            | EventKind::InvitationExpired { invitation } => {
+                self.invitations.retain(|i| i.id != *invitation)
+            }
+            EventKind::LeadTransferred { from, to } => {
+                for member in &mut self.members {
+                    if member.user == *to {
+                        member.mode = Mode::Lead;
+                    } else if member.user == *from {
+                        member.mode = Mode::Participant;
+                    }
+                }
+            }
+            EventKind::Closed { .. } => {
+                self.status = Status::Closed;
+                self.members.clear();
+                self.invitations.clear();
+            }
+            EventKind::Reopened => self.status = Status::Active,
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Logging in and out, staff users and teams.
+
+use super::auth::{bearer_token, Caller};
+use super::error::ApiError;
+use super::Data;
+use crate::auth::{hash_password, new_token, token_hash, verify_password, AuthError, Principal};
+use crate::domain::{Role, Staff, UserId};
+use crate::store::accounts::{self, NewUser, TeamRow, TokenRow};
+use crate::store::now_millis;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+fn require_admin(staff: &Staff) -> Result<(), ApiError> {
+    if staff.role.manages_accounts() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only admins manage users and teams"))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/login`: email and password for a bearer token.
+pub async fn login(data: Data, body: web::Json<Login>) -> Result<HttpResponse, ApiError> {
+    let Login { email, password } = body.into_inner();
+    let found = data
+        .store()
+        .run(move |conn| accounts::user_by_email(conn, &email))
+        .await?;
+    let user = web::block(move || match found {
+        Some((user, hash)) if verify_password(&password, &hash) => Some(user),
+        _ => None,
+    })
+    .await
+    .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?
+    .ok_or(AuthError::BadCredentials)?;
+    let (token, hash) = new_token();
+    let expires_at = now_millis() + data.config().staff_token_hours as i64 * 3_600_000;
+    let row = TokenRow {
+        hash,
+        user_id: Some(user.id.to_string()),
+        customer_id: None,
+        created_at: now_millis(),
+        expires_at,
+        revoked: false,
+    };
+    data.store()
+        .run(move |conn| accounts::insert_token(conn, &row))
+        .await?;
+    tracing::info!(user = %user.id, "staff logged in");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "token": token,
+        "expires_at": expires_at,
+        "user": user,
+    })))
+}
+
+/// `POST /api/logout`: revokes the token used.
+pub async fn logout(
+    data: Data,
+    req: HttpRequest,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let hash = token_hash(&bearer_token(&req).unwrap_or_default());
+    data.store()
+        .run(move |conn| accounts::revoke_token(conn, &hash))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/me`: who the token belongs to.
+pub async fn me(caller: Caller) -> HttpResponse {
+    match caller.0 {
+        Principal::Staff(user) => HttpResponse::Ok().json(serde_json::json!({ "staff": user })),
+        Principal::Customer {
+            customer,
+            conversation,
+        } => HttpResponse::Ok().json(serde_json::json!({
+            "customer": customer,
+            "conversation": conversation,
+        })),
+    }
+}
+
+/// What `POST /api/users` takes.
+#[derive(Deserialize)]
+pub struct CreateUser {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub role: Role,
+    pub avatar_url: Option<String>,
+    /// Team ids or names.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+/// Creates a staff user (validated) and puts them in their teams: shared by the API and the
+/// command line.
+pub fn create_user_now(
+    conn: &mut crate::store::DbConnection,
+    input: CreateUser,
+) -> Result<accounts::UserView, ApiError> {
+    let email = input.email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(ApiError::BadRequest(
+            "email: expected an address like name@example.com".into(),
+        ));
+    }
+    if input.password.chars().count() < 8 {
+        return Err(ApiError::BadRequest(
+            "password: use at least 8 characters".into(),
+        ));
+    }
+    let display_name = input.display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "display_name: 1 to 100 characters".into(),
+        ));
+    }
+    let mut teams = Vec::new();
+    for team in &input.teams {
+        teams.push(accounts::find_team(conn, team)?.ok_or(ApiError::NotFound("team"))?);
+    }
+    let user = NewUser {
+        id: UserId::generate().to_string(),
+        email,
+        display_name,
+        avatar_url: input.avatar_url,
+        role: input.role.as_str().to_owned(),
+        password_hash: hash_password(&input.password),
+        created_at: now_millis(),
+    };
+    let id = user.id.clone();
+    accounts::create_user(conn, user, &input.skills)?;
+    for team in &teams {
+        accounts::add_team_member(conn, &team.id, &id)?;
+    }
+    accounts::user_by_id(conn, &id)?.ok_or(ApiError::NotFound("user"))
+}
+
+/// `POST /api/users` (admins).
+pub async fn create_user(
+    data: Data,
+    caller: Caller,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.staff()?)?;
+    let input = body.into_inner();
+    let user = data
+        .store()
+        .run(move |conn| Ok(create_user_now(conn, input)))
+        .await??;
+    tracing::info!(user = %user.id, role = %user.role, "user created");
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// `GET /api/users` (staff).
+pub async fn list_users(data: Data, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let users = data.store().run(accounts::list_users).await?;
+    Ok(HttpResponse::Ok().json(users))
+}
+
+/// `GET /api/users/{id}` (staff).
+pub async fn get_user(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let id = path.into_inner();
+    let user = data
+        .store()
+        .run(move |conn| accounts::user_by_id(conn, &id))
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// What `POST /api/teams` takes.
+#[derive(Deserialize)]
+pub struct CreateTeam {
+    pub name: String,
+    /// Conversations of a restricted team admit only its members.
+    #[serde(default)]
+    pub restricted: bool,
+}
+
+/// Creates a team (validated): shared by the API and the command line.
+pub fn create_team_now(
+    conn: &mut crate::store::DbConnection,
+    input: CreateTeam,
+) -> Result<TeamRow, ApiError> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::BadRequest("name: 1 to 100 characters".into()));
+    }
+    let team = TeamRow {
+        id: crate::domain::TeamId::generate().to_string(),
+        name,
+        restricted: input.restricted,
+        created_at: now_millis(),
+    };
+    accounts::create_team(conn, &team)?;
+    Ok(team)
+}
+
+/// `POST /api/teams` (admins).
+pub async fn create_team(
+    data: Data,
+    caller: Caller,
+    body: web::Json<CreateTeam>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.staff()?)?;
+    let input = body.into_inner();
+    let team = data
+        .store()
+        .run(move |conn| Ok(create_team_now(conn, input)))
+        .await??;
+    Ok(HttpResponse::Created().json(team))
+}
+
+/// `GET /api/teams` (staff).
+pub async fn list_teams(data: Data, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let teams = data.store().run(accounts::list_teams).await?;
+    Ok(HttpResponse::Ok().json(teams))
+}
+
+#[derive(Deserialize)]
+pub struct AddMember {
+    user: String,
+}
+
+/// `POST /api/teams/{team}/members` (admins): `{"user": id}`.
+pub async fn add_member(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<AddMember>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.staff()?)?;
+    let team = path.into_inner();
+    let user = body.into_inner().user;
+    data.store()
+        .run(move |conn| {
+            let Some(team) = accounts::find_team(conn, &team)? else {
+                return Ok(Err(ApiError::NotFound("team")));
+            };
+            if accounts::user_by_id(conn, &user)?.is_none() {
+                return Ok(Err(ApiError::NotFound("user")));
+            }
+            accounts::add_team_member(conn, &team.id, &user)?;
+            Ok(Ok(()))
+        })
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /api/teams/{team}/members/{user}` (admins).
+pub async fn remove_member(
+    data: Data,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.staff()?)?;
+    let (team, user) = path.into_inner();
+    let removed = data
+        .store()
+        .run(move |conn| match accounts::find_team(conn, &team)? {
+            Some(team) => accounts::remove_team_member(conn, &team.id, &user),
+            None => Ok(false),
+        })
+        .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("team membership"))
+    }
+}

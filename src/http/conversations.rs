@@ -1,0 +1,264 @@
+//! Starting chats, listing conversations, transcripts, invitations and presence.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::Data;
+use crate::auth::{new_token, Principal};
+use crate::domain::{ConversationId, CustomerId, Permission, Room, Staff, Status};
+use crate::store::accounts::{self, CustomerRow, TokenRow};
+use crate::store::conversations::{self, ConversationView, ListFilter, Page};
+use crate::store::now_millis;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+/// What `POST /api/chats` takes: a customer starting a chat with a team.
+#[derive(Deserialize)]
+pub struct StartChat {
+    /// Team id or name.
+    team: String,
+    display_name: String,
+    email: Option<String>,
+}
+
+/// `POST /api/chats` (public): creates the customer and a waiting conversation, and returns
+/// a token for the customer's WebSocket.
+pub async fn start_chat(data: Data, body: web::Json<StartChat>) -> Result<HttpResponse, ApiError> {
+    let StartChat {
+        team,
+        display_name,
+        email,
+    } = body.into_inner();
+    let display_name = display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "display_name: 1 to 100 characters".into(),
+        ));
+    }
+    if email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.len() > 254)
+    {
+        return Err(ApiError::BadRequest(
+            "email: expected an address like name@example.com".into(),
+        ));
+    }
+    let customer = CustomerId::generate();
+    let (token, hash) = new_token();
+    let expires_at = now_millis() + data.config().customer_token_days as i64 * 86_400_000;
+    let team = data
+        .store()
+        .run(move |conn| {
+            let Some(team) = accounts::find_team(conn, &team)? else {
+                return Ok(None);
+            };
+            accounts::create_customer(
+                conn,
+                &CustomerRow {
+                    id: customer.to_string(),
+                    display_name,
+                    email,
+                    created_at: now_millis(),
+                },
+            )?;
+            accounts::insert_token(
+                conn,
+                &TokenRow {
+                    hash,
+                    user_id: None,
+                    customer_id: Some(customer.to_string()),
+                    created_at: now_millis(),
+                    expires_at,
+                    revoked: false,
+                },
+            )?;
+            Ok(Some(team))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    let team_id = accounts::parse_id(&team.id)?;
+    let conversation = data
+        .open_conversation(customer, team_id, team.restricted, None)
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "conversation": conversation,
+        "customer": customer,
+        "token": token,
+        "expires_at": expires_at,
+    })))
+}
+
+/// The rules' view of a stored conversation, for permission checks.
+fn room_of(view: &ConversationView) -> Room {
+    Room::new(view.id, view.team, view.customer, view.restricted)
+}
+
+/// Checks the caller may read a conversation; `true` when they see it as its customer.
+fn may_read(caller: &Principal, view: &ConversationView) -> Result<bool, ApiError> {
+    match caller {
+        Principal::Customer { customer, .. } if *customer == view.customer => Ok(true),
+        Principal::Customer { .. } => Err(ApiError::NotFound("conversation")),
+        Principal::Staff(user) if room_of(view).may_view(&user.staff()) => Ok(false),
+        Principal::Staff(_) => Err(ApiError::Forbidden("you may not view this conversation")),
+    }
+}
+
+async fn load(data: &Data, id: ConversationId) -> Result<ConversationView, ApiError> {
+    let row = data
+        .store()
+        .run(move |conn| conversations::conversation(conn, id))
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    Ok(row.view()?)
+}
+
+fn parse_conversation(raw: &str) -> Result<ConversationId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound("conversation"))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<Status>,
+    team: Option<String>,
+    #[serde(default)]
+    mine: bool,
+    limit: Option<u32>,
+}
+
+/// `GET /api/conversations?status=&team=&mine=true&limit=` (staff): most recent first; only
+/// those the caller may view.
+pub async fn list(
+    data: Data,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let query = query.into_inner();
+    let filter = ListFilter {
+        status: query.status,
+        team: query.team,
+        member: query.mine.then_some(staff.id),
+        customer: None,
+        limit: query.limit.unwrap_or(50).clamp(1, 500),
+    };
+    let rows = data
+        .store()
+        .run(move |conn| conversations::list_conversations(conn, &filter))
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let view = row.view()?;
+        if room_of(&view).may_view(&staff) {
+            views.push(view);
+        }
+    }
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// `GET /api/conversations/{id}`: the conversation and who is in it.
+pub async fn get(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_conversation(&path)?;
+    let view = load(&data, id).await?;
+    let as_customer = may_read(&caller.0, &view)?;
+    let participants = data
+        .store()
+        .run(move |conn| conversations::participants_of(conn, id))
+        .await?;
+    let participants: Vec<_> = participants
+        .into_iter()
+        .filter(|p| !as_customer || p.mode != "monitor")
+        .collect();
+    let mut body = serde_json::to_value(&view).expect("views serialize");
+    if as_customer {
+        body["resolution"] = serde_json::Value::Null;
+    }
+    body["participants"] = serde_json::to_value(participants).expect("views serialize");
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    after_seq: Option<u64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/conversations/{id}/events?after_seq=&limit=`: a transcript page, oldest first,
+/// as the caller may see it (customers never see notes, invitations or monitors).
+pub async fn events(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_conversation(&path)?;
+    let view = load(&data, id).await?;
+    let customer_only = may_read(&caller.0, &view)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let page = Page {
+        after_seq: Some(query.after_seq.unwrap_or(0)),
+        before_seq: None,
+        limit: limit + 1,
+        customer_only,
+    };
+    let mut events = data
+        .store()
+        .run(move |conn| conversations::events_page(conn, id, page))
+        .await?;
+    let has_more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "conversation": id,
+        "events": events,
+        "has_more": has_more,
+    })))
+}
+
+/// `DELETE /api/conversations/{id}` (admins).
+pub async fn delete(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let staff: Staff = caller.staff()?;
+    if !staff.can(Permission::ConversationsDelete) {
+        return Err(ApiError::Forbidden("only admins delete conversations"));
+    }
+    let id = parse_conversation(&path)?;
+    if let Some(addr) = data.running(id) {
+        addr.do_send(crate::actors::conversation::Evict);
+    }
+    let deleted = data
+        .store()
+        .run(move |conn| conversations::delete_conversation(conn, id))
+        .await?;
+    if deleted {
+        tracing::info!(conversation = %id, by = %staff.id, "conversation deleted");
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("conversation"))
+    }
+}
+
+/// `GET /api/invitations` (staff): invitations offered to me and still open.
+pub async fn my_invitations(data: Data, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let invitations = data
+        .store()
+        .run(move |conn| conversations::pending_invitations_for(conn, staff.id))
+        .await?;
+    Ok(HttpResponse::Ok().json(invitations))
+}
+
+/// `GET /api/presence` (staff): who is online, with how many open sessions.
+pub async fn presence(data: Data, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let online: Vec<_> = data
+        .online_staff()
+        .into_iter()
+        .map(|(user, sessions)| serde_json::json!({ "user": user, "sessions": sessions }))
+        .collect();
+    Ok(HttpResponse::Ok().json(online))
+}

@@ -1,0 +1,73 @@
+//! Errors of the REST API, answered as JSON `{"error": {"code", "message"}}`.
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// Why an API request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("storage is unavailable; try again")]
+    Storage(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            other => ApiError::Storage(other),
+        }
+    }
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Auth(AuthError::Store(_)) | ApiError::Storage(_) => "storage_unavailable",
+            ApiError::Auth(AuthError::BadCredentials) => "bad_credentials",
+            ApiError::Auth(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Conflict(_) => "conflict",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Auth(AuthError::Store(_)) | ApiError::Storage(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            ApiError::Auth(AuthError::Store(e)) | ApiError::Storage(e) => {
+                tracing::error!(error = %e, "storage error in an API request");
+                "storage is unavailable; try again".to_owned()
+            }
+            other => other.to_string(),
+        };
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": { "code": self.code(), "message": message } }))
+    }
+}

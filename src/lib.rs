@@ -1,0 +1,15 @@
+//! Conclave: a real-time customer-support chat server.
+//!
+//! - [`domain`]: the pure rules (who may do what, who sees what).
+//! - [`actors`]: one actor per conversation and per WebSocket session.
+//! - [`store`]: Diesel persistence on SQLite or PostgreSQL.
+//! - [`http`]: REST routes and the WebSocket upgrade; [`protocol`]: the wire frames.
+
+pub mod actors;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod protocol;
+pub mod server;
+pub mod store;

@@ -1,0 +1,325 @@
+//! Wire frames of the WebSocket protocol: JSON text frames tagged by `type`.
+//!
+//! Clients send commands carrying a request `id`, answered by `ok` or `error`; the server
+//! pushes `event`s (each with its conversation and `seq`) and personal notices. See
+//! `docs/protocol.md`.
+
+use crate::domain::{ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, UserId};
+use bytestring::ByteString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A client command (the `type` and fields of a frame other than `id`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Write a reply (customer-visible) or an internal note.
+    Post {
+        /// Optional for customers (their own conversation).
+        conversation: Option<ConversationId>,
+        #[serde(default = "reply")]
+        kind: PostKind,
+        body: String,
+        /// The client's own id for this message: a retried send is stored once.
+        client_id: Option<String>,
+    },
+    /// Take a waiting conversation and become its lead.
+    PickUp {
+        conversation: ConversationId,
+    },
+    /// Join as a silent monitor (supervisors and admins).
+    Monitor {
+        conversation: ConversationId,
+    },
+    /// Invite an agent, a team or a skill as participant or monitor.
+    Invite {
+        conversation: ConversationId,
+        target: InviteTarget,
+        mode: Mode,
+    },
+    Accept {
+        conversation: ConversationId,
+        invitation: InvitationId,
+    },
+    Decline {
+        conversation: ConversationId,
+        invitation: InvitationId,
+    },
+    CancelInvitation {
+        conversation: ConversationId,
+        invitation: InvitationId,
+    },
+    Leave {
+        conversation: ConversationId,
+    },
+    /// Hand the lead to another participant.
+    Transfer {
+        conversation: ConversationId,
+        to: UserId,
+    },
+    /// Close as solved, with an optional resolution note.
+    Close {
+        conversation: ConversationId,
+        resolution: Option<String>,
+    },
+    Reopen {
+        conversation: ConversationId,
+    },
+    /// Receive a conversation's events live, after those missed since `after_seq`.
+    Subscribe {
+        conversation: Option<ConversationId>,
+        after_seq: Option<u64>,
+    },
+    /// A page of the transcript: the newest before `before_seq`, or the oldest after `after_seq`.
+    History {
+        conversation: Option<ConversationId>,
+        before_seq: Option<u64>,
+        after_seq: Option<u64>,
+        limit: Option<u32>,
+    },
+}
+
+fn reply() -> PostKind {
+    PostKind::Reply
+}
+
+/// The `type`s a client may send.
+pub const COMMAND_TYPES: &[&str] = &[
+    "post",
+    "pick_up",
+    "monitor",
+    "invite",
+    "accept",
+    "decline",
+    "cancel_invitation",
+    "leave",
+    "transfer",
+    "close",
+    "reopen",
+    "subscribe",
+    "history",
+];
+
+impl Command {
+    /// The conversation the command names, if it names one.
+    pub fn conversation(&self) -> Option<ConversationId> {
+        match self {
+            Command::Post { conversation, .. }
+            | Command::Subscribe { conversation, .. }
+            | Command::History { conversation, .. } => *conversation,
+            Command::PickUp { conversation }
+            | Command::Monitor { conversation }
+            | Command::Invite { conversation, .. }
+            | Command::Accept { conversation, .. }
+            | Command::Decline { conversation, .. }
+            | Command::CancelInvitation { conversation, .. }
+            | Command::Leave { conversation }
+            | Command::Transfer { conversation, .. }
+            | Command::Close { conversation, .. }
+            | Command::Reopen { conversation } => Some(*conversation),
+        }
+    }
+}
+
+/// The request id a client put on a command: echoed back in `ok` and `error`.
+pub type RequestId = Value;
+
+/// A frame the client sent that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("the frame is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("unknown command type {0:?}")]
+    UnknownType(String),
+    #[error("invalid {0}")]
+    InvalidFrame(String),
+    #[error("the frame is {size} bytes; the limit is {limit}")]
+    FrameTooLarge { size: usize, limit: usize },
+    #[error("the message body is {size} bytes; the limit is {limit}")]
+    BodyTooLarge { size: usize, limit: usize },
+    #[error("binary frames are not supported: send JSON text frames")]
+    Binary,
+}
+
+impl ProtocolError {
+    /// The stable, machine-readable code sent to clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProtocolError::MalformedJson(_) => "malformed_json",
+            ProtocolError::UnknownType(_) => "unknown_type",
+            ProtocolError::InvalidFrame(_) => "invalid_frame",
+            ProtocolError::FrameTooLarge { .. } | ProtocolError::BodyTooLarge { .. } => "too_large",
+            ProtocolError::Binary => "binary_not_supported",
+        }
+    }
+}
+
+/// Limits on what a client may send.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest text frame (after reassembling fragments), in bytes.
+    pub max_frame_bytes: usize,
+    /// Largest message body or resolution note, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest client message id, in bytes.
+    pub max_client_id_bytes: usize,
+}
+
+/// Decodes a client frame into its request id and command. On failure the request id is
+/// still returned when it could be read, so the error can be matched to the request.
+pub fn decode(text: &str, limits: &Limits) -> (Option<RequestId>, Result<Command, ProtocolError>) {
+    if text.len() > limits.max_frame_bytes {
+        let error = ProtocolError::FrameTooLarge {
+            size: text.len(),
+            limit: limits.max_frame_bytes,
+        };
+        return (None, Err(error));
+    }
+    let mut value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return (None, Err(ProtocolError::MalformedJson(e.to_string()))),
+    };
+    let Some(object) = value.as_object_mut() else {
+        return (
+            None,
+            Err(ProtocolError::InvalidFrame(
+                "frame: expected a JSON object".into(),
+            )),
+        );
+    };
+    let id = object.remove("id");
+    if id.is_none() {
+        let error = ProtocolError::InvalidFrame(
+            "frame: missing field `id` (a request id the answer will carry)".into(),
+        );
+        return (None, Err(error));
+    }
+    let result = match object.get("type") {
+        None => Err(ProtocolError::InvalidFrame(
+            "frame: missing field `type`".into(),
+        )),
+        Some(Value::String(t)) if !COMMAND_TYPES.contains(&t.as_str()) => {
+            Err(ProtocolError::UnknownType(t.clone()))
+        }
+        Some(_) => serde_json::from_value::<Command>(value)
+            .map_err(|e| ProtocolError::InvalidFrame(format!("command: {e}")))
+            .and_then(|c| check_sizes(c, limits)),
+    };
+    (id, result)
+}
+
+fn check_sizes(command: Command, limits: &Limits) -> Result<Command, ProtocolError> {
+    let too_big = |text: &str| {
+        (text.len() > limits.max_body_bytes).then_some(ProtocolError::BodyTooLarge {
+            size: text.len(),
+            limit: limits.max_body_bytes,
+        })
+    };
+    let problem = match &command {
+        Command::Post {
+            body, client_id, ..
+        } => too_big(body).or_else(|| {
+            client_id
+                .as_deref()
+                .filter(|c| c.is_empty() || c.len() > limits.max_client_id_bytes)
+                .map(|_| {
+                    ProtocolError::InvalidFrame(format!(
+                        "client_id: must be 1 to {} bytes",
+                        limits.max_client_id_bytes
+                    ))
+                })
+        }),
+        Command::Close {
+            resolution: Some(r),
+            ..
+        } => too_big(r),
+        _ => None,
+    };
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(command),
+    }
+}
+
+/// A frame the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame<'a> {
+    /// First frame on a new connection: who you are.
+    Hello(&'a Value),
+    /// A command succeeded.
+    Ok {
+        id: &'a RequestId,
+        #[serde(flatten)]
+        result: &'a OkResult,
+    },
+    /// A command failed, or a frame could not be understood (`id` is null then).
+    Error {
+        id: Option<&'a RequestId>,
+        code: &'a str,
+        message: &'a str,
+    },
+    /// Something happened in a conversation you are subscribed to.
+    Event(&'a Event),
+    /// A page of a conversation's transcript.
+    History {
+        conversation: ConversationId,
+        events: &'a [Event],
+        /// Whether older events exist before this page.
+        has_more: bool,
+    },
+    /// You were offered an invitation.
+    Invitation {
+        conversation: ConversationId,
+        invitation: InvitationId,
+        inviter: UserId,
+        mode: Mode,
+        expires_at: i64,
+    },
+    /// An invitation offered to you is no longer open.
+    InvitationWithdrawn {
+        conversation: ConversationId,
+        invitation: InvitationId,
+        reason: &'a str,
+    },
+    /// Your message after close started a new conversation, linked to the previous one.
+    ConversationStarted {
+        conversation: ConversationId,
+        previous: ConversationId,
+    },
+    /// Your live view of a conversation ended (storage trouble or restart): subscribe again
+    /// with your last `seq`.
+    Resync { conversation: ConversationId },
+}
+
+/// What an `ok` carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OkResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationId>,
+    /// The sequence number of the (last) event the command produced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<InvitationId>,
+    /// The message had been received before under the same client id; `seq` is the original.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+impl ServerFrame<'_> {
+    /// The frame as JSON text, ready to send (cheap to clone and share between sessions).
+    pub fn encode(&self) -> ByteString {
+        ByteString::from(serde_json::to_string(self).expect("server frames always serialize"))
+    }
+}
+
+/// Encodes an `error` frame.
+pub fn error_frame(id: Option<&RequestId>, code: &str, message: &str) -> ByteString {
+    ServerFrame::Error { id, code, message }.encode()
+}
+
+/// Encodes an `ok` frame.
+pub fn ok_frame(id: &RequestId, result: &OkResult) -> ByteString {
+    ServerFrame::Ok { id, result }.encode()
+}

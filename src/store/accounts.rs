@@ -1,0 +1,333 @@
+//! Staff users, teams, skills, customers and access tokens.
+
+use super::schema::{customers, team_members, teams, tokens, user_skills, users};
+use super::{transaction, DbConnection, StoreError};
+use crate::domain::{CustomerId, Role, Staff, TeamId, UserId};
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// A staff user as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// A staff user as shown by the API: profile, teams and skills, never the password hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub role: Role,
+    pub teams: Vec<TeamId>,
+    pub skills: Vec<String>,
+    pub created_at: i64,
+}
+
+impl UserView {
+    /// The facts about this user that the conversation rules need.
+    pub fn staff(&self) -> Staff {
+        Staff {
+            id: self.id,
+            role: self.role,
+            teams: self.teams.clone(),
+            skills: self.skills.clone(),
+            display_name: self.display_name.clone(),
+            avatar_url: self.avatar_url.clone(),
+        }
+    }
+}
+
+/// A new staff user; the password is already hashed.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// A team (support queue) as stored and shown.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = teams)]
+pub struct TeamRow {
+    pub id: String,
+    pub name: String,
+    pub restricted: bool,
+    pub created_at: i64,
+}
+
+/// A customer as stored and shown.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = customers)]
+pub struct CustomerRow {
+    pub id: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+}
+
+/// An access token as stored: only its hash, and whom it belongs to.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tokens)]
+pub struct TokenRow {
+    pub hash: String,
+    pub user_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {raw:?}")))
+}
+
+fn view(conn: &mut DbConnection, row: UserRow) -> Result<UserView, StoreError> {
+    let teams: Vec<String> = team_members::table
+        .filter(team_members::user_id.eq(&row.id))
+        .select(team_members::team_id)
+        .order(team_members::team_id)
+        .load(conn)?;
+    let skills: Vec<String> = user_skills::table
+        .filter(user_skills::user_id.eq(&row.id))
+        .select(user_skills::skill)
+        .order(user_skills::skill)
+        .load(conn)?;
+    Ok(UserView {
+        id: parse_id(&row.id)?,
+        role: row
+            .role
+            .parse()
+            .map_err(|e: crate::domain::staff::UnknownRole| StoreError::Corrupt(e.to_string()))?,
+        teams: teams
+            .iter()
+            .map(|t| parse_id(t))
+            .collect::<Result<_, _>>()?,
+        skills,
+        email: row.email,
+        display_name: row.display_name,
+        avatar_url: row.avatar_url,
+        created_at: row.created_at,
+    })
+}
+
+/// Creates a staff user with their skills.
+pub fn create_user(
+    conn: &mut DbConnection,
+    user: NewUser,
+    skills: &[String],
+) -> Result<UserView, StoreError> {
+    transaction(conn, |conn| {
+        diesel::insert_into(users::table)
+            .values(&user)
+            .execute(conn)
+            .map_err(StoreError::conflict_as("a user with this email"))?;
+        set_skills(conn, &user.id, skills)?;
+        Ok(())
+    })?;
+    user_by_id(conn, &user.id)?.ok_or(StoreError::Corrupt("user vanished".into()))
+}
+
+/// Replaces a user's skills.
+pub fn set_skills(
+    conn: &mut DbConnection,
+    user: &str,
+    skills: &[String],
+) -> Result<(), StoreError> {
+    diesel::delete(user_skills::table.filter(user_skills::user_id.eq(user))).execute(conn)?;
+    for skill in skills {
+        diesel::insert_into(user_skills::table)
+            .values((user_skills::user_id.eq(user), user_skills::skill.eq(skill)))
+            .execute(conn)
+            .map_err(StoreError::conflict_as("that skill"))?;
+    }
+    Ok(())
+}
+
+/// A staff user by id.
+pub fn user_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<UserView>, StoreError> {
+    let row = users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|r| view(conn, r)).transpose()
+}
+
+/// A staff user and their password hash, by email (for logging in).
+pub fn user_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<Option<(UserView, String)>, StoreError> {
+    let row = users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(r) => {
+            let hash = r.password_hash.clone();
+            Ok(Some((view(conn, r)?, hash)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Every staff user, ordered by creation.
+pub fn list_users(conn: &mut DbConnection) -> Result<Vec<UserView>, StoreError> {
+    let rows = users::table
+        .select(UserRow::as_select())
+        .order(users::id)
+        .load(conn)?;
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// Staff users belonging to `team`.
+pub fn team_staff(conn: &mut DbConnection, team: &str) -> Result<Vec<UserView>, StoreError> {
+    let rows = users::table
+        .inner_join(team_members::table)
+        .filter(team_members::team_id.eq(team))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// Staff users with `skill`.
+pub fn skilled_staff(conn: &mut DbConnection, skill: &str) -> Result<Vec<UserView>, StoreError> {
+    let rows = users::table
+        .inner_join(user_skills::table)
+        .filter(user_skills::skill.eq(skill))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// Whether any staff user exists (the first admin is made from the command line).
+pub fn any_user(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let count: i64 = users::table.count().get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Creates a team.
+pub fn create_team(conn: &mut DbConnection, team: &TeamRow) -> Result<(), StoreError> {
+    diesel::insert_into(teams::table)
+        .values(team)
+        .execute(conn)
+        .map_err(StoreError::conflict_as("a team with this name"))?;
+    Ok(())
+}
+
+/// Every team, by name.
+pub fn list_teams(conn: &mut DbConnection) -> Result<Vec<TeamRow>, StoreError> {
+    Ok(teams::table
+        .select(TeamRow::as_select())
+        .order(teams::name)
+        .load(conn)?)
+}
+
+/// A team by id or by name.
+pub fn find_team(conn: &mut DbConnection, id_or_name: &str) -> Result<Option<TeamRow>, StoreError> {
+    Ok(teams::table
+        .filter(teams::id.eq(id_or_name).or(teams::name.eq(id_or_name)))
+        .select(TeamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Puts a user in a team (doing nothing if they already are).
+pub fn add_team_member(conn: &mut DbConnection, team: &str, user: &str) -> Result<(), StoreError> {
+    let exists: i64 = team_members::table
+        .filter(
+            team_members::team_id
+                .eq(team)
+                .and(team_members::user_id.eq(user)),
+        )
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(team_members::table)
+            .values((
+                team_members::team_id.eq(team),
+                team_members::user_id.eq(user),
+            ))
+            .execute(conn)
+            .map_err(StoreError::conflict_as("that membership"))?;
+    }
+    Ok(())
+}
+
+/// Takes a user out of a team; whether they were in it.
+pub fn remove_team_member(
+    conn: &mut DbConnection,
+    team: &str,
+    user: &str,
+) -> Result<bool, StoreError> {
+    let n = diesel::delete(
+        team_members::table.filter(
+            team_members::team_id
+                .eq(team)
+                .and(team_members::user_id.eq(user)),
+        ),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Creates a customer.
+pub fn create_customer(conn: &mut DbConnection, customer: &CustomerRow) -> Result<(), StoreError> {
+    diesel::insert_into(customers::table)
+        .values(customer)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A customer by id.
+pub fn customer_by_id(
+    conn: &mut DbConnection,
+    id: CustomerId,
+) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(customers::table
+        .find(id.to_string())
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores a token (by its hash).
+pub fn insert_token(conn: &mut DbConnection, token: &TokenRow) -> Result<(), StoreError> {
+    diesel::insert_into(tokens::table)
+        .values(token)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A token by its hash.
+pub fn token_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+    Ok(tokens::table
+        .find(hash)
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes a token; whether it existed.
+pub fn revoke_token(conn: &mut DbConnection, hash: &str) -> Result<bool, StoreError> {
+    let n = diesel::update(tokens::table.find(hash))
+        .set(tokens::revoked.eq(true))
+        .execute(conn)?;
+    Ok(n > 0)
+}

@@ -1,0 +1,144 @@
+//! Persistence with Diesel on SQLite (default) or PostgreSQL, one code path for both.
+//!
+//! Reads go through an r2d2 pool on blocking threads ([`Store::run`]); conversation events go
+//! through the single [`Writer`] thread, which batches them across conversations.
+
+pub mod accounts;
+pub mod connection;
+pub mod conversations;
+pub mod schema;
+pub mod writer;
+
+pub use connection::{Backend, DbConnection};
+pub use writer::Writer;
+
+use connection::Manager;
+use diesel::r2d2::Pool;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("could not connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database migrations failed: {0}")]
+    Migration(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("a database task failed")]
+    TaskFailed,
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming `what`.
+    pub fn conflict_as(what: &'static str) -> impl Fn(diesel::result::Error) -> StoreError {
+        move |e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => StoreError::Conflict(what),
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+/// Handle to the database: a pool for reads and small writes, and the event writer.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+    writer: Writer,
+}
+
+impl Store {
+    /// Connects to `url` (a PostgreSQL URL or an SQLite file path), runs pending migrations
+    /// and starts the writer thread.
+    pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let manager = Manager::new(url);
+        let backend = Backend::of(url);
+        let mut conn = manager.establish()?;
+        migrate(&mut conn)?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .build(manager.clone())
+            .map_err(|e| StoreError::Migration(format!("could not build the pool: {e}")))?;
+        let writer = Writer::start(manager.establish()?);
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The event writer.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Runs blocking database work on a pooled connection, off the async worker threads.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    /// Runs blocking database work on a pooled connection in the calling thread (for the
+    /// command line).
+    pub fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        work(&mut conn)
+    }
+}
+
+fn migrate(conn: &mut DbConnection) -> Result<(), StoreError> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Runs `work` in one transaction. On SQLite, transactions here begin with a write, so they
+/// take the write lock first and wait on the busy timeout rather than fail on a stale read.
+pub fn transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    diesel::Connection::transaction(conn, work)
+}
+
+/// Milliseconds since the Unix epoch, the time unit of everything stored.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

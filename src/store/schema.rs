@@ -1,0 +1,140 @@
+//! Table definitions, the same on SQLite and PostgreSQL (UUIDs as text, times as
+//! milliseconds since the Unix epoch).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        avatar_url -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        restricted -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, user_id) {
+        team_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    user_skills (user_id, skill) {
+        user_id -> Text,
+        skill -> Text,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tokens (hash) {
+        hash -> Text,
+        user_id -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        team_id -> Text,
+        customer_id -> Text,
+        status -> Text,
+        lead_id -> Nullable<Text>,
+        restricted -> Bool,
+        resolution -> Nullable<Text>,
+        previous_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        closed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    participants (conversation_id, user_id) {
+        conversation_id -> Text,
+        user_id -> Text,
+        mode -> Text,
+        since_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        conversation_id -> Text,
+        inviter_id -> Text,
+        target -> Text,
+        mode -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitation_candidates (invitation_id, user_id) {
+        invitation_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    events (conversation_id, seq) {
+        conversation_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        author_kind -> Text,
+        author_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        customer_visible -> Bool,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(user_skills -> users (user_id));
+diesel::joinable!(conversations -> teams (team_id));
+diesel::joinable!(participants -> conversations (conversation_id));
+diesel::joinable!(invitation_candidates -> invitations (invitation_id));
+diesel::joinable!(events -> conversations (conversation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    teams,
+    team_members,
+    user_skills,
+    customers,
+    tokens,
+    conversations,
+    participants,
+    invitations,
+    invitation_candidates,
+    events,
+);

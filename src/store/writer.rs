@@ -1,0 +1,282 @@
+//! The single writer thread: persists conversation events, batching them across
+//! conversations into one transaction per round, and reports back once they are durable.
+//!
+//! Jobs are written and reported in the order they were submitted, so a conversation that
+//! submits its events in sequence order also hears back in that order.
+
+use super::conversations::EventRow;
+use super::schema::{conversations, events, invitation_candidates, invitations, participants};
+use super::{transaction, DbConnection, StoreError};
+use crate::domain::{Event, EventKind};
+use diesel::prelude::*;
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread;
+
+/// Most jobs written in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Most event rows in one INSERT statement.
+const ROWS_PER_INSERT: usize = 256;
+
+/// Called with the outcome once a job's events are durable (or could not be written).
+pub type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+struct Job {
+    events: Vec<Event>,
+    done: Done,
+}
+
+/// Handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on its own connection.
+    pub fn start(mut conn: DbConnection) -> Writer {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("conclave-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    write_batch(&mut conn, batch);
+                }
+            })
+            .expect("the writer thread can start");
+        Writer { jobs }
+    }
+
+    /// Queues `events` (all of one conversation, in sequence order) for writing; `done` is
+    /// called on the writer thread once they are durable, or with the error.
+    pub fn submit(&self, events: Vec<Event>, done: Done) {
+        if let Err(mpsc::SendError(job)) = self.jobs.send(Job { events, done }) {
+            (job.done)(Err(StoreError::WriterStopped));
+        }
+    }
+}
+
+fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
+    let all = transaction(conn, |conn| {
+        write_events(conn, batch.iter().flat_map(|job| job.events.iter()))
+    });
+    match all {
+        Ok(()) => batch.into_iter().for_each(|job| (job.done)(Ok(()))),
+        Err(error) => {
+            tracing::warn!(%error, jobs = batch.len(), "batch write failed; writing jobs one by one");
+            for job in batch {
+                let result = transaction(conn, |conn| write_events(conn, job.events.iter()));
+                if let Err(error) = &result {
+                    tracing::error!(%error, "could not persist conversation events");
+                }
+                (job.done)(result);
+            }
+        }
+    }
+}
+
+fn write_events<'a>(
+    conn: &mut DbConnection,
+    events: impl Iterator<Item = &'a Event> + Clone,
+) -> Result<(), StoreError> {
+    let rows: Vec<EventRow> = events.clone().map(EventRow::from_event).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        // Multi-row inserts are backend-specific SQL, so they go to the concrete connection.
+        let insert = diesel::insert_into(events::table).values(chunk);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Pg(c) => insert.execute(c)?,
+        };
+    }
+    let mut touched: HashMap<String, i64> = HashMap::new();
+    for (event, row) in events.zip(&rows) {
+        project(conn, event)?;
+        let at = touched
+            .entry(row.conversation_id.clone())
+            .or_insert(event.at);
+        *at = (*at).max(event.at);
+    }
+    for (id, at) in touched {
+        diesel::update(conversations::table.find(id))
+            .set(conversations::updated_at.eq(at))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Keeps the queryable tables (conversation status and lead, participants, invitations) in
+/// step with an event.
+fn project(conn: &mut DbConnection, event: &Event) -> Result<(), StoreError> {
+    let conversation = event.conversation.to_string();
+    let in_conversation = participants::conversation_id.eq(conversation.clone());
+    match &event.kind {
+        EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
+        EventKind::Joined {
+            user,
+            mode,
+            invitation,
+            ..
+        } => {
+            let user = user.to_string();
+            let updated = diesel::update(
+                participants::table
+                    .filter(in_conversation.clone())
+                    .filter(participants::user_id.eq(&user)),
+            )
+            .set(participants::mode.eq(mode.as_str()))
+            .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(participants::table)
+                    .values((
+                        participants::conversation_id.eq(&conversation),
+                        participants::user_id.eq(&user),
+                        participants::mode.eq(mode.as_str()),
+                        participants::since_seq.eq(event.seq as i64),
+                    ))
+                    .execute(conn)?;
+            }
+            if let Some(invitation) = invitation {
+                resolve_invitation(
+                    conn,
+                    &invitation.to_string(),
+                    "accepted",
+                    Some(&user),
+                    event.at,
+                )?;
+            }
+            if *mode == crate::domain::Mode::Lead {
+                diesel::update(conversations::table.find(&conversation))
+                    .set((
+                        conversations::status.eq("active"),
+                        conversations::lead_id.eq(&user),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        EventKind::Left { user, .. } => {
+            diesel::delete(
+                participants::table
+                    .filter(in_conversation)
+                    .filter(participants::user_id.eq(user.to_string())),
+            )
+            .execute(conn)?;
+        }
+        EventKind::Invited {
+            invitation,
+            inviter,
+            target,
+            mode,
+            candidates,
+            expires_at,
+        } => {
+            let id = invitation.to_string();
+            diesel::insert_into(invitations::table)
+                .values((
+                    invitations::id.eq(&id),
+                    invitations::conversation_id.eq(&conversation),
+                    invitations::inviter_id.eq(inviter.to_string()),
+                    invitations::target
+                        .eq(serde_json::to_string(target).expect("targets serialize")),
+                    invitations::mode.eq(mode.as_str()),
+                    invitations::status.eq("pending"),
+                    invitations::created_at.eq(event.at),
+                    invitations::expires_at.eq(expires_at),
+                ))
+                .execute(conn)?;
+            for candidate in candidates {
+                diesel::insert_into(invitation_candidates::table)
+                    .values((
+                        invitation_candidates::invitation_id.eq(&id),
+                        invitation_candidates::user_id.eq(candidate.to_string()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        EventKind::InvitationDeclined {
+            invitation,
+            by,
+            remaining,
+        } => {
+            let id = invitation.to_string();
+            let by = by.to_string();
+            diesel::delete(
+                invitation_candidates::table
+                    .filter(invitation_candidates::invitation_id.eq(&id))
+                    .filter(invitation_candidates::user_id.eq(&by)),
+            )
+            .execute(conn)?;
+            if *remaining == 0 {
+                resolve_invitation(conn, &id, "declined", Some(&by), event.at)?;
+            }
+        }
+        EventKind::InvitationCancelled { invitation } => {
+            resolve_invitation(conn, &invitation.to_string(), "cancelled", None, event.at)?;
+        }
+        EventKind::InvitationExpired { invitation } => {
+            resolve_invitation(conn, &invitation.to_string(), "expired", None, event.at)?;
+        }
+        EventKind::LeadTransferred { from, to } => {
+            for (user, mode) in [(from, "participant"), (to, "lead")] {
+                diesel::update(
+                    participants::table
+                        .filter(in_conversation.clone())
+                        .filter(participants::user_id.eq(user.to_string())),
+                )
+                .set(participants::mode.eq(mode))
+                .execute(conn)?;
+            }
+            diesel::update(conversations::table.find(&conversation))
+                .set(conversations::lead_id.eq(to.to_string()))
+                .execute(conn)?;
+        }
+        EventKind::Closed { resolution } => {
+            diesel::update(conversations::table.find(&conversation))
+                .set((
+                    conversations::status.eq("closed"),
+                    conversations::resolution.eq(resolution),
+                    conversations::closed_at.eq(event.at),
+                    conversations::lead_id.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            diesel::delete(participants::table.filter(in_conversation)).execute(conn)?;
+        }
+        EventKind::Reopened => {
+            diesel::update(conversations::table.find(&conversation))
+                .set((
+                    conversations::status.eq("active"),
+                    conversations::resolution.eq(None::<String>),
+                    conversations::closed_at.eq(None::<i64>),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn resolve_invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    by: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::status.eq(status),
+            invitations::resolved_at.eq(at),
+            invitations::resolved_by.eq(by),
+        ))
+        .execute(conn)?;
+    diesel::delete(
+        invitation_candidates::table.filter(invitation_candidates::invitation_id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
