@@ -1,0 +1,458 @@
+//! Shared helpers for the integration tests: a real `conclave` server process on
+//! 127.0.0.1 with a fresh database, and real HTTP and WebSocket clients.
+//!
+//! By default each test gets its own SQLite file. With `CONCLAVE_TEST_POSTGRES` set to a
+//! server URL (`postgres://user:password@127.0.0.1:5432`), each test gets its own freshly
+//! created PostgreSQL database instead.
+
+#![allow(dead_code)] // each test binary uses a different part of these helpers
+
+use awc::ws::{Frame, Message};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_conclave");
+const ADMIN_PASSWORD: &str = "admin-password";
+
+/// How long to wait for a frame or a response before failing the test.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub database_url: String,
+    pub admin: String,
+    child: Child,
+    dir: tempfile::TempDir,
+    extra_args: Vec<String>,
+    postgres_db: Option<(String, String)>,
+}
+
+/// A staff member created for a test.
+#[derive(Clone, Debug)]
+pub struct Agent {
+    pub id: String,
+    pub token: String,
+}
+
+/// A chat started by a customer.
+#[derive(Clone, Debug)]
+pub struct Chat {
+    pub conversation: String,
+    pub customer: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Starts a server with default settings.
+    pub async fn start() -> TestApp {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra `serve` arguments (e.g. `--invitation-timeout 1`).
+    pub async fn start_with(extra_args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (database_url, postgres_db) = match std::env::var("CONCLAVE_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("conclave_test_{}", uuid_simple());
+                create_postgres_database(&server, &name);
+                (
+                    format!("{}/{name}", server.trim_end_matches('/')),
+                    Some((server, name)),
+                )
+            }
+            _ => (dir.path().join("test.db").display().to_string(), None),
+        };
+        let status = Command::new(BIN)
+            .args(["admin", "--database-url", &database_url, "create-user"])
+            .args([
+                "--email",
+                "admin@example.com",
+                "--name",
+                "Admin",
+                "--role",
+                "admin",
+            ])
+            .args(["--password", ADMIN_PASSWORD])
+            .stdout(Stdio::null())
+            .status()
+            .expect("conclave admin runs");
+        assert!(status.success(), "creating the admin failed");
+        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let (child, base) = spawn_server(&database_url, &extra_args, dir.path());
+        let mut app = TestApp {
+            base,
+            database_url,
+            admin: String::new(),
+            child,
+            dir,
+            extra_args,
+            postgres_db,
+        };
+        app.admin = app.login("admin@example.com", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// Stops the server process (without warning it) and starts it again on the same database.
+    pub async fn restart(&mut self) {
+        self.child.kill().expect("the server can be killed");
+        self.child.wait().ok();
+        let (child, base) = spawn_server(&self.database_url, &self.extra_args, self.dir.path());
+        self.child = child;
+        self.base = base;
+    }
+
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/login",
+                None,
+                Some(json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(status, 200, "login failed: {body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Sends an HTTP request and returns the status and JSON body (null when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let client = awc::Client::builder().timeout(PATIENCE).finish();
+        let url = format!("{}{}", self.base, path);
+        let mut request = match method {
+            "GET" => client.get(url),
+            "POST" => client.post(url),
+            "DELETE" => client.delete(url),
+            other => panic!("unsupported method {other}"),
+        };
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut response = match body {
+            Some(body) => request.send_json(&body).await,
+            None => request.send().await,
+        }
+        .expect("the server answers");
+        let bytes = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("a body");
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (response.status().as_u16(), value)
+    }
+
+    /// Creates a team and returns its id.
+    pub async fn team(&self, name: &str, restricted: bool) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/teams",
+                Some(&self.admin),
+                Some(json!({ "name": name, "restricted": restricted })),
+            )
+            .await;
+        assert_eq!(status, 201, "creating team failed: {body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a staff member in `teams` with `skills`, logs them in.
+    pub async fn staff(&self, name: &str, role: &str, teams: &[&str], skills: &[&str]) -> Agent {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/users",
+                Some(&self.admin),
+                Some(json!({
+                    "email": email, "password": "password-123", "display_name": name,
+                    "role": role, "teams": teams, "skills": skills,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "creating {name} failed: {body}");
+        let token = self.login(&email, "password-123").await;
+        Agent {
+            id: body["id"].as_str().unwrap().to_owned(),
+            token,
+        }
+    }
+
+    /// A customer starts a chat with `team`.
+    pub async fn start_chat(&self, team: &str, name: &str) -> Chat {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/chats",
+                None,
+                Some(json!({ "team": team, "display_name": name })),
+            )
+            .await;
+        assert_eq!(status, 201, "starting a chat failed: {body}");
+        Chat {
+            conversation: body["conversation"].as_str().unwrap().to_owned(),
+            customer: body["customer"].as_str().unwrap().to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Opens a WebSocket with `token` and reads the `hello` frame.
+    pub async fn ws(&self, token: &str) -> Ws {
+        let url = format!("{}/ws?token={token}", self.base.replace("http://", "ws://"));
+        let (_, framed) = awc::Client::builder()
+            .max_http_version(awc::http::Version::HTTP_11)
+            .finish()
+            .ws(url)
+            .max_frame_size(1 << 20)
+            .connect()
+            .await
+            .expect("the WebSocket handshake succeeds");
+        let mut ws = Ws {
+            framed,
+            next_id: 0,
+            backlog: VecDeque::new(),
+        };
+        let hello = ws.next().await;
+        assert_eq!(hello["type"], "hello", "first frame: {hello}");
+        ws
+    }
+
+    /// The full transcript of a conversation over REST as `token` sees it.
+    pub async fn transcript(&self, token: &str, conversation: &str) -> Vec<Value> {
+        let path = format!("/api/conversations/{conversation}/events?limit=1000");
+        let (status, body) = self.call("GET", &path, Some(token), None).await;
+        assert_eq!(status, 200, "transcript failed: {body}");
+        body["events"].as_array().unwrap().clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+        if let Some((server, name)) = &self.postgres_db {
+            drop_postgres_database(server, name);
+        }
+    }
+}
+
+fn spawn_server(
+    database_url: &str,
+    extra_args: &[String],
+    dir: &std::path::Path,
+) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .expect("a log file");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .args(extra_args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the server prints its address");
+    let Some(address) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+        let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+        panic!("the server did not start: {line}\n{log}");
+    };
+    (child, address.to_owned())
+}
+
+fn uuid_simple() -> String {
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+fn create_postgres_database(server: &str, name: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn =
+        diesel::PgConnection::establish(&format!("{}/postgres", server.trim_end_matches('/')))
+            .expect("CONCLAVE_TEST_POSTGRES points at a reachable server");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("a test database can be created");
+}
+
+fn drop_postgres_database(server: &str, name: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if let Ok(mut conn) =
+        diesel::PgConnection::establish(&format!("{}/postgres", server.trim_end_matches('/')))
+    {
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .ok();
+    }
+}
+
+/// A WebSocket client speaking the Conclave protocol.
+pub struct Ws {
+    framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+    next_id: u64,
+    backlog: VecDeque<Value>,
+}
+
+impl Ws {
+    /// Sends raw text as one frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.framed
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("the frame is sent");
+    }
+
+    /// Sends a command with a fresh request id and returns that id.
+    pub async fn send(&mut self, mut command: Value) -> Value {
+        self.next_id += 1;
+        let id = json!(format!("r{}", self.next_id));
+        command["id"] = id.clone();
+        self.send_text(&command.to_string()).await;
+        id
+    }
+
+    /// Sends a command and waits for its `ok` or `error`; other frames stay queued in order.
+    pub async fn request(&mut self, command: Value) -> Value {
+        let id = self.send(command).await;
+        self.answer(&id).await
+    }
+
+    /// Sends a command that must succeed, returning its `ok`.
+    pub async fn ok(&mut self, command: Value) -> Value {
+        let answer = self.request(command.clone()).await;
+        assert_eq!(answer["type"], "ok", "{command} was refused: {answer}");
+        answer
+    }
+
+    /// Sends a command that must fail with `code`.
+    pub async fn refused(&mut self, command: Value, code: &str) -> Value {
+        let answer = self.request(command.clone()).await;
+        assert_eq!(
+            answer["type"], "error",
+            "{command} should fail with {code}: {answer}"
+        );
+        assert_eq!(answer["code"], code, "{command}: {answer}");
+        answer
+    }
+
+    /// Waits for the `ok` or `error` answering request `id`.
+    pub async fn answer(&mut self, id: &Value) -> Value {
+        let position = self.backlog.iter().position(|f| is_answer(f, id));
+        if let Some(i) = position {
+            return self.backlog.remove(i).unwrap();
+        }
+        loop {
+            let frame = self.read().await;
+            if is_answer(&frame, id) {
+                return frame;
+            }
+            self.backlog.push_back(frame);
+        }
+    }
+
+    /// The next frame that is not an answer to a request.
+    pub async fn next(&mut self) -> Value {
+        if let Some(i) = self
+            .backlog
+            .iter()
+            .position(|f| f["type"] != "ok" && f["type"] != "error")
+        {
+            return self.backlog.remove(i).unwrap();
+        }
+        loop {
+            let frame = self.read().await;
+            if frame["type"] != "ok" && frame["type"] != "error" {
+                return frame;
+            }
+            self.backlog.push_back(frame);
+        }
+    }
+
+    /// The next frame of type `kind` (skipping none: it must be the next non-answer frame).
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        let frame = self.next().await;
+        assert_eq!(frame["type"], kind, "expected a {kind} frame, got {frame}");
+        frame
+    }
+
+    /// The next frame must be an event of `kind`; returns it.
+    pub async fn event(&mut self, kind: &str) -> Value {
+        let frame = self.expect("event").await;
+        assert_eq!(frame["kind"], kind, "expected a {kind} event, got {frame}");
+        frame
+    }
+
+    /// Reads frames until an event of `kind` arrives, returning the skipped events too.
+    pub async fn until_event(&mut self, kind: &str) -> (Value, Vec<Value>) {
+        let mut skipped = Vec::new();
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "event" && frame["kind"] == kind {
+                return (frame, skipped);
+            }
+            skipped.push(frame);
+        }
+    }
+
+    async fn read(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.framed.next())
+                .await
+                .expect("a frame arrives in time")
+                .expect("the connection stays open")
+                .expect("a valid frame");
+            match frame {
+                Frame::Text(bytes) => {
+                    return serde_json::from_slice(&bytes).expect("frames are JSON")
+                }
+                Frame::Ping(payload) => {
+                    self.framed.send(Message::Pong(payload)).await.ok();
+                }
+                Frame::Close(reason) => panic!("the server closed the connection: {reason:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Closes the connection.
+    pub async fn close(mut self) {
+        self.framed.send(Message::Close(None)).await.ok();
+    }
+}
+
+fn is_answer(frame: &Value, id: &Value) -> bool {
+    (frame["type"] == "ok" || frame["type"] == "error") && &frame["id"] == id
+}

@@ -1,0 +1,162 @@
+//! The main story of a support chat turning into a multi-agent room, played by real
+//! WebSocket clients against a real server.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+
+#[actix_rt::test]
+async fn a_chat_becomes_a_multi_agent_room_and_each_party_sees_what_it_may() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let b = app.staff("Bob", "agent", &[&team], &[]).await;
+    let s = app.staff("Sam", "supervisor", &[], &[]).await;
+
+    // A customer starts a chat and says hello while it waits.
+    let chat = app.start_chat("support", "Carla").await;
+    let conv = chat.conversation.clone();
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    let opened = customer.event("opened").await;
+    assert_eq!(opened["seq"], 1);
+    customer
+        .ok(json!({"type": "post", "body": "Hello, my order is late", "client_id": "c-1"}))
+        .await;
+    let hello = customer.event("reply").await;
+    assert_eq!(hello["seq"], 2);
+    assert_eq!(hello["client_id"], "c-1");
+
+    // Agent A picks it up and is the lead; A gets the transcript so far.
+    let mut ws_a = app.ws(&a.token).await;
+    let picked = ws_a
+        .ok(json!({"type": "pick_up", "conversation": conv}))
+        .await;
+    assert_eq!(picked["seq"], 3);
+    let joined = ws_a.event("joined").await;
+    assert_eq!(joined["mode"], "lead");
+    assert_eq!(joined["name"], "Alice");
+    let history = ws_a.expect("history").await;
+    let kinds: Vec<_> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, vec![json!("opened"), json!("reply")]);
+    let lead_join = customer.event("joined").await;
+    assert_eq!(lead_join["mode"], "lead");
+
+    // A invites B; B is offered the invitation and may not reply before accepting.
+    let mut ws_b = app.ws(&b.token).await;
+    let invited = ws_a
+        .ok(json!({"type": "invite", "conversation": conv, "target": {"kind": "agent", "id": b.id}, "mode": "participant"}))
+        .await;
+    let invitation = invited["invitation"].clone();
+    assert!(
+        invitation.is_string(),
+        "the ok names the invitation: {invited}"
+    );
+    let offer = ws_b.expect("invitation").await;
+    assert_eq!(offer["invitation"], invitation);
+    assert_eq!(offer["conversation"], json!(conv));
+    ws_a.event("invited").await;
+    let (status, pending) = app
+        .call("GET", "/api/invitations", Some(&b.token), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(pending[0]["id"], invitation);
+    ws_b.refused(
+        json!({"type": "post", "conversation": conv, "body": "Hi!"}),
+        "not_a_participant",
+    )
+    .await;
+
+    // B accepts and replies; the customer sees B join and the reply.
+    ws_b.ok(json!({"type": "accept", "conversation": conv, "invitation": invitation}))
+        .await;
+    let b_joined = ws_b.event("joined").await;
+    assert_eq!(b_joined["mode"], "participant");
+    ws_b.expect("history").await;
+    ws_a.event("joined").await;
+    let customer_join = customer.event("joined").await;
+    assert_eq!(customer_join["user"], json!(b.id));
+    assert!(
+        customer_join.get("invitation").is_none(),
+        "invitations stay among staff"
+    );
+    ws_b.ok(json!({"type": "post", "conversation": conv, "body": "Bob here, checking"}))
+        .await;
+    assert_eq!(customer.event("reply").await["body"], "Bob here, checking");
+    ws_a.event("reply").await;
+    ws_b.event("reply").await;
+
+    // A's note reaches B but never the customer: the customer's next event is A's reply.
+    ws_a.ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "VIP customer"}))
+        .await;
+    assert_eq!(ws_b.event("note").await["body"], "VIP customer");
+    ws_a.event("note").await;
+    ws_a.ok(json!({"type": "post", "conversation": conv, "body": "Your parcel ships today"}))
+        .await;
+    assert_eq!(
+        customer.event("reply").await["body"],
+        "Your parcel ships today"
+    );
+    ws_b.event("reply").await;
+    ws_a.event("reply").await;
+
+    // Supervisor S monitors uninvited: sees replies and notes, cannot post; the customer
+    // never learns of the monitor.
+    let mut ws_s = app.ws(&s.token).await;
+    ws_s.ok(json!({"type": "monitor", "conversation": conv}))
+        .await;
+    assert_eq!(ws_s.event("joined").await["mode"], "monitor");
+    let seen = ws_s.expect("history").await;
+    assert!(
+        seen["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "note"),
+        "monitors read notes"
+    );
+    ws_a.event("joined").await;
+    ws_b.event("joined").await;
+    ws_s.refused(
+        json!({"type": "post", "conversation": conv, "body": "psst"}),
+        "monitor_read_only",
+    )
+    .await;
+    ws_b.ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "refund?"}))
+        .await;
+    assert_eq!(ws_s.event("note").await["body"], "refund?");
+    customer
+        .ok(json!({"type": "post", "body": "Thanks!"}))
+        .await;
+    // The customer's next event is its own reply: no monitor join, no note came before it.
+    assert_eq!(customer.event("reply").await["body"], "Thanks!");
+    assert_eq!(ws_s.event("reply").await["body"], "Thanks!");
+
+    // The customer's transcript over REST holds no notes, invitations or monitor joins.
+    let seen = app.transcript(&chat.token, &conv).await;
+    for event in &seen {
+        assert!(
+            ["opened", "reply", "joined"].contains(&event["kind"].as_str().unwrap()),
+            "customer saw {event}"
+        );
+        if event["kind"] == "joined" {
+            assert_ne!(event["mode"], "monitor");
+        }
+    }
+    let staff_view = app.transcript(&s.token, &conv).await;
+    let seqs: Vec<u64> = staff_view
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gapless sequence numbers"
+    );
+}
