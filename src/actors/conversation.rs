@@ -261,7 +261,17 @@ impl Conversation {
         events: Vec<EventKind>,
     ) {
         self.act(ctx, caller, request, events);
+        let pending = self.pending.back_mut().expect("a job was just committed");
+        pending.history_for = Some(caller.addr.clone());
         if let Who::Staff(staff) = &caller.who {
+            // The joiner receives every event of the job that brought them in, including
+            // those decided before they were in the room (the `reopened` before the join):
+            // the history they get stops just before the job's first event.
+            for (_, audience) in &mut pending.events {
+                if !audience.contains(&staff.id) {
+                    audience.push(staff.id);
+                }
+            }
             self.subscribers
                 .entry(caller.session)
                 .or_insert(Subscriber {
@@ -269,9 +279,6 @@ impl Conversation {
                     staff: Some(staff.id),
                     catching_up: None,
                 });
-        }
-        if let Some(pending) = self.pending.back_mut() {
-            pending.history_for = Some(caller.addr.clone());
         }
     }
 

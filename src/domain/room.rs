@@ -7,7 +7,7 @@
 use super::error::RuleError;
 use super::event::{EventKind, InviteTarget, Mode, PostKind};
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
-use super::staff::{Permission, Role, Staff};
+use super::staff::{Permission, Staff};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -148,7 +148,7 @@ impl Room {
     /// Whether `staff` may read this conversation's transcript (the REST view and history).
     pub fn may_view(&self, staff: &Staff) -> bool {
         staff.can(Permission::ConversationsRead)
-            && (!self.restricted || staff.in_team(self.team) || staff.role == Role::Admin)
+            && (!self.restricted || staff.in_team(self.team) || staff.views_every_team())
     }
 
     /// Whether a staff member `user` should receive `event`, judged after it was applied:

@@ -116,6 +116,12 @@ impl Staff {
         self.teams.contains(&team)
     }
 
+    /// Whether this staff member may view restricted conversations of teams they are not in
+    /// (admins may; everyone else sees only their own teams' restricted conversations).
+    pub fn views_every_team(&self) -> bool {
+        self.role == Role::Admin
+    }
+
     /// Whether this staff member has `skill`.
     pub fn has_skill(&self, skill: &str) -> bool {
         self.skills.iter().any(|s| s == skill)

@@ -138,6 +138,7 @@ pub async fn list(
         team: query.team,
         member: query.mine.then_some(staff.id),
         customer: None,
+        unrestricted_or_teams: (!staff.views_every_team()).then(|| staff.teams.clone()),
         limit: query.limit.unwrap_or(50).clamp(1, 500),
     };
     let rows = data

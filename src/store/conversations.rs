@@ -256,6 +256,9 @@ pub struct ListFilter {
     pub member: Option<UserId>,
     /// Only conversations of this customer.
     pub customer: Option<CustomerId>,
+    /// Only unrestricted conversations and those of these teams (what a non-admin may view),
+    /// so that `limit` counts only conversations the caller may see.
+    pub unrestricted_or_teams: Option<Vec<TeamId>>,
     pub limit: u32,
 }
 
@@ -275,6 +278,14 @@ pub fn list_conversations(
     }
     if let Some(customer) = filter.customer {
         query = query.filter(conversations::customer_id.eq(customer.to_string()));
+    }
+    if let Some(teams) = &filter.unrestricted_or_teams {
+        let teams: Vec<String> = teams.iter().map(ToString::to_string).collect();
+        query = query.filter(
+            conversations::restricted
+                .eq(false)
+                .or(conversations::team_id.eq_any(teams)),
+        );
     }
     if let Some(user) = filter.member {
         let mine = participants::table

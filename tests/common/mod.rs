@@ -53,7 +53,7 @@ impl TestApp {
         Self::start_with(&[]).await
     }
 
-    /// Starts a server with extra `serve` arguments (e.g. `--invitation-timeout 1`).
+    /// Starts a server with extra `serve` arguments (e.g. `--invitation-timeout-secs 1`).
     pub async fn start_with(extra_args: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (database_url, postgres_db) = match std::env::var("CONCLAVE_TEST_POSTGRES") {
@@ -212,14 +212,17 @@ impl TestApp {
         }
     }
 
+    fn ws_url(&self, token: Option<&str>) -> String {
+        let base = self.base.replace("http://", "ws://");
+        match token {
+            Some(token) => format!("{base}/ws?token={token}"),
+            None => format!("{base}/ws"),
+        }
+    }
+
     /// Opens a WebSocket with `token` and reads the `hello` frame.
     pub async fn ws(&self, token: &str) -> Ws {
-        let url = format!("{}/ws?token={token}", self.base.replace("http://", "ws://"));
-        let (_, framed) = awc::Client::builder()
-            .max_http_version(awc::http::Version::HTTP_11)
-            .finish()
-            .ws(url)
-            .max_frame_size(1 << 20)
+        let (_, framed) = ws_client(&self.ws_url(Some(token)))
             .connect()
             .await
             .expect("the WebSocket handshake succeeds");
@@ -231,6 +234,16 @@ impl TestApp {
         let hello = ws.next().await;
         assert_eq!(hello["type"], "hello", "first frame: {hello}");
         ws
+    }
+
+    /// The HTTP status answering a WebSocket handshake with `token` (or none): 101 when the
+    /// connection is accepted.
+    pub async fn ws_handshake_status(&self, token: Option<&str>) -> u16 {
+        match ws_client(&self.ws_url(token)).connect().await {
+            Ok((response, _)) => response.status().as_u16(),
+            Err(awc::error::WsClientError::InvalidResponseStatus(status)) => status.as_u16(),
+            Err(other) => panic!("the handshake failed before an HTTP answer: {other}"),
+        }
     }
 
     /// The full transcript of a conversation over REST as `token` sees it.
@@ -250,6 +263,15 @@ impl Drop for TestApp {
             drop_postgres_database(server, name);
         }
     }
+}
+
+fn ws_client(url: &str) -> awc::ws::WebsocketsRequest {
+    awc::Client::builder()
+        .max_http_version(awc::http::Version::HTTP_11)
+        .timeout(PATIENCE)
+        .finish()
+        .ws(url)
+        .max_frame_size(1 << 20)
 }
 
 fn spawn_server(
@@ -335,6 +357,14 @@ impl Ws {
             .expect("the frame is sent");
     }
 
+    /// Sends raw bytes as one binary frame.
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        self.framed
+            .send(Message::Binary(bytes.to_vec().into()))
+            .await
+            .expect("the frame is sent");
+    }
+
     /// Sends a command with a fresh request id and returns that id.
     pub async fn send(&mut self, mut command: Value) -> Value {
         self.next_id += 1;
@@ -401,6 +431,16 @@ impl Ws {
         }
     }
 
+    /// Takes the frames received but not read yet (answers aside), in order. Right after
+    /// [`Self::answer`] these are the frames the server sent before that answer.
+    pub fn take_received(&mut self) -> Vec<Value> {
+        let (answers, others) = std::mem::take(&mut self.backlog)
+            .into_iter()
+            .partition(|f| f["type"] == "ok" || f["type"] == "error");
+        self.backlog = answers;
+        others.into()
+    }
+
     /// The next frame of type `kind` (skipping none: it must be the next non-answer frame).
     pub async fn expect(&mut self, kind: &str) -> Value {
         let frame = self.next().await;
@@ -424,6 +464,55 @@ impl Ws {
                 return (frame, skipped);
             }
             skipped.push(frame);
+        }
+    }
+
+    /// Picks up a waiting conversation as its lead: reads the `ok`, the own `joined` event and
+    /// the `history` frame that follows it. Returns the `ok`.
+    pub async fn pick_up(&mut self, conversation: &str) -> Value {
+        let ok = self
+            .ok(json!({"type": "pick_up", "conversation": conversation}))
+            .await;
+        assert_eq!(self.event("joined").await["mode"], "lead");
+        self.expect("history").await;
+        ok
+    }
+
+    /// Invites `target` into a conversation this client is in: reads the `ok` and the
+    /// `invited` event, which it returns (its `invitation` is the id to accept).
+    pub async fn invite(&mut self, conversation: &str, target: Value, mode: &str) -> Value {
+        let ok = self
+            .ok(json!({"type": "invite", "conversation": conversation, "target": target, "mode": mode}))
+            .await;
+        let invited = self.event("invited").await;
+        assert_eq!(invited["invitation"], ok["invitation"], "{invited}");
+        assert_eq!(invited["seq"], ok["seq"], "{invited}");
+        invited
+    }
+
+    /// Accepts an invitation: reads the `ok`, the own `joined` event and the `history` frame
+    /// that follows it. Returns the `joined` event.
+    pub async fn accept(&mut self, conversation: &str, invitation: &Value) -> Value {
+        self.ok(json!({"type": "accept", "conversation": conversation, "invitation": invitation}))
+            .await;
+        let joined = self.event("joined").await;
+        assert_eq!(&joined["invitation"], invitation, "{joined}");
+        self.expect("history").await;
+        joined
+    }
+
+    /// Reads until the server closes the connection and returns the close code it gave.
+    /// Frames before the close are dropped.
+    pub async fn close_code(mut self) -> Option<u16> {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.framed.next())
+                .await
+                .expect("the server closes in time");
+            match frame {
+                Some(Ok(Frame::Close(reason))) => return reason.map(|r| r.code.into()),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
         }
     }
 
