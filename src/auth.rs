@@ -108,18 +108,10 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, AuthE
                 return Ok(Err(AuthError::InvalidToken));
             };
             let customer: CustomerId = accounts::parse_id(customer)?;
-            let latest = conversations::list_conversations(
-                conn,
-                &conversations::ListFilter {
-                    customer: Some(customer),
-                    limit: 1,
-                    ..Default::default()
-                },
-            )?;
-            Ok(match latest.first() {
-                Some(c) => Ok(Principal::Customer {
+            Ok(match conversations::latest_of_customer(conn, customer)? {
+                Some(conversation) => Ok(Principal::Customer {
                     customer,
-                    conversation: accounts::parse_id(&c.id)?,
+                    conversation,
                 }),
                 None => Err(AuthError::OwnerGone),
             })

@@ -4,7 +4,9 @@
 //! pushes `event`s (each with its conversation and `seq`) and personal notices. See
 //! `docs/protocol.md`.
 
-use crate::domain::{ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, UserId};
+use crate::domain::{
+    ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, TeamId, UserId,
+};
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -281,6 +283,13 @@ pub enum ServerFrame<'a> {
         conversation: ConversationId,
         invitation: InvitationId,
         reason: &'a str,
+    },
+    /// A customer started a conversation in one of your teams; it waits to be picked up.
+    ConversationWaiting {
+        conversation: ConversationId,
+        team: TeamId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        previous: Option<ConversationId>,
     },
     /// Your message after close started a new conversation, linked to the previous one.
     ConversationStarted {

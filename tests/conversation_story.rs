@@ -160,3 +160,41 @@ async fn a_chat_becomes_a_multi_agent_room_and_each_party_sees_what_it_may() {
         "gapless sequence numbers"
     );
 }
+
+#[actix_rt::test]
+async fn online_agents_hear_of_waiting_conversations_in_their_teams_only() {
+    let app = TestApp::start().await;
+    let support = app.team("support", false).await;
+    let billing = app.team("billing", false).await;
+    let a = app.staff("Alice", "agent", &[&support], &[]).await;
+    let b = app.staff("Bill", "agent", &[&billing], &[]).await;
+    let mut ws_a = app.ws(&a.token).await;
+    let mut ws_b = app.ws(&b.token).await;
+
+    let first = app.start_chat("support", "Carla").await;
+    let second = app.start_chat(&billing, "Dora").await;
+    let notice = ws_a.waiting_notice().await;
+    assert_eq!(notice["conversation"], json!(first.conversation));
+    assert_eq!(notice["team"], json!(support));
+    // Bill's first notice is about his own team's chat, not the support one.
+    let notice = ws_b.waiting_notice().await;
+    assert_eq!(notice["conversation"], json!(second.conversation));
+
+    // The list can be filtered by team name as well as by id.
+    let (status, listed) = app
+        .call(
+            "GET",
+            "/api/conversations?team=billing",
+            Some(&b.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(listed, vec![json!(second.conversation)]);
+}

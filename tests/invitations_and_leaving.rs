@@ -589,6 +589,10 @@ async fn closing_reaches_everyone_and_a_late_customer_message_starts_a_follow_up
         old.iter().all(|e| e["kind"] != "reply"),
         "the message went to the new conversation only"
     );
+    // Online agents of the team hear that the follow-up is waiting.
+    let notice = ws_a.waiting_notice().await;
+    assert_eq!(notice["conversation"], json!(new_conv));
+    assert_eq!(notice["previous"], json!(conv));
 
     // Staff may reopen the closed conversation and lead it again.
     ws_b.ok(json!({"type": "reopen", "conversation": conv}))
@@ -623,4 +627,8 @@ async fn closing_reaches_everyone_and_a_late_customer_message_starts_a_follow_up
         "conversation_not_closed",
     )
     .await;
+
+    // The customer's token still leads to the newest conversation, the follow-up.
+    let again = app.ws(&chat.token).await;
+    assert_eq!(again.hello["conversation"], json!(new_conv));
 }

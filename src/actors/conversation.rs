@@ -442,6 +442,9 @@ impl Conversation {
         ctx.run_later(delay, move |act, ctx| {
             if let Some(event) = act.room.expire(invitation, now_millis()) {
                 act.commit(ctx, Author::System, None, vec![event]);
+            } else if act.room.invitations.iter().any(|i| i.id == invitation) {
+                // Not due yet by the wall clock (it moved back): look again later.
+                act.schedule_expiry(ctx, invitation, expires_at);
             }
         });
     }

@@ -6,6 +6,7 @@ use super::session::{Deliver, Session, SessionId};
 use super::ActionError;
 use crate::config::Config;
 use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, TeamId, UserId};
+use crate::protocol::ServerFrame;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr, ArbiterHandle};
@@ -14,8 +15,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The open sessions of each online staff member.
-type Presence = HashMap<UserId, Vec<(SessionId, Addr<Session>)>>;
+/// An online staff member: their teams (for news of waiting conversations) and open sessions.
+#[derive(Default)]
+struct Online {
+    teams: Vec<TeamId>,
+    sessions: Vec<(SessionId, Addr<Session>)>,
+}
 
 /// Shared by every actor and HTTP handler of one server.
 pub struct Registry {
@@ -24,7 +29,7 @@ pub struct Registry {
     rooms: Mutex<HashMap<ConversationId, Addr<Conversation>>>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
-    online: Mutex<Presence>,
+    online: Mutex<HashMap<UserId, Online>>,
 }
 
 impl Registry {
@@ -139,21 +144,35 @@ impl Registry {
             .run(move |conn| conversations::create_conversation(conn, &row, &opened))
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
+        let waiting = ServerFrame::ConversationWaiting {
+            conversation: id,
+            team,
+            previous,
+        };
+        self.notify_team(team, &waiting.encode());
         Ok(id)
     }
 
     /// Marks a staff session online.
-    pub fn come_online(&self, user: UserId, session: SessionId, addr: Addr<Session>) {
+    pub fn come_online(
+        &self,
+        user: UserId,
+        teams: &[TeamId],
+        session: SessionId,
+        addr: Addr<Session>,
+    ) {
         let mut online = self.online.lock().expect("presence lock");
-        online.entry(user).or_default().push((session, addr));
+        let entry = online.entry(user).or_default();
+        entry.teams = teams.to_vec();
+        entry.sessions.push((session, addr));
     }
 
     /// Marks a staff session offline.
     pub fn go_offline(&self, user: UserId, session: SessionId) {
         let mut online = self.online.lock().expect("presence lock");
-        if let Some(sessions) = online.get_mut(&user) {
-            sessions.retain(|(id, _)| *id != session);
-            if sessions.is_empty() {
+        if let Some(entry) = online.get_mut(&user) {
+            entry.sessions.retain(|(id, _)| *id != session);
+            if entry.sessions.is_empty() {
                 online.remove(&user);
             }
         }
@@ -170,14 +189,29 @@ impl Registry {
     /// Staff with at least one open session, with how many.
     pub fn online_staff(&self) -> Vec<(UserId, usize)> {
         let online = self.online.lock().expect("presence lock");
-        online.iter().map(|(user, s)| (*user, s.len())).collect()
+        online
+            .iter()
+            .map(|(user, o)| (*user, o.sessions.len()))
+            .collect()
+    }
+
+    /// Sends a frame to every open session of the online members of `team`.
+    pub fn notify_team(&self, team: TeamId, frame: &ByteString) {
+        let online = self.online.lock().expect("presence lock");
+        let sessions = online
+            .values()
+            .filter(|o| o.teams.contains(&team))
+            .flat_map(|o| o.sessions.iter());
+        for (_, addr) in sessions {
+            addr.do_send(Deliver(frame.clone()));
+        }
     }
 
     /// Sends a frame to every open session of each of `users`.
     pub fn notify(&self, users: &[UserId], frame: &ByteString) {
         let online = self.online.lock().expect("presence lock");
         for user in users {
-            for (_, addr) in online.get(user).into_iter().flatten() {
+            for (_, addr) in online.get(user).into_iter().flat_map(|o| o.sessions.iter()) {
                 addr.do_send(Deliver(frame.clone()));
             }
         }

@@ -227,7 +227,8 @@ impl Actor for Session {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         if let Principal::Staff(user) = &self.principal {
-            self.registry.come_online(user.id, self.id, ctx.address());
+            self.registry
+                .come_online(user.id, &user.teams, self.id, ctx.address());
         }
         tracing::info!(session = self.id, "session opened");
         ctx.text(ServerFrame::Hello(&self.hello()).encode());

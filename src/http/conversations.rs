@@ -115,6 +115,7 @@ fn parse_conversation(raw: &str) -> Result<ConversationId, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound("conversation"))
 }
 
+/// Query of `GET /api/conversations`.
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<Status>,
@@ -133,17 +134,24 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
     let query = query.into_inner();
-    let filter = ListFilter {
+    let mut filter = ListFilter {
         status: query.status,
-        team: query.team,
+        team: None,
         member: query.mine.then_some(staff.id),
-        customer: None,
         unrestricted_or_teams: (!staff.views_every_team()).then(|| staff.teams.clone()),
         limit: query.limit.unwrap_or(50).clamp(1, 500),
     };
+    let team = query.team;
     let rows = data
         .store()
-        .run(move |conn| conversations::list_conversations(conn, &filter))
+        .run(move |conn| {
+            if let Some(team) = team {
+                // A team may be named by id or by name; an unknown one matches nothing.
+                let found = accounts::find_team(conn, &team)?;
+                filter.team = Some(found.map_or(team, |t| t.id));
+            }
+            conversations::list_conversations(conn, &filter)
+        })
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {

@@ -153,6 +153,20 @@ pub fn conversation(
         .optional()?)
 }
 
+/// The newest conversation a customer started (the one their token is bound to).
+pub fn latest_of_customer(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> Result<Option<ConversationId>, StoreError> {
+    let id: Option<String> = conversations::table
+        .filter(conversations::customer_id.eq(customer.to_string()))
+        .order((conversations::created_at.desc(), conversations::id.desc()))
+        .select(conversations::id)
+        .first(conn)
+        .optional()?;
+    id.as_deref().map(parse_id).transpose()
+}
+
 /// A conversation's state rebuilt by replaying its events, with the client message ids seen
 /// so far (author, client id) → sequence number, for recognising retried sends.
 pub struct LoadedRoom {
@@ -254,8 +268,6 @@ pub struct ListFilter {
     pub team: Option<String>,
     /// Only conversations this staff member is in.
     pub member: Option<UserId>,
-    /// Only conversations of this customer.
-    pub customer: Option<CustomerId>,
     /// Only unrestricted conversations and those of these teams (what a non-admin may view),
     /// so that `limit` counts only conversations the caller may see.
     pub unrestricted_or_teams: Option<Vec<TeamId>>,
@@ -275,9 +287,6 @@ pub fn list_conversations(
     }
     if let Some(team) = &filter.team {
         query = query.filter(conversations::team_id.eq(team.clone()));
-    }
-    if let Some(customer) = filter.customer {
-        query = query.filter(conversations::customer_id.eq(customer.to_string()));
     }
     if let Some(teams) = &filter.unrestricted_or_teams {
         let teams: Vec<String> = teams.iter().map(ToString::to_string).collect();

@@ -227,12 +227,15 @@ impl TestApp {
             .await
             .expect("the WebSocket handshake succeeds");
         let mut ws = Ws {
+            hello: Value::Null,
             framed,
             next_id: 0,
             backlog: VecDeque::new(),
+            notices: VecDeque::new(),
         };
         let hello = ws.next().await;
         assert_eq!(hello["type"], "hello", "first frame: {hello}");
+        ws.hello = hello;
         ws
     }
 
@@ -343,9 +346,14 @@ fn drop_postgres_database(server: &str, name: &str) {
 
 /// A WebSocket client speaking the Conclave protocol.
 pub struct Ws {
+    /// The `hello` frame the connection opened with.
+    pub hello: Value,
     framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
     next_id: u64,
     backlog: VecDeque<Value>,
+    /// `conversation_waiting` notices, kept apart so that stories about one room are not
+    /// interrupted by news of others; read them with [`Ws::waiting_notice`].
+    notices: VecDeque<Value>,
 }
 
 impl Ws {
@@ -425,6 +433,20 @@ impl Ws {
         loop {
             let frame = self.read().await;
             if frame["type"] != "ok" && frame["type"] != "error" {
+                return frame;
+            }
+            self.backlog.push_back(frame);
+        }
+    }
+
+    /// The next `conversation_waiting` notice (news of a conversation in one of my teams).
+    pub async fn waiting_notice(&mut self) -> Value {
+        loop {
+            if let Some(notice) = self.notices.pop_front() {
+                return notice;
+            }
+            let frame = self.read_any().await;
+            if frame["type"] == "conversation_waiting" {
                 return frame;
             }
             self.backlog.push_back(frame);
@@ -516,7 +538,18 @@ impl Ws {
         }
     }
 
+    /// The next frame other than a `conversation_waiting` notice (those are set aside).
     async fn read(&mut self) -> Value {
+        loop {
+            let frame = self.read_any().await;
+            if frame["type"] != "conversation_waiting" {
+                return frame;
+            }
+            self.notices.push_back(frame);
+        }
+    }
+
+    async fn read_any(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.framed.next())
                 .await
