@@ -8,7 +8,7 @@ use super::session::{Deliver, FollowUp, Session, SessionId};
 use super::ActionError;
 use crate::domain::{
     Author, Candidate, ConversationId, CustomerId, Event, EventKind, InvitationId, InviteTarget,
-    Mode, Party, PostOutcome, Room, RuleError, Staff, UserId,
+    Mode, Party, PostOutcome, Room, RuleError, Staff, UserId, View,
 };
 use crate::protocol::{error_frame, ok_frame, Command, OkResult, RequestId, ServerFrame};
 use crate::store::conversations::{self, LoadedRoom, Page};
@@ -501,25 +501,6 @@ impl Conversation {
         }));
     }
 
-    fn may_read(&self, who: &Who, must_be_member: bool) -> Result<bool, ActionError> {
-        match who {
-            Who::Customer(c) if *c == self.room.customer => Ok(true),
-            Who::Customer(_) => Err(ActionError::NotYourConversation),
-            Who::Staff(staff) => {
-                let allowed = if must_be_member {
-                    self.room.member(staff.id).is_some()
-                } else {
-                    self.room.may_view(staff)
-                };
-                if allowed {
-                    Ok(false)
-                } else {
-                    Err(RuleError::NotAParticipant.into())
-                }
-            }
-        }
-    }
-
     /// Starts live delivery to a session, first sending what it missed after `after_seq`.
     fn subscribe(
         &mut self,
@@ -528,7 +509,7 @@ impl Conversation {
         request: RequestId,
         after_seq: Option<u64>,
     ) -> Result<(), ActionError> {
-        let customer_only = self.may_read(&caller.who, true)?;
+        let customer_only = self.room.live_view(caller.who.party())? == View::Customer;
         let staff = caller.who.staff().ok().map(|s| s.id);
         let after = after_seq.unwrap_or(0).min(self.durable_seq);
         let upto = self.durable_seq;
@@ -616,7 +597,7 @@ impl Conversation {
         after_seq: Option<u64>,
         limit: Option<u32>,
     ) -> Result<(), ActionError> {
-        let customer_only = self.may_read(&caller.who, false)?;
+        let customer_only = self.room.transcript_view(caller.who.party())? == View::Customer;
         let limit = limit
             .unwrap_or(self.registry.config().history_page)
             .clamp(1, 500);

@@ -10,7 +10,7 @@ pub mod staff;
 pub use error::RuleError;
 pub use event::{Author, Event, EventKind, InviteTarget, Mode, PostKind};
 pub use ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
-pub use room::{Candidate, Member, Party, PendingInvitation, PostOutcome, Room, Status};
+pub use room::{Candidate, Member, Party, PendingInvitation, PostOutcome, Room, Status, View};
 pub use staff::{Permission, Role, Staff};
 
 #[cfg(test)]

@@ -93,6 +93,13 @@ pub enum Party<'a> {
     Staff(&'a Staff),
 }
 
+/// Whose eyes a reader has: staff see every event, the customer only what is meant for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Staff,
+    Customer,
+}
+
 /// What a post turns into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostOutcome {
@@ -149,6 +156,30 @@ impl Room {
     pub fn may_view(&self, staff: &Staff) -> bool {
         staff.can(Permission::ConversationsRead)
             && (!self.restricted || staff.in_team(self.team) || staff.views_every_team())
+    }
+
+    /// How `party` may follow the room live: staff in the room, and its own customer.
+    pub fn live_view(&self, party: Party<'_>) -> Result<View, RuleError> {
+        match party {
+            Party::Customer(customer) if customer == self.customer => Ok(View::Customer),
+            Party::Customer(_) => Err(RuleError::Forbidden),
+            Party::Staff(staff) if self.member(staff.id).is_some() => Ok(View::Staff),
+            Party::Staff(_) => Err(RuleError::NotAParticipant),
+        }
+    }
+
+    /// How `party` may read the transcript: its own customer, and staff who may view it
+    /// (in the room or not).
+    pub fn transcript_view(&self, party: Party<'_>) -> Result<View, RuleError> {
+        match party {
+            Party::Customer(customer) if customer == self.customer => Ok(View::Customer),
+            Party::Customer(_) => Err(RuleError::Forbidden),
+            Party::Staff(staff) if self.may_view(staff) => Ok(View::Staff),
+            Party::Staff(staff) if !staff.can(Permission::ConversationsRead) => {
+                Err(RuleError::Forbidden)
+            }
+            Party::Staff(_) => Err(RuleError::RestrictedToTeam),
+        }
     }
 
     /// Whether a staff member `user` should receive `event`, judged after it was applied:

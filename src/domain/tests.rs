@@ -1853,3 +1853,59 @@ fn only_admins_delete_and_only_agents_cannot_monitor() {
         );
     }
 }
+
+#[test]
+fn who_may_follow_the_room_live_and_who_may_read_its_transcript() {
+    let team = TeamId::generate();
+    let customer = CustomerId::generate();
+    let member = staff(Role::Agent, &[team], &[]);
+    let outsider = staff(Role::Agent, &[], &[]);
+    let admin = staff(Role::Admin, &[], &[]);
+    let mut room = Room::new(ConversationId::generate(), team, customer, true);
+    room.apply(
+        1,
+        &EventKind::Joined {
+            user: member.id,
+            mode: Mode::Lead,
+            name: member.display_name.clone(),
+            avatar_url: None,
+            invitation: None,
+        },
+    );
+    assert_eq!(
+        room.live_view(Party::Customer(customer)),
+        Ok(View::Customer)
+    );
+    assert_eq!(
+        room.live_view(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
+    );
+    assert_eq!(room.live_view(Party::Staff(&member)), Ok(View::Staff));
+    assert_eq!(
+        room.live_view(Party::Staff(&admin)),
+        Err(RuleError::NotAParticipant)
+    );
+    assert_eq!(
+        room.transcript_view(Party::Customer(customer)),
+        Ok(View::Customer)
+    );
+    assert_eq!(
+        room.transcript_view(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
+    );
+    assert_eq!(room.transcript_view(Party::Staff(&member)), Ok(View::Staff));
+    assert_eq!(
+        room.transcript_view(Party::Staff(&admin)),
+        Ok(View::Staff),
+        "admins view every team"
+    );
+    assert_eq!(
+        room.transcript_view(Party::Staff(&outsider)),
+        Err(RuleError::RestrictedToTeam)
+    );
+    room.restricted = false;
+    assert_eq!(
+        room.transcript_view(Party::Staff(&outsider)),
+        Ok(View::Staff)
+    );
+}

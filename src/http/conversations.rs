@@ -4,7 +4,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::{new_token, Principal};
-use crate::domain::{ConversationId, CustomerId, Permission, Room, Staff, Status};
+use crate::domain::{ConversationId, CustomerId, Party, Permission, Room, Staff, Status};
 use crate::store::accounts::{self, CustomerRow, TokenRow};
 use crate::store::conversations::{self, ConversationView, ListFilter, Page};
 use crate::store::now_millis;
@@ -92,14 +92,19 @@ fn room_of(view: &ConversationView) -> Room {
     Room::new(view.id, view.team, view.customer, view.restricted)
 }
 
-/// Checks the caller may read a conversation; `true` when they see it as its customer.
+/// How the caller may read a conversation: `true` when they see it as its customer.
+/// Another customer's conversation is "not found" to a customer.
 fn may_read(caller: &Principal, view: &ConversationView) -> Result<bool, ApiError> {
+    let room = room_of(view);
     match caller {
-        Principal::Customer { customer, .. } if *customer == view.customer => Ok(true),
-        Principal::Customer { .. } => Err(ApiError::NotFound("conversation")),
-        Principal::Staff(user) if room_of(view).may_view(&user.staff()) => Ok(false),
-        Principal::Staff(_) => Err(ApiError::Forbidden("you may not view this conversation")),
-    }
+        Principal::Customer { customer, .. } => room
+            .transcript_view(Party::Customer(*customer))
+            .map_err(|_| ApiError::NotFound("conversation"))?,
+        Principal::Staff(user) => room
+            .transcript_view(Party::Staff(&user.staff()))
+            .map_err(|_| ApiError::Forbidden("you may not view this conversation"))?,
+    };
+    Ok(matches!(caller, Principal::Customer { .. }))
 }
 
 async fn load(data: &Data, id: ConversationId) -> Result<ConversationView, ApiError> {
