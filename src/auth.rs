@@ -43,6 +43,15 @@ impl Principal {
     }
 }
 
+/// A checked token: whom it stands for, its stored hash and when it lapses.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub token_hash: String,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
 /// Hashes a password for storage (argon2id with a random salt).
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::encode_b64(&random_bytes::<16>()).expect("16 bytes make a valid salt");
@@ -88,9 +97,10 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Resolves a bearer token to its principal, refusing unknown, expired and revoked tokens.
-pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, AuthError> {
+pub async fn authenticate(store: &Store, token: &str) -> Result<Authenticated, AuthError> {
     let hash = token_hash(token);
-    store
+    let token_hash = hash.clone();
+    let (principal, expires_at) = store
         .run(move |conn| {
             let Some(row) = accounts::token_by_hash(conn, &hash)? else {
                 return Ok(Err(AuthError::InvalidToken));
@@ -100,7 +110,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, AuthE
             }
             if let Some(user) = &row.user_id {
                 return Ok(match accounts::user_by_id(conn, user)? {
-                    Some(user) => Ok(Principal::Staff(Box::new(user))),
+                    Some(user) => Ok((Principal::Staff(Box::new(user)), row.expires_at)),
                     None => Err(AuthError::OwnerGone),
                 });
             }
@@ -109,12 +119,20 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal, AuthE
             };
             let customer: CustomerId = accounts::parse_id(customer)?;
             Ok(match conversations::latest_of_customer(conn, customer)? {
-                Some(conversation) => Ok(Principal::Customer {
-                    customer,
-                    conversation,
-                }),
+                Some(conversation) => Ok((
+                    Principal::Customer {
+                        customer,
+                        conversation,
+                    },
+                    row.expires_at,
+                )),
                 None => Err(AuthError::OwnerGone),
             })
         })
-        .await?
+        .await??;
+    Ok(Authenticated {
+        principal,
+        token_hash,
+        expires_at,
+    })
 }

@@ -44,6 +44,26 @@ pub struct Config {
     /// Seconds between WebSocket pings; a client silent for three times this is dropped.
     #[arg(long, env = "CONCLAVE_HEARTBEAT", default_value_t = 15)]
     pub heartbeat_secs: u64,
+    /// Browser origins allowed to open WebSockets and call the API (comma-separated, `*` for
+    /// any). Requests without an `Origin` header (non-browser clients) are always allowed.
+    #[arg(long, env = "CONCLAVE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Frames queued for one WebSocket before it counts as too slow and is closed (it must
+    /// resume from its last `seq`).
+    #[arg(long, env = "CONCLAVE_SESSION_QUEUE", default_value_t = 4096)]
+    pub session_queue: usize,
+    /// Commands per second one WebSocket may send (bursts of twice that); 0 for no limit.
+    #[arg(long, env = "CONCLAVE_SESSION_RATE", default_value_t = 100)]
+    pub session_rate: u32,
+    /// Chats one client address may start per minute (bursts of that many); 0 for no limit.
+    #[arg(long, env = "CONCLAVE_CHAT_STARTS_PER_MINUTE", default_value_t = 20)]
+    pub chat_starts_per_minute: u32,
+    /// Open WebSockets allowed per token.
+    #[arg(long, env = "CONCLAVE_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 64)]
+    pub max_connections_per_token: usize,
+    /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) may take.
+    #[arg(long, env = "CONCLAVE_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Config {
@@ -72,6 +92,13 @@ impl Config {
     /// Interval between WebSocket pings.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
+    }
+
+    /// Whether a browser page from `origin` may use the server.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
     }
 
     /// What clients may send.

@@ -11,5 +11,6 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod protocol;
+pub mod rate;
 pub mod server;
 pub mod store;

@@ -1,14 +1,19 @@
-//! Starting the server: storage, conversation arbiters, the registry and the HTTP listener.
+//! Starting and stopping the server: storage, conversation arbiters, the registry, the HTTP
+//! listener, and a graceful shutdown on SIGTERM or Ctrl-C.
 
+use crate::actors::session::Disconnect;
 use crate::actors::Registry;
 use crate::config::Config;
 use crate::http;
 use crate::http::error::ApiError;
 use crate::store::Store;
 use actix::Arbiter;
+use actix_cors::Cors;
+use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpServer};
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +34,9 @@ pub enum StartError {
     Run(std::io::Error),
 }
 
-/// Runs the server until it is stopped (Ctrl-C or SIGTERM). Prints the address it listens
-/// on once ready, as `Conclave listening on http://ADDR`.
+/// Runs the server until SIGTERM or Ctrl-C. Prints the address it listens on once ready, as
+/// `Conclave listening on http://ADDR`. On a signal it stops accepting connections, closes
+/// every WebSocket with 1012 (reconnect and resume), flushes pending writes and returns.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let store = Store::open(&config.database_url, config.pool_size).map_err(|source| {
         StartError::Database {
@@ -49,9 +55,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let registry = Registry::new(store, Arc::new(config.clone()), arbiters);
     let data = web::Data::new(registry);
     let max_json = config.max_frame_bytes;
+    let shutdown_timeout = config.shutdown_timeout_secs;
+    let allowed_origins = config.allowed_origins.clone();
+    let app_data = data.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(data.clone())
+            .app_data(app_data.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_json)
@@ -62,9 +71,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                     .error_handler(|err, _| ApiError::BadRequest(err.to_string()).into()),
             )
             .wrap(middleware::Logger::new("%a \"%r\" %s %Dms"))
+            .wrap(cors(&allowed_origins))
             .configure(http::routes)
     })
     .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout)
     .bind(config.bind)
     .map_err(|source| StartError::Bind {
         addr: config.bind,
@@ -83,5 +95,59 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         database = backend.name(),
         "server started"
     );
-    server.run().await.map_err(StartError::Run)
+    let server = server.run();
+    let handle = server.handle();
+    let registry = data.get_ref().clone();
+    actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: refusing new connections, closing sessions");
+        let stopped = handle.stop(true);
+        registry.disconnect_all(Disconnect::RESTART);
+        stopped.await;
+    });
+    server.await.map_err(StartError::Run)?;
+    let writer = data.store().writer().clone();
+    let timeout = Duration::from_secs(shutdown_timeout);
+    if web::block(move || writer.flush(timeout))
+        .await
+        .unwrap_or(false)
+    {
+        tracing::info!("pending writes flushed; stopped");
+    } else {
+        tracing::warn!("stopped without confirming every pending write");
+    }
+    Ok(())
+}
+
+/// Waits for SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    match terminate {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            tokio::signal::ctrl_c().await.ok();
+        }
+    }
+}
+
+/// CORS for the REST API: only the configured origins, only the methods and headers the API
+/// uses.
+fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(3600);
+    if allowed_origins.iter().any(|o| o == "*") {
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in allowed_origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
 }

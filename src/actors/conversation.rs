@@ -4,7 +4,7 @@
 //! acknowledges the sender.
 
 use super::registry::Registry;
-use super::session::{Deliver, FollowUp, Session, SessionId};
+use super::session::{Deliver, DeliverMany, Disconnect, FollowUp, Session, SessionId};
 use super::ActionError;
 use crate::domain::{
     Author, Candidate, ConversationId, CustomerId, Event, EventKind, InvitationId, InviteTarget,
@@ -18,6 +18,9 @@ use bytestring::ByteString;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Events read from storage, and queued to a session, at a time when it catches up.
+const CATCH_UP_PAGE: usize = 500;
 
 /// Who is acting, as the conversation needs to know them.
 #[derive(Debug, Clone)]
@@ -90,6 +93,23 @@ struct Subscriber {
     staff: Option<UserId>,
     /// Live events held back while the missed ones are read from storage.
     catching_up: Option<Vec<ByteString>>,
+}
+
+impl Subscriber {
+    /// Queues a frame for the session; `false` when its queue is full (it is too slow).
+    fn deliver(&mut self, frame: &ByteString, queue_limit: usize) -> bool {
+        match &mut self.catching_up {
+            Some(held) if held.len() >= queue_limit => false,
+            Some(held) => {
+                held.push(frame.clone());
+                true
+            }
+            None => match self.addr.try_send(Deliver(frame.clone())) {
+                Ok(()) | Err(SendError::Closed(_)) => true,
+                Err(SendError::Full(_)) => false,
+            },
+        }
+    }
 }
 
 /// An acknowledgement to send once a job is durable.
@@ -549,7 +569,7 @@ impl Conversation {
                         let page = Page {
                             after_seq: Some(from),
                             before_seq: Some(upto + 1),
-                            limit: 500,
+                            limit: CATCH_UP_PAGE as u32,
                             customer_only,
                         };
                         let events = conversations::events_page(conn, id, page)?;
@@ -568,14 +588,15 @@ impl Conversation {
             };
             match missed {
                 Ok(missed) => {
-                    for event in &missed {
-                        subscriber
-                            .addr
-                            .do_send(Deliver(ServerFrame::Event(event).encode()));
+                    for page in missed.chunks(CATCH_UP_PAGE) {
+                        let frames = page
+                            .iter()
+                            .map(|e| ServerFrame::Event(e).encode())
+                            .collect();
+                        subscriber.addr.do_send(DeliverMany(frames));
                     }
-                    for frame in subscriber.catching_up.take().unwrap_or_default() {
-                        subscriber.addr.do_send(Deliver(frame));
-                    }
+                    let held = subscriber.catching_up.take().unwrap_or_default();
+                    subscriber.addr.do_send(DeliverMany(held));
                     subscriber.addr.do_send(Deliver(ok_frame(&request, &ok)));
                 }
                 Err(error) => {
@@ -678,13 +699,15 @@ impl Conversation {
 
     /// The oldest pending job is durable: deliver, notify, acknowledge.
     fn on_durable(&mut self, ctx: &mut Context<Self>, pending: Pending) {
+        let queue_limit = self.registry.config().session_queue;
+        let mut too_slow = Vec::new();
         for (event, audience) in &pending.events {
             self.durable_seq = event.seq;
             let staff_frame = ServerFrame::Event(event).encode();
             let customer_frame = event
                 .customer_view()
                 .map(|view| ServerFrame::Event(&view).encode());
-            for subscriber in self.subscribers.values_mut() {
+            for (session, subscriber) in &mut self.subscribers {
                 let frame = match subscriber.staff {
                     Some(user) if audience.contains(&user) => &staff_frame,
                     Some(_) => continue,
@@ -693,10 +716,19 @@ impl Conversation {
                         None => continue,
                     },
                 };
-                match &mut subscriber.catching_up {
-                    Some(held) => held.push(frame.clone()),
-                    None => subscriber.addr.do_send(Deliver(frame.clone())),
+                if !subscriber.deliver(frame, queue_limit) {
+                    too_slow.push(*session);
                 }
+            }
+        }
+        // A session that cannot keep up is dropped from the room and closed, so it costs
+        // bounded memory and the others keep their pace; it resumes from its last seq.
+        too_slow.sort_unstable();
+        too_slow.dedup();
+        for session in too_slow {
+            if let Some(subscriber) = self.subscribers.remove(&session) {
+                tracing::info!(conversation = %self.id(), session, "session too slow; closing it");
+                subscriber.addr.do_send(Disconnect::TOO_SLOW);
             }
         }
         for (users, frame) in &pending.notices {

@@ -2,18 +2,21 @@
 //! keeps track of which staff are online and through which sessions.
 
 use super::conversation::Conversation;
-use super::session::{Deliver, Session, SessionId};
+use super::session::{Deliver, Disconnect, Session, SessionId};
 use super::ActionError;
 use crate::config::Config;
 use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, TeamId, UserId};
 use crate::protocol::ServerFrame;
+use crate::rate::TokenBucket;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr, ArbiterHandle};
 use bytestring::ByteString;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// An online staff member: their teams (for news of waiting conversations) and open sessions.
 #[derive(Default)]
@@ -30,6 +33,9 @@ pub struct Registry {
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
     online: Mutex<HashMap<UserId, Online>>,
+    /// Every open session, with the hash of the token it was opened with.
+    sessions: Mutex<HashMap<SessionId, (Addr<Session>, Arc<str>)>>,
+    chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
 }
 
 impl Registry {
@@ -46,6 +52,8 @@ impl Registry {
             arbiters,
             next_arbiter: AtomicUsize::new(0),
             online: Mutex::default(),
+            sessions: Mutex::default(),
+            chat_starts: Mutex::default(),
         })
     }
 
@@ -151,6 +159,62 @@ impl Registry {
         };
         self.notify_team(team, &waiting.encode());
         Ok(id)
+    }
+
+    /// Records an open session and the token it uses.
+    pub fn register_session(&self, id: SessionId, addr: Addr<Session>, token_hash: Arc<str>) {
+        let mut sessions = self.sessions.lock().expect("sessions lock");
+        sessions.insert(id, (addr, token_hash));
+    }
+
+    /// Forgets a closed session.
+    pub fn unregister_session(&self, id: SessionId) {
+        self.sessions.lock().expect("sessions lock").remove(&id);
+    }
+
+    /// How many sessions are open with a token.
+    pub fn sessions_with_token(&self, token_hash: &str) -> usize {
+        let sessions = self.sessions.lock().expect("sessions lock");
+        sessions
+            .values()
+            .filter(|(_, t)| &**t == token_hash)
+            .count()
+    }
+
+    /// Closes every session opened with a token (it was revoked).
+    pub fn disconnect_token(&self, token_hash: &str, why: Disconnect) {
+        let sessions = self.sessions.lock().expect("sessions lock");
+        for (addr, _) in sessions.values().filter(|(_, t)| &**t == token_hash) {
+            addr.do_send(why.clone());
+        }
+    }
+
+    /// Closes every session (the server is shutting down).
+    pub fn disconnect_all(&self, why: Disconnect) {
+        let sessions = self.sessions.lock().expect("sessions lock");
+        for (addr, _) in sessions.values() {
+            addr.do_send(why.clone());
+        }
+    }
+
+    /// Whether a client address may start another chat now.
+    pub fn allow_chat_start(&self, from: IpAddr) -> bool {
+        let per_minute = self.config.chat_starts_per_minute;
+        if per_minute == 0 {
+            return true;
+        }
+        let now = Instant::now();
+        let mut buckets = self.chat_starts.lock().expect("rate lock");
+        if buckets.len() > 100_000 {
+            // Forget addresses whose bucket has refilled, so the map stays bounded.
+            buckets.retain(|_, b| !b.is_full(now));
+        }
+        buckets
+            .entry(from)
+            .or_insert_with(|| {
+                TokenBucket::new(f64::from(per_minute) / 60.0, f64::from(per_minute), now)
+            })
+            .try_take(now)
     }
 
     /// Marks a staff session online.

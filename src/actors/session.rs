@@ -4,9 +4,10 @@
 use super::conversation::{Act, Caller, Conversation, Unsubscribe, Who};
 use super::registry::Registry;
 use super::ActionError;
-use crate::auth::Principal;
+use crate::auth::{Authenticated, Principal};
 use crate::domain::{ConversationId, PostKind, TeamId};
 use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, RequestId, ServerFrame};
+use crate::rate::TokenBucket;
 use actix::prelude::*;
 use actix_http::ws::Item;
 use actix_web_actors::ws;
@@ -26,6 +27,12 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 #[rtype(result = "()")]
 pub struct Deliver(pub ByteString);
 
+/// Several frames to write in order (a page of missed events), taking one place in the
+/// session's queue.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverMany(pub Vec<ByteString>);
+
 /// A customer wrote after their conversation closed: start a follow-up and post there.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -36,6 +43,37 @@ pub struct FollowUp {
     pub restricted: bool,
     pub body: String,
     pub client_id: Option<String>,
+}
+
+/// Close the connection with a code and a reason the client can act on.
+#[derive(Message, Clone, Copy, Debug)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub code: ws::CloseCode,
+    pub reason: &'static str,
+}
+
+impl Disconnect {
+    /// The server is shutting down or restarting.
+    pub const RESTART: Disconnect = Disconnect {
+        code: ws::CloseCode::Restart,
+        reason: "the server is restarting: reconnect and subscribe from your last seq",
+    };
+    /// The session fell too far behind.
+    pub const TOO_SLOW: Disconnect = Disconnect {
+        code: ws::CloseCode::Again,
+        reason: "you fell too far behind: reconnect and subscribe from your last seq",
+    };
+    /// The token was revoked.
+    pub const REVOKED: Disconnect = Disconnect {
+        code: ws::CloseCode::Policy,
+        reason: "your token was revoked: log in again",
+    };
+    /// The token expired.
+    pub const EXPIRED: Disconnect = Disconnect {
+        code: ws::CloseCode::Policy,
+        reason: "your token expired: log in again",
+    };
 }
 
 /// Reassembles fragmented text messages up to the frame limit.
@@ -49,7 +87,10 @@ struct Fragments {
 pub struct Session {
     id: SessionId,
     principal: Principal,
+    token_hash: Arc<str>,
+    expires_at: i64,
     registry: Arc<Registry>,
+    rate: Option<TokenBucket>,
     limits: Limits,
     rooms: HashMap<ConversationId, Addr<Conversation>>,
     heartbeat: Duration,
@@ -58,14 +99,18 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session for an authenticated principal.
-    pub fn new(principal: Principal, registry: Arc<Registry>) -> Session {
+    /// A session for an authenticated caller.
+    pub fn new(caller: Authenticated, registry: Arc<Registry>) -> Session {
         let config = registry.config();
+        let rate = f64::from(config.session_rate);
         Session {
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             limits: config.limits(),
             heartbeat: config.heartbeat(),
-            principal,
+            rate: (rate > 0.0).then(|| TokenBucket::new(rate, 2.0 * rate, Instant::now())),
+            principal: caller.principal,
+            token_hash: caller.token_hash.into(),
+            expires_at: caller.expires_at,
             registry,
             rooms: HashMap::new(),
             last_heard: Instant::now(),
@@ -103,6 +148,14 @@ impl Session {
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        if let Some(rate) = &mut self.rate {
+            if !rate.try_take(Instant::now()) {
+                let (request, _) = protocol::decode(text, &self.limits);
+                let message = "too many commands: slow down";
+                ctx.text(error_frame(request.as_ref(), "rate_limited", message));
+                return;
+            }
+        }
         let (request, command) = protocol::decode(text, &self.limits);
         match (request, command) {
             (Some(request), Ok(command)) => {
@@ -226,6 +279,13 @@ impl Actor for Session {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.registry.config().session_queue);
+        self.registry
+            .register_session(self.id, ctx.address(), Arc::clone(&self.token_hash));
+        let lifetime = (self.expires_at - crate::store::now_millis()).max(0) as u64;
+        ctx.run_later(Duration::from_millis(lifetime), |_, ctx| {
+            ctx.notify(Disconnect::EXPIRED);
+        });
         if let Principal::Staff(user) = &self.principal {
             self.registry
                 .come_online(user.id, &user.teams, self.id, ctx.address());
@@ -244,6 +304,7 @@ impl Actor for Session {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.registry.unregister_session(self.id);
         if let Principal::Staff(user) = &self.principal {
             self.registry.go_offline(user.id, self.id);
         }
@@ -279,6 +340,33 @@ impl Handler<Deliver> for Session {
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
         ctx.text(msg.0);
+    }
+}
+
+impl Handler<DeliverMany> for Session {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverMany, ctx: &mut Self::Context) {
+        for frame in msg.0 {
+            ctx.text(frame);
+        }
+    }
+}
+
+impl Handler<Disconnect> for Session {
+    type Result = ();
+
+    fn handle(&mut self, msg: Disconnect, ctx: &mut Self::Context) {
+        tracing::info!(
+            session = self.id,
+            reason = msg.reason,
+            "closing the session"
+        );
+        ctx.close(Some(ws::CloseReason {
+            code: msg.code,
+            description: Some(msg.reason.to_owned()),
+        }));
+        ctx.stop();
     }
 }
 

@@ -3,6 +3,7 @@
 use super::auth::{bearer_token, Caller};
 use super::error::ApiError;
 use super::Data;
+use crate::actors::session::Disconnect;
 use crate::auth::{hash_password, new_token, token_hash, verify_password, AuthError, Principal};
 use crate::domain::{Role, Staff, UserId};
 use crate::store::accounts::{self, NewUser, TeamRow, TokenRow};
@@ -59,16 +60,18 @@ pub async fn login(data: Data, body: web::Json<Login>) -> Result<HttpResponse, A
     })))
 }
 
-/// `POST /api/logout`: revokes the token used.
+/// `POST /api/logout`: revokes the token used and closes its WebSockets.
 pub async fn logout(
     data: Data,
     req: HttpRequest,
     _caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let hash = token_hash(&bearer_token(&req).unwrap_or_default());
+    let revoked = hash.clone();
     data.store()
-        .run(move |conn| accounts::revoke_token(conn, &hash))
+        .run(move |conn| accounts::revoke_token(conn, &revoked))
         .await?;
+    data.disconnect_token(&hash, Disconnect::REVOKED);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -49,7 +49,9 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let token = token.ok_or(AuthError::MissingToken)?;
             let registry = registry.expect("the registry is app data");
-            Ok(Caller(authenticate(registry.store(), &token).await?))
+            Ok(Caller(
+                authenticate(registry.store(), &token).await?.principal,
+            ))
         })
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::{ConversationId, CustomerId, Party, Permission, Room, Staff, 
 use crate::store::accounts::{self, CustomerRow, TokenRow};
 use crate::store::conversations::{self, ConversationView, ListFilter, Page};
 use crate::store::now_millis;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 /// What `POST /api/chats` takes: a customer starting a chat with a team.
@@ -22,7 +22,18 @@ pub struct StartChat {
 
 /// `POST /api/chats` (public): creates the customer and a waiting conversation, and returns
 /// a token for the customer's WebSocket.
-pub async fn start_chat(data: Data, body: web::Json<StartChat>) -> Result<HttpResponse, ApiError> {
+pub async fn start_chat(
+    data: Data,
+    req: HttpRequest,
+    body: web::Json<StartChat>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(peer) = req.peer_addr() {
+        if !data.allow_chat_start(peer.ip()) {
+            return Err(ApiError::TooManyRequests(
+                "too many chats started from this address: try again in a minute",
+            ));
+        }
+    }
     let StartChat {
         team,
         display_name,

@@ -18,6 +18,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0} already exists")]
     Conflict(&'static str),
+    #[error("{0}")]
+    TooManyRequests(&'static str),
     #[error("storage is unavailable; try again")]
     Storage(StoreError),
 }
@@ -41,6 +43,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooManyRequests(_) => "rate_limited",
         }
     }
 }
@@ -56,6 +59,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 

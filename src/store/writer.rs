@@ -63,6 +63,20 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Waits until everything submitted so far is written, up to `timeout`; whether it was.
+    pub fn flush(&self, timeout: std::time::Duration) -> bool {
+        let (done, wait) = mpsc::channel();
+        self.submit(
+            Vec::new(),
+            Box::new(move |_| {
+                done.send(()).ok();
+            }),
+        );
+        wait.recv_timeout(timeout).is_ok()
+    }
+}
+
 fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     let all = transaction(conn, |conn| {
         write_events(conn, batch.iter().flat_map(|job| job.events.iter()))
