@@ -35,12 +35,12 @@ pub struct Config {
     /// Largest message body or resolution note, in bytes.
     #[arg(long, env = "CONCLAVE_MAX_MESSAGE_BYTES", default_value_t = 8_192)]
     pub max_message_bytes: usize,
-    /// Hours a staff login token lasts.
-    #[arg(long, env = "CONCLAVE_STAFF_TOKEN_HOURS", default_value_t = 12)]
-    pub staff_token_hours: u64,
-    /// Days a customer's chat token lasts.
-    #[arg(long, env = "CONCLAVE_CUSTOMER_TOKEN_DAYS", default_value_t = 30)]
-    pub customer_token_days: u64,
+    /// Seconds a staff login token lasts (12 hours by default).
+    #[arg(long, env = "CONCLAVE_STAFF_TOKEN_TTL", default_value_t = 12 * 3600)]
+    pub staff_token_ttl_secs: u64,
+    /// Seconds a customer's chat token lasts (30 days by default).
+    #[arg(long, env = "CONCLAVE_CUSTOMER_TOKEN_TTL", default_value_t = 30 * 86_400)]
+    pub customer_token_ttl_secs: u64,
     /// Seconds between WebSocket pings; a client silent for three times this is dropped.
     #[arg(long, env = "CONCLAVE_HEARTBEAT", default_value_t = 15)]
     pub heartbeat_secs: u64,

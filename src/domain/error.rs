@@ -39,6 +39,8 @@ pub enum RuleError {
     AlreadyInvited,
     #[error("an invitation can make a participant or a monitor, not a lead")]
     InvalidInviteMode,
+    #[error("this conversation already has the most pending invitations allowed: wait for answers or cancel one")]
+    TooManyInvitations,
     #[error("no such pending invitation in this conversation")]
     InvitationNotPending,
     #[error("this invitation is not addressed to you")]
@@ -75,6 +77,7 @@ impl RuleError {
             RuleError::InviteeAlreadyInConversation => "invitee_already_in_conversation",
             RuleError::AlreadyInvited => "already_invited",
             RuleError::InvalidInviteMode => "invalid_invite_mode",
+            RuleError::TooManyInvitations => "too_many_invitations",
             RuleError::InvitationNotPending => "invitation_not_pending",
             RuleError::NotInvited => "not_invited",
             RuleError::InvitationExpired => "invitation_expired",

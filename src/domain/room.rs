@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Most invitations a conversation may have pending at once (against invitation spam).
+pub const MAX_PENDING_INVITATIONS: usize = 5;
+
 /// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -338,6 +341,9 @@ impl Room {
         }
         if mode == Mode::Lead {
             return Err(RuleError::InvalidInviteMode);
+        }
+        if self.invitations.len() >= MAX_PENDING_INVITATIONS {
+            return Err(RuleError::TooManyInvitations);
         }
         let named = |c: &&Candidate| match target {
             InviteTarget::Agent(id) => c.staff.id == *id,

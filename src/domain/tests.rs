@@ -1909,3 +1909,49 @@ fn who_may_follow_the_room_live_and_who_may_read_its_transcript() {
         Ok(View::Staff)
     );
 }
+
+#[test]
+fn a_conversation_holds_only_so_many_pending_invitations() {
+    let team = TeamId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let mut room = Room::new(
+        ConversationId::generate(),
+        team,
+        CustomerId::generate(),
+        false,
+    );
+    room.apply(
+        1,
+        &EventKind::Joined {
+            user: lead.id,
+            mode: Mode::Lead,
+            name: lead.display_name.clone(),
+            avatar_url: None,
+            invitation: None,
+        },
+    );
+    let invitees: Vec<Staff> = (0..=room::MAX_PENDING_INVITATIONS)
+        .map(|_| staff(Role::Agent, &[team], &[]))
+        .collect();
+    for (i, invitee) in invitees.iter().enumerate() {
+        let target = InviteTarget::Agent(invitee.id);
+        let candidates = [Candidate {
+            staff: invitee.clone(),
+            online: true,
+        }];
+        let result = room.invite(
+            &lead,
+            &target,
+            Mode::Participant,
+            &candidates,
+            InvitationId::generate(),
+            i64::MAX,
+        );
+        if i < room::MAX_PENDING_INVITATIONS {
+            let events = result.expect("under the cap");
+            room.apply(room.last_seq + 1, &events[0]);
+        } else {
+            assert_eq!(result, Err(RuleError::TooManyInvitations));
+        }
+    }
+}

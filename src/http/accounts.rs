@@ -40,7 +40,7 @@ pub async fn login(data: Data, body: web::Json<Login>) -> Result<HttpResponse, A
     .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?
     .ok_or(AuthError::BadCredentials)?;
     let (token, hash) = new_token();
-    let expires_at = now_millis() + data.config().staff_token_hours as i64 * 3_600_000;
+    let expires_at = now_millis() + data.config().staff_token_ttl_secs as i64 * 1000;
     let row = TokenRow {
         hash,
         user_id: Some(user.id.to_string()),

@@ -55,7 +55,7 @@ pub async fn start_chat(
     }
     let customer = CustomerId::generate();
     let (token, hash) = new_token();
-    let expires_at = now_millis() + data.config().customer_token_days as i64 * 86_400_000;
+    let expires_at = now_millis() + data.config().customer_token_ttl_secs as i64 * 1000;
     let team = data
         .store()
         .run(move |conn| {

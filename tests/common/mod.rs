@@ -99,11 +99,48 @@ impl TestApp {
 
     /// Stops the server process (without warning it) and starts it again on the same database.
     pub async fn restart(&mut self) {
+        self.kill();
+        self.start_again();
+    }
+
+    /// Kills the server process at once (SIGKILL, as a crash would).
+    pub fn kill(&mut self) {
         self.child.kill().expect("the server can be killed");
         self.child.wait().ok();
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits for it to exit; returns whether it exited
+    /// successfully.
+    pub fn terminate(&mut self) -> bool {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM could not be sent");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
+                return status.success();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same database (after [`TestApp::kill`] or
+    /// [`TestApp::terminate`]).
+    pub fn start_again(&mut self) {
         let (child, base) = spawn_server(&self.database_url, &self.extra_args, self.dir.path());
         self.child = child;
         self.base = base;
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// Logs in and returns the bearer token.
@@ -237,6 +274,19 @@ impl TestApp {
         assert_eq!(hello["type"], "hello", "first frame: {hello}");
         ws.hello = hello;
         ws
+    }
+
+    /// The HTTP status answering a WebSocket handshake from a browser page of `origin`.
+    pub async fn ws_handshake_status_from(&self, token: &str, origin: &str) -> u16 {
+        match ws_client(&self.ws_url(Some(token)))
+            .origin(origin)
+            .connect()
+            .await
+        {
+            Ok((response, _)) => response.status().as_u16(),
+            Err(awc::error::WsClientError::InvalidResponseStatus(status)) => status.as_u16(),
+            Err(other) => panic!("the handshake failed before an HTTP answer: {other}"),
+        }
     }
 
     /// The HTTP status answering a WebSocket handshake with `token` (or none): 101 when the
@@ -525,15 +575,25 @@ impl Ws {
 
     /// Reads until the server closes the connection and returns the close code it gave.
     /// Frames before the close are dropped.
-    pub async fn close_code(mut self) -> Option<u16> {
+    pub async fn close_code(self) -> Option<u16> {
+        self.frames_until_close().await.1
+    }
+
+    /// Every frame (answers included, queued ones first) until the connection ends, and the
+    /// close code if the server sent one (`None` when the connection just dropped).
+    pub async fn frames_until_close(mut self) -> (Vec<Value>, Option<u16>) {
+        let mut frames: Vec<Value> = self.backlog.drain(..).collect();
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.framed.next())
                 .await
                 .expect("the server closes in time");
             match frame {
-                Some(Ok(Frame::Close(reason))) => return reason.map(|r| r.code.into()),
+                Some(Ok(Frame::Text(bytes))) => {
+                    frames.push(serde_json::from_slice(&bytes).expect("frames are JSON"))
+                }
+                Some(Ok(Frame::Close(reason))) => return (frames, reason.map(|r| r.code.into())),
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => return None,
+                Some(Err(_)) | None => return (frames, None),
             }
         }
     }
