@@ -18,6 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// An open session and the hash of the token it was opened with.
+type OpenSession = (Addr<Session>, Arc<str>);
+
 /// An online staff member: their teams (for news of waiting conversations) and open sessions.
 #[derive(Default)]
 struct Online {
@@ -34,7 +37,7 @@ pub struct Registry {
     next_arbiter: AtomicUsize,
     online: Mutex<HashMap<UserId, Online>>,
     /// Every open session, with the hash of the token it was opened with.
-    sessions: Mutex<HashMap<SessionId, (Addr<Session>, Arc<str>)>>,
+    sessions: Mutex<HashMap<SessionId, OpenSession>>,
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
 }
 
@@ -185,7 +188,7 @@ impl Registry {
     pub fn disconnect_token(&self, token_hash: &str, why: Disconnect) {
         let sessions = self.sessions.lock().expect("sessions lock");
         for (addr, _) in sessions.values().filter(|(_, t)| &**t == token_hash) {
-            addr.do_send(why.clone());
+            addr.do_send(why);
         }
     }
 
@@ -193,7 +196,7 @@ impl Registry {
     pub fn disconnect_all(&self, why: Disconnect) {
         let sessions = self.sessions.lock().expect("sessions lock");
         for (addr, _) in sessions.values() {
-            addr.do_send(why.clone());
+            addr.do_send(why);
         }
     }
 
