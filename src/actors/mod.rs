@@ -2,6 +2,7 @@
 //! that finds conversations and knows who is online.
 
 pub mod conversation;
+pub mod frames;
 pub mod registry;
 pub mod session;
 

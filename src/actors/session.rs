@@ -2,6 +2,7 @@
 //! routes commands to conversation actors and writes what they send back.
 
 use super::conversation::{Act, Caller, Conversation, Unsubscribe, Who};
+use super::frames::{Assembler, Inbound, Violation};
 use super::registry::Registry;
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
@@ -9,7 +10,6 @@ use crate::domain::{ConversationId, PostKind, TeamId};
 use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, RequestId, ServerFrame};
 use crate::rate::TokenBucket;
 use actix::prelude::*;
-use actix_http::ws::Item;
 use actix_web_actors::ws;
 use bytestring::ByteString;
 use std::collections::HashMap;
@@ -76,13 +76,6 @@ impl Disconnect {
     };
 }
 
-/// Reassembles fragmented text messages up to the frame limit.
-#[derive(Default)]
-struct Fragments {
-    buffer: Vec<u8>,
-    active: bool,
-}
-
 /// The actor of one WebSocket connection.
 pub struct Session {
     id: SessionId,
@@ -95,7 +88,7 @@ pub struct Session {
     rooms: HashMap<ConversationId, Addr<Conversation>>,
     heartbeat: Duration,
     last_heard: Instant,
-    fragments: Fragments,
+    frames: Assembler,
 }
 
 impl Session {
@@ -103,6 +96,7 @@ impl Session {
     pub fn new(caller: Authenticated, registry: Arc<Registry>) -> Session {
         let config = registry.config();
         let rate = f64::from(config.session_rate);
+        let frames = Assembler::new(config.max_frame_bytes);
         Session {
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             limits: config.limits(),
@@ -114,7 +108,7 @@ impl Session {
             registry,
             rooms: HashMap::new(),
             last_heard: Instant::now(),
-            fragments: Fragments::default(),
+            frames,
         }
     }
 
@@ -212,67 +206,6 @@ impl Session {
         );
         Ok(())
     }
-
-    fn on_protocol_error(
-        &mut self,
-        error: ws::ProtocolError,
-        ctx: &mut ws::WebsocketContext<Self>,
-    ) {
-        tracing::debug!(session = self.id, %error, "websocket protocol error");
-        let code = match error {
-            ws::ProtocolError::Overflow => ws::CloseCode::Size,
-            _ => ws::CloseCode::Protocol,
-        };
-        ctx.close(Some(ws::CloseReason {
-            code,
-            description: Some(error.to_string()),
-        }));
-        ctx.stop();
-    }
-
-    fn on_fragment(&mut self, item: Item, ctx: &mut ws::WebsocketContext<Self>) {
-        let (bytes, first, last) = match item {
-            Item::FirstText(b) => (b, true, false),
-            Item::FirstBinary(_) => {
-                Self::send_error(ctx, None, &ProtocolError::Binary.into());
-                self.fragments = Fragments::default();
-                return;
-            }
-            Item::Continue(b) => (b, false, false),
-            Item::Last(b) => (b, false, true),
-        };
-        if first {
-            self.fragments = Fragments {
-                buffer: Vec::new(),
-                active: true,
-            };
-        }
-        if !self.fragments.active {
-            return; // the rest of a binary or refused message
-        }
-        self.fragments.buffer.extend_from_slice(&bytes);
-        if self.fragments.buffer.len() > self.limits.max_frame_bytes {
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Size,
-                description: Some("message too large".into()),
-            }));
-            ctx.stop();
-            return;
-        }
-        if last {
-            let buffer = std::mem::take(&mut self.fragments).buffer;
-            match String::from_utf8(buffer) {
-                Ok(text) => self.on_text(&text, ctx),
-                Err(_) => {
-                    ctx.close(Some(ws::CloseReason {
-                        code: ws::CloseCode::Invalid,
-                        description: Some("text is not valid UTF-8".into()),
-                    }));
-                    ctx.stop();
-                }
-            }
-        }
-    }
 }
 
 impl Actor for Session {
@@ -318,19 +251,20 @@ impl Actor for Session {
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
-        match msg {
-            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(ws::Message::Binary(_)) => {
-                Self::send_error(ctx, None, &ProtocolError::Binary.into())
-            }
-            Ok(ws::Message::Continuation(item)) => self.on_fragment(item, ctx),
-            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
+        match self.frames.accept(msg) {
+            Ok(Inbound::Text(text)) => self.on_text(&text, ctx),
+            Ok(Inbound::Binary(_)) => Self::send_error(ctx, None, &ProtocolError::Binary.into()),
+            Ok(Inbound::Ping(payload)) => ctx.pong(&payload),
+            Ok(Inbound::Nothing) => {}
+            Ok(Inbound::Close(answer)) => {
+                ctx.close(Some(answer));
                 ctx.stop();
             }
-            Err(error) => self.on_protocol_error(error, ctx),
+            Err(Violation(reason)) => {
+                tracing::debug!(session = self.id, ?reason, "websocket protocol violation");
+                ctx.close(Some(reason));
+                ctx.stop();
+            }
         }
     }
 }
