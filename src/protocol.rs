@@ -332,3 +332,135 @@ pub fn error_frame(id: Option<&RequestId>, code: &str, message: &str) -> ByteStr
 pub fn ok_frame(id: &RequestId, result: &OkResult) -> ByteString {
     ServerFrame::Ok { id, result }.encode()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LIMITS: Limits = Limits {
+        max_frame_bytes: 4096,
+        max_body_bytes: 256,
+        max_client_id_bytes: 16,
+    };
+
+    const CODES: &[&str] = &[
+        "malformed_json",
+        "unknown_type",
+        "invalid_frame",
+        "too_large",
+    ];
+
+    /// JSON values shaped like frames: objects with an `id`, a known or unknown `type` and
+    /// fields of any kind under the names commands use.
+    fn frame_like() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,300}".prop_map(Value::from),
+            Just(Value::from("01a20c01-17d3-73d7-8590-33a4f980bf1f")),
+        ];
+        let value = leaf.prop_recursive(2, 8, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z]{1,6}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let names = prop_oneof![
+            Just("conversation"),
+            Just("body"),
+            Just("kind"),
+            Just("client_id"),
+            Just("target"),
+            Just("mode"),
+            Just("invitation"),
+            Just("to"),
+            Just("resolution"),
+            Just("after_seq"),
+            Just("before_seq"),
+            Just("limit"),
+            Just("surprise"),
+        ];
+        let kind = prop_oneof![
+            proptest::sample::select(COMMAND_TYPES).prop_map(str::to_owned),
+            "[a-z_]{0,12}",
+        ];
+        (
+            kind,
+            proptest::option::of(any::<u32>()),
+            proptest::collection::vec((names, value), 0..5),
+        )
+            .prop_map(|(kind, id, fields)| {
+                let mut object = serde_json::Map::new();
+                object.insert("type".into(), Value::from(kind));
+                if let Some(id) = id {
+                    object.insert("id".into(), Value::from(id));
+                }
+                for (name, value) in fields {
+                    object.insert(name.into(), value);
+                }
+                Value::Object(object)
+            })
+    }
+
+    fn answered(text: &str) -> Result<(), TestCaseError> {
+        match decode(text, &LIMITS) {
+            (Some(_), Ok(_)) => {}
+            (None, Ok(_)) => prop_assert!(false, "a command was accepted without an id"),
+            (_, Err(error)) => prop_assert!(CODES.contains(&error.code()), "{error:?}"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_text_is_decoded_or_refused_with_a_typed_error(text in ".{0,600}") {
+            answered(&text)?;
+        }
+
+        #[test]
+        fn frame_like_json_is_decoded_or_refused_with_a_typed_error(frame in frame_like()) {
+            answered(&frame.to_string())?;
+        }
+    }
+
+    #[test]
+    fn well_formed_commands_decode() {
+        let text = r#"{"id": 7, "type": "post", "body": "hi", "client_id": "c-1"}"#;
+        let (id, command) = decode(text, &LIMITS);
+        assert_eq!(id, Some(Value::from(7)));
+        assert_eq!(
+            command,
+            Ok(Command::Post {
+                conversation: None,
+                kind: PostKind::Reply,
+                body: "hi".into(),
+                client_id: Some("c-1".into()),
+            })
+        );
+        let long = format!(
+            r#"{{"id": 1, "type": "post", "body": "{}"}}"#,
+            "x".repeat(257)
+        );
+        assert_eq!(decode(&long, &LIMITS).1.unwrap_err().code(), "too_large");
+        assert_eq!(decode("{", &LIMITS).1.unwrap_err().code(), "malformed_json");
+        assert_eq!(
+            decode(r#"{"id":1,"type":"dance"}"#, &LIMITS)
+                .1
+                .unwrap_err()
+                .code(),
+            "unknown_type"
+        );
+        assert_eq!(
+            decode(r#"{"type":"post","body":"x"}"#, &LIMITS)
+                .1
+                .unwrap_err()
+                .code(),
+            "invalid_frame"
+        );
+    }
+}

@@ -14,4 +14,6 @@ pub use room::{Candidate, Member, Party, PendingInvitation, PostOutcome, Room, S
 pub use staff::{Permission, Role, Staff};
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,166 @@
+//! Property tests: random sequences of actions by random parties never panic, every refusal
+//! is a typed rule error, and the room's invariants hold after every accepted action.
+
+use super::*;
+use proptest::prelude::*;
+
+/// An action someone may try.
+#[derive(Debug, Clone)]
+enum Action {
+    Post(usize, PostKind),
+    CustomerPost,
+    PickUp(usize),
+    Monitor(usize),
+    Invite(usize, usize, bool),
+    InviteTeam(usize),
+    Accept(usize, usize),
+    Decline(usize, usize),
+    Cancel(usize, usize),
+    Expire(usize),
+    Leave(usize),
+    Transfer(usize, usize),
+    Close(usize),
+    Reopen(usize),
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let who = 0..5usize;
+    prop_oneof![
+        (
+            who.clone(),
+            prop_oneof![Just(PostKind::Reply), Just(PostKind::Note)]
+        )
+            .prop_map(|(w, k)| Action::Post(w, k)),
+        Just(Action::CustomerPost),
+        who.clone().prop_map(Action::PickUp),
+        who.clone().prop_map(Action::Monitor),
+        (who.clone(), who.clone(), any::<bool>()).prop_map(|(w, t, m)| Action::Invite(w, t, m)),
+        who.clone().prop_map(Action::InviteTeam),
+        (who.clone(), 0..4usize).prop_map(|(w, i)| Action::Accept(w, i)),
+        (who.clone(), 0..4usize).prop_map(|(w, i)| Action::Decline(w, i)),
+        (who.clone(), 0..4usize).prop_map(|(w, i)| Action::Cancel(w, i)),
+        (0..4usize).prop_map(Action::Expire),
+        who.clone().prop_map(Action::Leave),
+        (who.clone(), who.clone()).prop_map(|(w, t)| Action::Transfer(w, t)),
+        who.clone().prop_map(Action::Close),
+        who.prop_map(Action::Reopen),
+    ]
+}
+
+fn cast(team: TeamId) -> Vec<Staff> {
+    let person = |role, teams: Vec<TeamId>, skills: Vec<String>| Staff {
+        id: UserId::generate(),
+        role,
+        teams,
+        skills,
+        display_name: "someone".into(),
+        avatar_url: None,
+    };
+    vec![
+        person(Role::Agent, vec![team], vec!["billing".into()]),
+        person(Role::Agent, vec![team], vec![]),
+        person(Role::Supervisor, vec![team], vec![]),
+        person(Role::Admin, vec![], vec!["billing".into()]),
+        person(Role::Agent, vec![], vec![]),
+    ]
+}
+
+fn check_invariants(room: &Room) {
+    let leads = room.members.iter().filter(|m| m.mode == Mode::Lead).count();
+    match room.status {
+        Status::Active => assert_eq!(leads, 1, "an active room has exactly one lead: {room:?}"),
+        Status::Waiting => {
+            assert_eq!(leads, 0, "a waiting room has no lead");
+            assert!(
+                room.invitations.is_empty(),
+                "nobody invites into a waiting room"
+            );
+        }
+        Status::Closed => {
+            assert!(room.members.is_empty(), "a closed room is empty");
+            assert!(
+                room.invitations.is_empty(),
+                "a closed room has no open invitations"
+            );
+        }
+    }
+    let mut users: Vec<UserId> = room.members.iter().map(|m| m.user).collect();
+    users.sort();
+    users.dedup();
+    assert_eq!(
+        users.len(),
+        room.members.len(),
+        "nobody is in the room twice"
+    );
+    for invitation in &room.invitations {
+        assert!(
+            !invitation.candidates.is_empty(),
+            "an open invitation has candidates"
+        );
+        for candidate in &invitation.candidates {
+            assert!(room.member(*candidate).is_none() || invitation.mode != Mode::Lead);
+        }
+    }
+    assert!(room.invitations.len() <= room::MAX_PENDING_INVITATIONS);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn any_sequence_of_actions_keeps_the_room_consistent(actions in proptest::collection::vec(action(), 1..60)) {
+        let team = TeamId::generate();
+        let customer = CustomerId::generate();
+        let staff = cast(team);
+        let online: Vec<Candidate> = staff.iter().map(|s| Candidate { staff: s.clone(), online: true }).collect();
+        let mut room = Room::new(ConversationId::generate(), team, customer, false);
+        room.apply(1, &EventKind::Opened { customer, team, previous: None });
+        let mut now = 0i64;
+        for action in actions {
+            now += 1_000;
+            let invitation = |i: usize| room.invitations.get(i).map(|p| p.id).unwrap_or_else(InvitationId::generate);
+            let result: Result<Vec<EventKind>, RuleError> = match action {
+                Action::Post(w, kind) => room.post(Party::Staff(&staff[w]), kind, "hi").map(|o| match o {
+                    PostOutcome::Post(e) => vec![e],
+                    PostOutcome::StartFollowUp => unreachable!("only customers start follow-ups"),
+                }),
+                Action::CustomerPost => match room.post(Party::Customer(customer), PostKind::Reply, "hello") {
+                    Ok(PostOutcome::Post(e)) => Ok(vec![e]),
+                    Ok(PostOutcome::StartFollowUp) => {
+                        prop_assert_eq!(room.status, Status::Closed);
+                        Ok(vec![])
+                    }
+                    Err(e) => Err(e),
+                },
+                Action::PickUp(w) => room.pick_up(&staff[w]),
+                Action::Monitor(w) => room.monitor(&staff[w]),
+                Action::Invite(w, t, as_monitor) => {
+                    let mode = if as_monitor { Mode::Monitor } else { Mode::Participant };
+                    room.invite(&staff[w], &InviteTarget::Agent(staff[t].id), mode, &online, InvitationId::generate(), now + 5_000)
+                }
+                Action::InviteTeam(w) => room.invite(&staff[w], &InviteTarget::Team(team), Mode::Participant, &online, InvitationId::generate(), now + 5_000),
+                Action::Accept(w, i) => room.accept(&staff[w], invitation(i), now),
+                Action::Decline(w, i) => room.decline(&staff[w], invitation(i)),
+                Action::Cancel(w, i) => room.cancel(&staff[w], invitation(i)),
+                Action::Expire(i) => Ok(room.expire(invitation(i), now).into_iter().collect()),
+                Action::Leave(w) => room.leave(&staff[w]),
+                Action::Transfer(w, t) => room.transfer(&staff[w], staff[t].id),
+                Action::Close(w) => room.close(&staff[w], Some("done")),
+                Action::Reopen(w) => room.reopen(&staff[w]),
+            };
+            match result {
+                Ok(events) => {
+                    for event in events {
+                        let seq = room.last_seq + 1;
+                        room.apply(seq, &event);
+                        prop_assert_eq!(room.last_seq, seq);
+                    }
+                    // An action's events apply together (a lead leaving is `left` and then
+                    // `lead_transferred`), so the invariants hold between actions.
+                    check_invariants(&room);
+                }
+                Err(error) => prop_assert!(!error.code().is_empty()),
+            }
+        }
+    }
+}
