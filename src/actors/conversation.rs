@@ -16,6 +16,7 @@ use crate::store::{accounts, now_millis, StoreError};
 use actix::prelude::*;
 use bytestring::ByteString;
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -759,18 +760,37 @@ impl Conversation {
     /// session to resubscribe, and stop, so the conversation is rebuilt from storage.
     fn on_write_failure(&mut self, ctx: &mut Context<Self>, error: StoreError) {
         tracing::error!(conversation = %self.id(), %error, "events could not be persisted; restarting the conversation");
-        for pending in self.pending.drain(..) {
-            for ack in pending.acks {
-                let frame = error_frame(
-                    Some(&ack.request),
-                    "storage_unavailable",
-                    "storage is unavailable; try again",
-                );
-                ack.addr.do_send(Deliver(frame));
-            }
-        }
+        self.fail_pending("storage_unavailable", "storage is unavailable; try again");
         self.resync_all();
         ctx.stop();
+    }
+
+    /// Runs a handler's work. If it panics, the conversation's state in memory can no longer
+    /// be trusted: waiting commands are refused, its sessions are told to resync, and the
+    /// actor stops, to be rebuilt from storage on next use. The panic stays here, so other
+    /// conversations on the same arbiter carry on.
+    fn guarded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        work: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| work(self, ctx)));
+        if outcome.is_err() {
+            tracing::error!(conversation = %self.id(), "conversation crashed; it will be rebuilt from storage");
+            self.fail_pending("unavailable", "the conversation restarted: try again");
+            self.resync_all();
+            ctx.stop();
+        }
+    }
+
+    /// Refuses every command still waiting for its events to be written.
+    fn fail_pending(&mut self, code: &str, message: &str) {
+        for pending in self.pending.drain(..) {
+            for ack in pending.acks {
+                ack.addr
+                    .do_send(Deliver(error_frame(Some(&ack.request), code, message)));
+            }
+        }
     }
 
     /// Ends every session's live view, asking them to subscribe again.
@@ -823,11 +843,13 @@ impl Handler<Act> for Conversation {
     type Result = ();
 
     fn handle(&mut self, act: Act, ctx: &mut Context<Self>) {
-        let caller = act.caller.clone();
-        let request = act.request.clone();
-        if let Err(error) = self.handle_command(act, ctx) {
-            Self::reply_error(&caller, &request, error);
-        }
+        self.guarded(ctx, |conversation, ctx| {
+            let caller = act.caller.clone();
+            let request = act.request.clone();
+            if let Err(error) = conversation.handle_command(act, ctx) {
+                Self::reply_error(&caller, &request, error);
+            }
+        });
     }
 }
 
@@ -856,11 +878,106 @@ impl Handler<Persisted> for Conversation {
             return;
         };
         match msg.0 {
-            Ok(()) => self.on_durable(ctx, pending),
+            Ok(()) => self.guarded(ctx, |conversation, ctx| {
+                conversation.on_durable(ctx, pending)
+            }),
             Err(error) => {
                 self.pending.push_front(pending);
                 self.on_write_failure(ctx, error);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::domain::TeamId;
+    use crate::store::accounts::{CustomerRow, TeamRow};
+    use crate::store::Store;
+
+    /// Makes the conversation's handler panic, as a bug would.
+    #[derive(Message)]
+    #[rtype(result = "()")]
+    struct Crash;
+
+    impl Handler<Crash> for Conversation {
+        type Result = ();
+
+        fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+            self.guarded(ctx, |_, _| panic!("a bug in a handler"));
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_crashing_conversation_is_rebuilt_from_storage_and_spares_its_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("crash.db").display().to_string();
+        let store = Store::open(&url, 2).unwrap();
+        let team = TeamId::generate();
+        let customer = CustomerId::generate();
+        store
+            .run(move |conn| {
+                let row = TeamRow {
+                    id: team.to_string(),
+                    name: "support".into(),
+                    restricted: false,
+                    created_at: 0,
+                };
+                accounts::create_team(conn, &row)?;
+                let row = CustomerRow {
+                    id: customer.to_string(),
+                    display_name: "Carla".into(),
+                    email: None,
+                    created_at: 0,
+                };
+                accounts::create_customer(conn, &row)
+            })
+            .await
+            .unwrap();
+        // One arbiter, so both conversations live on the same thread.
+        let arbiter = actix::Arbiter::new();
+        let registry = Registry::new(
+            store,
+            Arc::new(Config::with_database(&url)),
+            vec![arbiter.handle()],
+        );
+        let crashing = registry
+            .open_conversation(customer, team, false, None)
+            .await
+            .unwrap();
+        let neighbour = registry
+            .open_conversation(customer, team, false, None)
+            .await
+            .unwrap();
+        let first = registry.conversation(crashing).await.unwrap();
+        let other = registry.conversation(neighbour).await.unwrap();
+
+        first
+            .send(Crash)
+            .await
+            .expect("the panic is contained in the handler");
+        for _ in 0..500 {
+            if registry.running(crashing).is_none() {
+                break;
+            }
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            registry.running(crashing).is_none(),
+            "the crashed conversation stopped"
+        );
+        other
+            .send(Unsubscribe { session: 0 })
+            .await
+            .expect("the neighbour on the same arbiter still answers");
+
+        let rebuilt = registry.conversation(crashing).await.unwrap();
+        assert!(
+            rebuilt != first && rebuilt.connected(),
+            "a fresh actor is rebuilt from storage"
+        );
+        rebuilt.send(Unsubscribe { session: 0 }).await.unwrap();
     }
 }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// An open session and the hash of the token it was opened with.
 type OpenSession = (Addr<Session>, Arc<str>);
@@ -78,9 +78,15 @@ impl Registry {
         if let Some(addr) = self.running(id) {
             return Ok(addr);
         }
+        // Whatever an earlier actor of this conversation still has on its way to storage is
+        // written first (the writer keeps order), so the replay sees all of it.
+        let writer = self.store.writer().clone();
         let loaded = self
             .store
-            .run(move |conn| conversations::load_room(conn, id))
+            .run(move |conn| {
+                writer.flush(Duration::from_secs(30));
+                conversations::load_room(conn, id)
+            })
             .await?
             .ok_or(ActionError::UnknownConversation)?;
         let mut rooms = self.rooms.lock().expect("registry lock");
