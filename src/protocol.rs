@@ -5,7 +5,7 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, TeamId, UserId,
+    Author, ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, TeamId, UserId,
 };
 use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,10 @@ pub enum Command {
         conversation: Option<ConversationId>,
         after_seq: Option<u64>,
     },
+    /// Tell the room you are typing (best-effort, not stored, no `seq`).
+    Typing {
+        conversation: Option<ConversationId>,
+    },
     /// A page of the transcript: the newest before `before_seq`, or the oldest after `after_seq`.
     History {
         conversation: Option<ConversationId>,
@@ -100,6 +104,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "reopen",
     "subscribe",
     "history",
+    "typing",
 ];
 
 impl Command {
@@ -108,7 +113,8 @@ impl Command {
         match self {
             Command::Post { conversation, .. }
             | Command::Subscribe { conversation, .. }
-            | Command::History { conversation, .. } => *conversation,
+            | Command::History { conversation, .. }
+            | Command::Typing { conversation } => *conversation,
             Command::PickUp { conversation }
             | Command::Monitor { conversation }
             | Command::Invite { conversation, .. }
@@ -295,6 +301,11 @@ pub enum ServerFrame<'a> {
     ConversationStarted {
         conversation: ConversationId,
         previous: ConversationId,
+    },
+    /// Someone in a conversation you follow is typing (best-effort; not stored).
+    Typing {
+        conversation: ConversationId,
+        author: Author,
     },
     /// Your live view of a conversation ended (storage trouble or restart): subscribe again
     /// with your last `seq`.

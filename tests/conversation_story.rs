@@ -198,3 +198,45 @@ async fn online_agents_hear_of_waiting_conversations_in_their_teams_only() {
         .collect();
     assert_eq!(listed, vec![json!(second.conversation)]);
 }
+
+#[actix_rt::test]
+async fn typing_signals_reach_the_other_side_but_monitors_stay_silent() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let s = app.staff("Sam", "supervisor", &[&team], &[]).await;
+    let chat = app.start_chat("support", "Carla").await;
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    customer.event("opened").await;
+    let mut ws_a = app.ws(&a.token).await;
+    ws_a.pick_up(&chat.conversation).await;
+    customer.event("joined").await;
+    let mut ws_s = app.ws(&s.token).await;
+    ws_s.ok(json!({"type": "monitor", "conversation": chat.conversation}))
+        .await;
+    ws_s.event("joined").await;
+    ws_a.event("joined").await;
+
+    customer.ok(json!({"type": "typing"})).await;
+    let seen = ws_a.expect("typing").await;
+    assert_eq!(
+        seen["author"],
+        json!({"kind": "customer", "id": chat.customer})
+    );
+    assert_eq!(ws_s.expect("typing").await["author"]["kind"], "customer");
+    ws_a.ok(json!({"type": "typing", "conversation": chat.conversation}))
+        .await;
+    assert_eq!(
+        customer.expect("typing").await["author"],
+        json!({"kind": "staff", "id": a.id})
+    );
+    ws_s.refused(
+        json!({"type": "typing", "conversation": chat.conversation}),
+        "monitor_read_only",
+    )
+    .await;
+    // Typing is not stored: the transcript holds only the opening and the join.
+    let transcript = app.transcript(&app.admin, &chat.conversation).await;
+    assert_eq!(transcript.len(), 3, "{transcript:?}");
+}

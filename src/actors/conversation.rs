@@ -247,6 +247,10 @@ impl Conversation {
                 let events = self.room.reopen(who.staff()?)?;
                 self.join(ctx, &caller, request, events);
             }
+            Command::Typing { .. } => {
+                self.room.typing(who.party())?;
+                self.typing(&caller, request);
+            }
             Command::Subscribe { after_seq, .. } => {
                 self.subscribe(ctx, caller, request, after_seq)?
             }
@@ -258,6 +262,26 @@ impl Conversation {
             } => self.history(ctx, caller, request, before_seq, after_seq, limit)?,
         }
         Ok(())
+    }
+
+    /// Passes a typing signal to the room's other sessions at once, and only where there is
+    /// room in their queue: it is never stored and never holds up or reorders events.
+    fn typing(&mut self, caller: &Caller, request: RequestId) {
+        let frame = ServerFrame::Typing {
+            conversation: self.id(),
+            author: caller.who.author(),
+        }
+        .encode();
+        for (session, subscriber) in &self.subscribers {
+            if *session != caller.session && subscriber.catching_up.is_none() {
+                subscriber.addr.try_send(Deliver(frame.clone())).ok();
+            }
+        }
+        let ok = OkResult {
+            conversation: Some(self.id()),
+            ..OkResult::default()
+        };
+        caller.addr.do_send(Deliver(ok_frame(&request, &ok)));
     }
 
     /// Records events the caller's command produced and acknowledges once durable.

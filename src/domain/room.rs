@@ -270,6 +270,17 @@ impl Room {
         }))
     }
 
+    /// Whether `party` may tell the room they are typing: the customer, the lead and the
+    /// participants, while the conversation is open (monitors stay unseen).
+    pub fn typing(&self, party: Party<'_>) -> Result<(), RuleError> {
+        self.not_closed()?;
+        match party {
+            Party::Customer(customer) if customer == self.customer => Ok(()),
+            Party::Customer(_) => Err(RuleError::Forbidden),
+            Party::Staff(staff) => self.speaker(staff).map(|_| ()),
+        }
+    }
+
     /// An agent of the conversation's team takes a waiting conversation and becomes its lead.
     pub fn pick_up(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
         self.not_closed()?;

@@ -1955,3 +1955,47 @@ fn a_conversation_holds_only_so_many_pending_invitations() {
         }
     }
 }
+
+#[test]
+fn the_customer_lead_and_participants_may_signal_typing_but_monitors_may_not() {
+    let team = TeamId::generate();
+    let customer = CustomerId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let monitor = staff(Role::Supervisor, &[team], &[]);
+    let outsider = staff(Role::Agent, &[team], &[]);
+    let mut room = Room::new(ConversationId::generate(), team, customer, false);
+    for (seq, (who, mode)) in [(&lead, Mode::Lead), (&monitor, Mode::Monitor)]
+        .into_iter()
+        .enumerate()
+    {
+        room.apply(
+            seq as u64 + 1,
+            &EventKind::Joined {
+                user: who.id,
+                mode,
+                name: who.display_name.clone(),
+                avatar_url: None,
+                invitation: None,
+            },
+        );
+    }
+    assert_eq!(room.typing(Party::Customer(customer)), Ok(()));
+    assert_eq!(
+        room.typing(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
+    );
+    assert_eq!(room.typing(Party::Staff(&lead)), Ok(()));
+    assert_eq!(
+        room.typing(Party::Staff(&monitor)),
+        Err(RuleError::MonitorReadOnly)
+    );
+    assert_eq!(
+        room.typing(Party::Staff(&outsider)),
+        Err(RuleError::NotAParticipant)
+    );
+    room.apply(3, &EventKind::Closed { resolution: None });
+    assert_eq!(
+        room.typing(Party::Customer(customer)),
+        Err(RuleError::ConversationClosed)
+    );
+}
