@@ -178,3 +178,150 @@ async fn a_conversation_cannot_be_flooded_with_invitations() {
         )
         .await;
 }
+
+#[actix_rt::test]
+async fn every_cross_role_and_cross_room_action_is_refused() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let b = app.staff("Bob", "agent", &[&team], &[]).await;
+    let q = app.staff("Quinn", "agent", &[&team], &[]).await;
+    let o = app.staff("Oscar", "agent", &[&team], &[]).await;
+    let s = app.staff("Sam", "supervisor", &[&team], &[]).await;
+    let chat = app.start_chat("support", "Carla").await;
+    let elsewhere = app.start_chat("support", "Dora").await;
+    let conv = chat.conversation.clone();
+
+    let mut ws_a = app.ws(&a.token).await;
+    let mut ws_b = app.ws(&b.token).await;
+    let _ws_q = app.ws(&q.token).await;
+    let mut ws_o = app.ws(&o.token).await;
+    let mut ws_s = app.ws(&s.token).await;
+    ws_a.pick_up(&conv).await;
+    let invited = ws_a
+        .invite(&conv, json!({"kind": "agent", "id": b.id}), "participant")
+        .await;
+    ws_b.expect("invitation").await;
+    ws_b.accept(&conv, &invited["invitation"]).await;
+    ws_a.event("joined").await;
+    ws_s.ok(json!({"type": "monitor", "conversation": conv}))
+        .await;
+    ws_a.event("joined").await;
+    let pending = ws_a
+        .invite(&conv, json!({"kind": "agent", "id": q.id}), "participant")
+        .await;
+    let p = pending["invitation"].clone();
+    let before = app.transcript(&app.admin, &conv).await.len();
+
+    let room_commands = |to: &str| {
+        vec![
+            json!({"type": "post", "conversation": conv, "body": "hi"}),
+            json!({"type": "post", "conversation": conv, "kind": "note", "body": "psst"}),
+            json!({"type": "invite", "conversation": conv, "target": {"kind": "agent", "id": to}, "mode": "participant"}),
+            json!({"type": "transfer", "conversation": conv, "to": to}),
+            json!({"type": "close", "conversation": conv, "resolution": "no"}),
+            json!({"type": "typing", "conversation": conv}),
+        ]
+    };
+    // Staff outside the room.
+    for command in room_commands(&b.id) {
+        ws_o.refused(command, "not_a_participant").await;
+    }
+    for (command, code) in [
+        (
+            json!({"type": "leave", "conversation": conv}),
+            "not_a_participant",
+        ),
+        (
+            json!({"type": "subscribe", "conversation": conv}),
+            "not_a_participant",
+        ),
+        (
+            json!({"type": "accept", "conversation": conv, "invitation": p}),
+            "not_invited",
+        ),
+        (
+            json!({"type": "decline", "conversation": conv, "invitation": p}),
+            "not_invited",
+        ),
+        (
+            json!({"type": "cancel_invitation", "conversation": conv, "invitation": p}),
+            "not_inviter",
+        ),
+        (
+            json!({"type": "pick_up", "conversation": conv}),
+            "not_waiting",
+        ),
+        (
+            json!({"type": "monitor", "conversation": conv}),
+            "forbidden",
+        ),
+        (
+            json!({"type": "reopen", "conversation": conv}),
+            "conversation_not_closed",
+        ),
+    ] {
+        ws_o.refused(command, code).await;
+    }
+    // A monitor reads only.
+    for command in room_commands(&b.id) {
+        ws_s.refused(command, "monitor_read_only").await;
+    }
+    for (command, code) in [
+        (
+            json!({"type": "accept", "conversation": conv, "invitation": p}),
+            "not_invited",
+        ),
+        (
+            json!({"type": "cancel_invitation", "conversation": conv, "invitation": p}),
+            "not_inviter",
+        ),
+        (
+            json!({"type": "monitor", "conversation": conv}),
+            "already_in_conversation",
+        ),
+    ] {
+        ws_s.refused(command, code).await;
+    }
+    // The customer may only talk; staff actions are not theirs.
+    let mut customer = app.ws(&chat.token).await;
+    for command in [
+        json!({"type": "pick_up", "conversation": conv}),
+        json!({"type": "monitor", "conversation": conv}),
+        json!({"type": "invite", "conversation": conv, "target": {"kind": "agent", "id": o.id}, "mode": "participant"}),
+        json!({"type": "accept", "conversation": conv, "invitation": p}),
+        json!({"type": "decline", "conversation": conv, "invitation": p}),
+        json!({"type": "cancel_invitation", "conversation": conv, "invitation": p}),
+        json!({"type": "leave", "conversation": conv}),
+        json!({"type": "transfer", "conversation": conv, "to": a.id}),
+        json!({"type": "close", "conversation": conv}),
+        json!({"type": "reopen", "conversation": conv}),
+    ] {
+        customer.refused(command, "forbidden").await;
+    }
+    customer
+        .refused(
+            json!({"type": "post", "kind": "note", "body": "x"}),
+            "customers_cannot_write_notes",
+        )
+        .await;
+    // Another room's customer cannot reach this room at all.
+    let mut stranger = app.ws(&elsewhere.token).await;
+    for command in [
+        json!({"type": "post", "conversation": conv, "body": "hi"}),
+        json!({"type": "subscribe", "conversation": conv}),
+        json!({"type": "history", "conversation": conv}),
+        json!({"type": "typing", "conversation": conv}),
+    ] {
+        stranger.refused(command, "not_your_conversation").await;
+    }
+    let path = format!("/api/conversations/{conv}/events");
+    let (status, _) = app.call("GET", &path, Some(&elsewhere.token), None).await;
+    assert_eq!(status, 404);
+
+    assert_eq!(
+        app.transcript(&app.admin, &conv).await.len(),
+        before,
+        "nothing refused left a trace"
+    );
+}
