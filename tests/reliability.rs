@@ -183,3 +183,23 @@ async fn a_reader_that_never_reads_is_closed_while_the_room_keeps_going() {
         assert_eq!(resumed.event("reply").await["seq"].as_u64().unwrap(), seq);
     }
 }
+
+#[actix_rt::test]
+async fn a_client_that_stops_answering_pings_is_dropped_and_goes_offline() {
+    let app = TestApp::start_with(&["--heartbeat-secs", "1"]).await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let silent = app.ws(&a.token).await;
+    let (status, online) = app
+        .call("GET", "/api/presence", Some(&app.admin), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(online[0]["user"], json!(a.id));
+    // Reading without ever answering a ping: the server gives up on the connection.
+    let (_, code) = silent.frames_until_close().await;
+    assert_eq!(code, Some(1001));
+    let (_, online) = app
+        .call("GET", "/api/presence", Some(&app.admin), None)
+        .await;
+    assert_eq!(online, json!([]), "its slot is freed");
+}

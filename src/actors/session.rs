@@ -64,6 +64,11 @@ impl Disconnect {
         code: ws::CloseCode::Again,
         reason: "you fell too far behind: reconnect and subscribe from your last seq",
     };
+    /// The client answered no ping for three heartbeats.
+    pub const SILENT: Disconnect = Disconnect {
+        code: ws::CloseCode::Away,
+        reason: "no answer to pings: reconnect and subscribe from your last seq",
+    };
     /// The token was revoked.
     pub const REVOKED: Disconnect = Disconnect {
         code: ws::CloseCode::Policy,
@@ -228,8 +233,7 @@ impl Actor for Session {
         let heartbeat = self.heartbeat;
         ctx.run_interval(heartbeat, move |session, ctx| {
             if session.last_heard.elapsed() > heartbeat * 3 {
-                tracing::info!(session = session.id, "client went silent; closing");
-                ctx.stop();
+                ctx.notify(Disconnect::SILENT);
             } else {
                 ctx.ping(b"");
             }
