@@ -1,0 +1,450 @@
+//! One WebSocket connection, run as its own task: it joins rooms when told to, posts on
+//! its rooms' schedules, and checks and times every event it receives.
+
+use crate::checker::{PostKind, Role, SessionLog};
+use crate::frames::{self, Incoming};
+use crate::layout::PostPlan;
+use crate::live::Live;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Read buffer per connection: small, so that tens of thousands of connections fit.
+const READ_BUFFER: usize = 4 * 1024;
+/// How much to buffer before writing, when several posts are due at once.
+const WRITE_BUFFER: usize = 8 * 1024;
+/// How long a closing connection waits to send its close frame.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
+
+/// Why a connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("WebSocket handshake failed: {0}")]
+    Handshake(#[from] tungstenite::Error),
+    #[error("the server did not start with a hello frame")]
+    NoHello,
+}
+
+impl ConnectError {
+    /// A short code for the error counts.
+    pub fn code(&self) -> String {
+        match self {
+            ConnectError::Handshake(tungstenite::Error::Http(response)) => {
+                format!("handshake_http_{}", response.status().as_u16())
+            }
+            ConnectError::Handshake(_) => "handshake_failed".into(),
+            ConnectError::NoHello => "no_hello".into(),
+        }
+    }
+}
+
+/// What a command was answered with: its `ok` (the parts the tool uses), or an error code.
+pub type Answer = Result<Accepted, String>;
+
+/// The useful parts of an `ok`.
+#[derive(Debug, Clone, Default)]
+pub struct Accepted {
+    /// The invitation an `invite` created.
+    pub invitation: Option<String>,
+}
+
+/// A session's place in a room.
+pub struct Seat {
+    pub conversation: Arc<str>,
+    pub room: usize,
+    pub role: Role,
+    /// What the session posts there, if anything.
+    pub plan: Option<PostPlan>,
+}
+
+/// What the run asks of a connection.
+enum Order {
+    /// Take a seat: start checking the room's events, then send `command` to join it.
+    Join {
+        seat: Seat,
+        command: Value,
+        answer: oneshot::Sender<Answer>,
+    },
+    /// Send a command.
+    Command {
+        command: Value,
+        answer: oneshot::Sender<Answer>,
+    },
+    /// Start posting: each room's first message `offset` after `at`, the last before `until`.
+    Start { at: Instant, until: Instant },
+}
+
+/// What a connection leaves behind: what it saw in each of its rooms, and how many events
+/// it received for rooms it is not in.
+pub struct Outcome {
+    pub rooms: Vec<SeatOutcome>,
+    pub foreign: u64,
+}
+
+/// What a session saw in one room.
+pub struct SeatOutcome {
+    pub room: usize,
+    /// The events it received.
+    pub log: SessionLog,
+    /// The messages it posted that were acknowledged, with their `seq`.
+    pub posts: Vec<(u64, PostKind)>,
+}
+
+/// The run's side of a connection task.
+pub struct Handle {
+    orders: mpsc::UnboundedSender<Order>,
+    task: JoinHandle<Outcome>,
+}
+
+/// The code given when a connection went away before answering.
+const GONE: &str = "connection_closed";
+
+impl Handle {
+    /// Takes `seat` in a room with `command` (pick up, accept, monitor or subscribe).
+    pub async fn join(&self, seat: Seat, command: Value) -> Answer {
+        let (answer, answered) = oneshot::channel();
+        let order = Order::Join {
+            seat,
+            command,
+            answer,
+        };
+        self.ask(order, answered).await
+    }
+
+    /// Sends a command and waits for its answer.
+    pub async fn command(&self, command: Value) -> Answer {
+        let (answer, answered) = oneshot::channel();
+        self.ask(Order::Command { command, answer }, answered).await
+    }
+
+    async fn ask(&self, order: Order, answered: oneshot::Receiver<Answer>) -> Answer {
+        self.orders.send(order).map_err(|_| GONE.to_owned())?;
+        answered.await.unwrap_or_else(|_| Err(GONE.to_owned()))
+    }
+
+    /// Starts posting (see [`Order::Start`]).
+    pub fn start(&self, at: Instant, until: Instant) {
+        // A connection that has gone counted its error already.
+        let _ = self.orders.send(Order::Start { at, until });
+    }
+
+    /// Closes the connection; the future returned yields what it saw.
+    pub fn close(self) -> impl std::future::Future<Output = Outcome> {
+        drop(self.orders);
+        let task = self.task;
+        async move {
+            task.await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        }
+    }
+}
+
+/// Opens a WebSocket to `url` and waits for the server's `hello`; returns the connection's
+/// task, started, and how long opening took.
+pub async fn open(url: &str, live: Arc<Live>) -> Result<(Handle, Duration), ConnectError> {
+    let started = Instant::now();
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                match Incoming::parse(&text).map(|frame| frame.frame == "hello") {
+                    Some(true) => break,
+                    _ => return Err(ConnectError::NoHello),
+                }
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Err(e)) => return Err(e.into()),
+            _ => return Err(ConnectError::NoHello),
+        }
+    }
+    let took = started.elapsed();
+    live.opened();
+    let (orders, inbox) = mpsc::unbounded_channel();
+    let connection = Connection {
+        socket,
+        inbox,
+        live,
+        slots: Vec::new(),
+        by_conversation: HashMap::new(),
+        pending: HashMap::new(),
+        next_id: 1,
+        until: None,
+        foreign: 0,
+        text: String::new(),
+    };
+    let task = tokio::spawn(connection.run());
+    Ok((Handle { orders, task }, took))
+}
+
+/// A room the connection is in.
+struct Slot {
+    conversation: Arc<str>,
+    room: usize,
+    log: SessionLog,
+    acked: Vec<(u64, PostKind)>,
+    plan: Option<PostPlan>,
+    next: Option<Instant>,
+}
+
+/// A command waiting for its answer.
+enum Pending {
+    Order(oneshot::Sender<Answer>),
+    Post { slot: usize },
+}
+
+/// Why the connection loop ended early.
+struct Broken(String);
+
+impl From<tungstenite::Error> for Broken {
+    fn from(error: tungstenite::Error) -> Self {
+        Broken(match error {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => GONE.into(),
+            tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            ) => "connection_reset".into(),
+            tungstenite::Error::Io(_) => "socket_error".into(),
+            _ => "protocol_error".into(),
+        })
+    }
+}
+
+struct Connection {
+    socket: Socket,
+    inbox: mpsc::UnboundedReceiver<Order>,
+    live: Arc<Live>,
+    slots: Vec<Slot>,
+    by_conversation: HashMap<Arc<str>, usize>,
+    pending: HashMap<u64, Pending>,
+    next_id: u64,
+    /// When posting stops, once started.
+    until: Option<Instant>,
+    foreign: u64,
+    /// Reused for writing frames.
+    text: String,
+}
+
+impl Connection {
+    async fn run(mut self) -> Outcome {
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
+        let ended = loop {
+            // Due posts first, so that a busy socket cannot hold them back; orders last,
+            // as they only come while rooms are set up.
+            let step = tokio::select! {
+                biased;
+                () = &mut timer, if armed.is_some() => self.post_due().await,
+                frame = self.socket.next() => self.on_message(frame),
+                order = self.inbox.recv() => match order {
+                    Some(order) => self.on_order(order).await,
+                    None => break Ok(()),
+                },
+            };
+            if let Err(broken) = step {
+                break Err(broken);
+            }
+            let next = self.next_due();
+            if next != armed {
+                if let Some(next) = next {
+                    timer.as_mut().reset(next.into());
+                }
+                armed = next;
+            }
+        };
+        match ended {
+            Ok(()) => {
+                let _ = tokio::time::timeout(CLOSE_PATIENCE, self.socket.close(None)).await;
+            }
+            Err(Broken(code)) => self.live.error(&code),
+        }
+        self.live.closed();
+        Outcome {
+            rooms: self
+                .slots
+                .into_iter()
+                .map(|s| SeatOutcome {
+                    room: s.room,
+                    log: s.log,
+                    posts: s.acked,
+                })
+                .collect(),
+            foreign: self.foreign,
+        }
+    }
+
+    async fn on_order(&mut self, order: Order) -> Result<(), Broken> {
+        match order {
+            Order::Join {
+                seat,
+                command,
+                answer,
+            } => {
+                self.by_conversation
+                    .insert(Arc::clone(&seat.conversation), self.slots.len());
+                self.slots.push(Slot {
+                    conversation: seat.conversation,
+                    room: seat.room,
+                    log: SessionLog::new(seat.role),
+                    acked: Vec::new(),
+                    plan: seat.plan,
+                    next: None,
+                });
+                self.send_command(command, answer).await
+            }
+            Order::Command { command, answer } => self.send_command(command, answer).await,
+            Order::Start { at, until } => {
+                for slot in &mut self.slots {
+                    slot.next = slot.plan.map(|plan| at + plan.offset);
+                }
+                self.until = Some(until);
+                Ok(())
+            }
+        }
+    }
+
+    async fn send_command(
+        &mut self,
+        mut command: Value,
+        answer: oneshot::Sender<Answer>,
+    ) -> Result<(), Broken> {
+        let id = self.next_id;
+        self.next_id += 1;
+        command["id"] = id.into();
+        self.pending.insert(id, Pending::Order(answer));
+        self.socket.send(Message::text(command.to_string())).await?;
+        Ok(())
+    }
+
+    /// When the next post is due, if any is before the end.
+    fn next_due(&self) -> Option<Instant> {
+        let until = self.until?;
+        self.slots
+            .iter()
+            .filter_map(|s| s.next)
+            .filter(|next| *next < until)
+            .min()
+    }
+
+    /// Posts every message that is due, then writes them out together.
+    async fn post_due(&mut self) -> Result<(), Broken> {
+        let Some(until) = self.until else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut wrote = false;
+        for index in 0..self.slots.len() {
+            while let Some(next) = self.slots[index].next.filter(|n| *n <= now && *n < until) {
+                let slot = &mut self.slots[index];
+                let Some(plan) = slot.plan else { break };
+                slot.next = Some(next + plan.period);
+                let id = self.next_id;
+                self.next_id += 1;
+                let sent_ns = self.live.now_ns();
+                frames::post(&mut self.text, id, &slot.conversation, plan.kind, sent_ns);
+                self.pending.insert(id, Pending::Post { slot: index });
+                self.socket.feed(Message::text(self.text.as_str())).await?;
+                self.live.sent(sent_ns);
+                wrote = true;
+            }
+        }
+        if wrote {
+            self.socket.flush().await?;
+        }
+        Ok(())
+    }
+
+    fn on_message(
+        &mut self,
+        message: Option<Result<Message, tungstenite::Error>>,
+    ) -> Result<(), Broken> {
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                self.on_text(&text);
+                Ok(())
+            }
+            Some(Ok(Message::Close(frame))) => Err(Broken(match frame {
+                Some(frame) => format!("closed_{}", u16::from(frame.code)),
+                None => GONE.into(),
+            })),
+            // tungstenite answers pings by itself.
+            Some(Ok(_)) => Ok(()),
+            Some(Err(error)) => Err(error.into()),
+            None => Err(Broken(GONE.into())),
+        }
+    }
+
+    fn on_text(&mut self, text: &str) {
+        let Some(frame) = Incoming::parse(text) else {
+            self.live.error("unreadable_frame");
+            return;
+        };
+        match frame.frame {
+            "event" => self.on_event(&frame),
+            "ok" => {
+                if let Some(id) = frame.id {
+                    let accepted = Accepted {
+                        invitation: frame.invitation.map(str::to_owned),
+                    };
+                    self.on_answer(id, frame.seq.ok_or("ok_without_seq"), Ok(accepted));
+                }
+            }
+            "error" => {
+                let code = frame.code.unwrap_or("error_without_code");
+                match frame.id {
+                    Some(id) => self.on_answer(id, Err(code), Err(code.to_owned())),
+                    None => self.live.error(code),
+                }
+            }
+            // A live view ended, or a conversation was started: neither happens in a sound run.
+            "resync" | "conversation_started" => self.live.error(frame.frame),
+            _ => {}
+        }
+    }
+
+    fn on_event(&mut self, frame: &Incoming) {
+        let (Some(conversation), Some(seq)) = (frame.conversation, frame.seq) else {
+            self.live.error("unreadable_frame");
+            return;
+        };
+        match self.by_conversation.get(conversation) {
+            Some(&slot) => self.slots[slot].log.record(seq, frame.kind.unwrap_or("")),
+            None => self.foreign += 1,
+        }
+        if let Some(sent_ns) = frame.client_id.and_then(frames::sent_at) {
+            self.live.delivered(sent_ns);
+        }
+    }
+
+    /// Settles command `id`: a post learns its `seq` (or its error), an order gets `answer`.
+    fn on_answer(&mut self, id: u64, seq: Result<u64, &str>, answer: Answer) {
+        match self.pending.remove(&id) {
+            Some(Pending::Order(waiting)) => {
+                let _ = waiting.send(answer);
+            }
+            Some(Pending::Post { slot }) => match seq {
+                Ok(seq) => {
+                    let slot = &mut self.slots[slot];
+                    let plan = slot.plan.expect("only slots with a plan post");
+                    slot.acked.push((seq, plan.kind));
+                    self.live.acked(plan.audience);
+                }
+                Err(code) => self.live.refused(code),
+            },
+            None => self.live.error("unexpected_answer"),
+        }
+    }
+}

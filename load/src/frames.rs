@@ -1,0 +1,91 @@
+//! The few parts of the wire protocol the tool reads and writes on its hot path: a borrowed
+//! view of a server frame, the `post` command and the `client_id` that carries the send
+//! time.
+
+use crate::checker::PostKind;
+use serde::Deserialize;
+use std::fmt::Write;
+
+/// What the tool reads of a server frame; everything else is skipped unparsed.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    #[serde(rename = "type")]
+    pub frame: &'a str,
+    pub id: Option<u64>,
+    pub conversation: Option<&'a str>,
+    pub seq: Option<u64>,
+    /// The event's kind, for `event` frames.
+    pub kind: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub invitation: Option<&'a str>,
+}
+
+impl<'a> Incoming<'a> {
+    /// Reads a frame; `None` if it is not a frame the protocol describes.
+    pub fn parse(text: &'a str) -> Option<Incoming<'a>> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// The body of every message the tool posts.
+const BODY: &str = "Conclave load test message: hello from the load generator";
+
+/// Writes a `post` command into `out`, with a `client_id` made of the send time
+/// (nanoseconds since the run started) and the request id, which makes it unique.
+pub fn post(out: &mut String, id: u64, conversation: &str, kind: PostKind, sent_ns: u64) {
+    out.clear();
+    write!(
+        out,
+        r#"{{"id":{id},"type":"post","conversation":"{conversation}","kind":"{}","body":"{BODY}","client_id":"{sent_ns}-{id}"}}"#,
+        kind.name()
+    )
+    .expect("writing to a String cannot fail");
+}
+
+/// The send time a `client_id` written by [`post`] carries.
+pub fn sent_at(client_id: &str) -> Option<u64> {
+    client_id.split_once('-')?.0.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_carries_its_send_time_in_its_client_id() {
+        let mut out = String::from("left over");
+        post(&mut out, 7, "c-1", PostKind::Note, 123_456);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(value["id"], 7);
+        assert_eq!(value["type"], "post");
+        assert_eq!(value["conversation"], "c-1");
+        assert_eq!(value["kind"], "note");
+        assert_eq!(value["body"], BODY);
+        assert_eq!(sent_at(value["client_id"].as_str().unwrap()), Some(123_456));
+        assert_eq!(sent_at("m-1"), None);
+        assert_eq!(sent_at("42"), None);
+    }
+
+    #[test]
+    fn frames_are_read_without_their_payload() {
+        let event = r#"{"type":"event","conversation":"c","seq":9,"at":1,"author":{"kind":"staff","id":"u"},"client_id":"5-1","kind":"reply","body":"a \"quoted\" body"}"#;
+        let frame = Incoming::parse(event).unwrap();
+        assert_eq!(
+            (frame.frame, frame.conversation, frame.seq, frame.kind),
+            ("event", Some("c"), Some(9), Some("reply"))
+        );
+        assert_eq!(frame.client_id, Some("5-1"));
+        let ok = Incoming::parse(r#"{"type":"ok","id":3,"seq":4,"invitation":"i"}"#).unwrap();
+        assert_eq!(
+            (ok.id, ok.seq, ok.invitation),
+            (Some(3), Some(4), Some("i"))
+        );
+        let error = r#"{"type":"error","id":null,"code":"malformed_json","message":"x \"y\""}"#;
+        let error = Incoming::parse(error).unwrap();
+        assert_eq!((error.id, error.code), (None, Some("malformed_json")));
+        let history = r#"{"type":"history","conversation":"c","events":[{"seq":1,"kind":"opened"}],"has_more":false}"#;
+        assert_eq!(Incoming::parse(history).unwrap().frame, "history");
+        assert_eq!(Incoming::parse("not json"), None);
+    }
+}

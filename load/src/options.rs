@@ -1,0 +1,198 @@
+//! The command line: what to run against, the shape of the rooms, rates and timings.
+
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How staff connections are laid out over rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// One connection per room member.
+    PerMember,
+    /// Each staff connection serves `--rooms-per-agent` rooms in its role.
+    Multiplexed,
+}
+
+/// Load generator and delivery checker for Conclave: opens rooms of a customer, a lead, an
+/// invited participant and a supervisor monitor over real WebSockets, drives messages
+/// through them, checks that every event reaches exactly the sessions entitled to it, once
+/// and in order, and measures latency, throughput and (with --server-pid) server cost.
+#[derive(Debug, Clone, Parser, Serialize)]
+#[command(name = "conclave-load", version)]
+pub struct Options {
+    /// Base URL of the server (http:// only; the WebSocket is <url>/ws).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An admin account, used to create the load team and users.
+    #[arg(long, default_value = "admin@example.com")]
+    pub admin_email: String,
+    /// The admin's password.
+    #[arg(long, default_value = "admin-password")]
+    #[serde(skip)]
+    pub admin_password: String,
+    /// Number of rooms (customer chats).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rooms: u32,
+    /// Invited participants per room (0 or 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub participants: u8,
+    /// Supervisor monitors per room (0 or 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub monitors: u8,
+    /// One connection per room member, or staff connections serving several rooms.
+    #[arg(long, value_enum, default_value_t = Mode::PerMember)]
+    pub mode: Mode,
+    /// Rooms each staff connection serves in multiplexed mode.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rooms_per_agent: u32,
+    /// Customer replies per second in each room.
+    #[arg(long, default_value_t = 1.0, value_parser = rate)]
+    pub customer_rate: f64,
+    /// Lead replies per second in each room.
+    #[arg(long, default_value_t = 1.0, value_parser = rate)]
+    pub reply_rate: f64,
+    /// Participant notes per second in each room (needs --participants 1).
+    #[arg(long, default_value_t = 1.0, value_parser = rate)]
+    pub note_rate: f64,
+    /// Seconds of full-rate sending, after the ramp-up (with --idle: seconds to hold).
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    pub duration: f64,
+    /// Seconds over which rooms start sending, one after another.
+    #[arg(long, default_value_t = 2.0, value_parser = seconds)]
+    pub ramp_up: f64,
+    /// Only hold the connections and rooms for --duration, sending nothing (for memory).
+    #[arg(long)]
+    pub idle: bool,
+    /// Connections (and HTTP requests, rooms being set up) in flight at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub connect_concurrency: u32,
+    /// Seconds to wait at the end for acknowledgements and deliveries still in flight.
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
+    pub drain: f64,
+    /// Write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Draw latency and throughput over time as an SVG to this file.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// The server's process id (same machine): measure its CPU time and memory.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+    /// Hard bound on the whole run, set-up included, in seconds.
+    #[arg(long, default_value_t = 600.0, value_parser = positive_seconds)]
+    pub max_run: f64,
+}
+
+/// The highest rate one sender may be given, in messages per second.
+const MAX_RATE: f64 = 10_000.0;
+
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=MAX_RATE).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a rate (messages per second, 0 to {MAX_RATE})"
+        )),
+    }
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a number of seconds (0 to 86400)")),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match seconds(text) {
+        Ok(v) if v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds (above 0, up to 86400)"
+        )),
+    }
+}
+
+impl Options {
+    /// Rooms per staff connection: 1 per member, or `--rooms-per-agent` when multiplexed.
+    pub fn rooms_per_connection(&self) -> usize {
+        match self.mode {
+            Mode::PerMember => 1,
+            Mode::Multiplexed => self.rooms_per_agent as usize,
+        }
+    }
+
+    /// The messages-per-second rates of the customer, the lead and the participant in a
+    /// room (all zero when idle; notes only with a participant).
+    pub fn rates(&self) -> [f64; 3] {
+        if self.idle {
+            return [0.0; 3];
+        }
+        let note = if self.participants > 0 {
+            self.note_rate
+        } else {
+            0.0
+        };
+        [self.customer_rate, self.reply_rate, note]
+    }
+
+    pub(crate) fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.duration)
+    }
+
+    pub(crate) fn ramp_up(&self) -> Duration {
+        Duration::from_secs_f64(self.ramp_up)
+    }
+
+    pub(crate) fn drain(&self) -> Duration {
+        Duration::from_secs_f64(self.drain)
+    }
+
+    pub(crate) fn max_run(&self) -> Duration {
+        Duration::from_secs_f64(self.max_run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_a_small_test_locally() {
+        let options = Options::parse_from(["conclave-load"]);
+        assert_eq!(options.url, "http://127.0.0.1:8080");
+        assert_eq!(
+            (options.rooms, options.participants, options.monitors),
+            (20, 1, 1)
+        );
+        assert_eq!(options.mode, Mode::PerMember);
+        assert_eq!(options.rooms_per_connection(), 1);
+        assert_eq!(options.rates(), [1.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn notes_need_a_participant_and_idle_sends_nothing() {
+        let options = Options::parse_from(["conclave-load", "--participants", "0"]);
+        assert_eq!(options.rates(), [1.0, 1.0, 0.0]);
+        let options = Options::parse_from(["conclave-load", "--idle"]);
+        assert_eq!(options.rates(), [0.0; 3]);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for args in [
+            ["--rooms", "0"],
+            ["--participants", "2"],
+            ["--reply-rate", "-1"],
+            ["--duration", "nan"],
+            ["--duration", "0"],
+            ["--note-rate", "1e9"],
+            ["--mode", "sideways"],
+        ] {
+            let parsed = Options::try_parse_from(["conclave-load"].into_iter().chain(args));
+            assert!(parsed.is_err(), "{args:?} accepted");
+        }
+        let options = Options::parse_from(["conclave-load", "--mode", "multiplexed"]);
+        assert_eq!(options.rooms_per_connection(), 10);
+    }
+}
