@@ -74,6 +74,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             .wrap(cors(&allowed_origins))
             .configure(http::routes)
     })
+    .on_connect(|connection, _| {
+        // Frames are small and latency matters: no Nagle delay (writes are already coalesced
+        // per session).
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            tcp.set_nodelay(true).ok();
+        }
+    })
     .workers(workers)
     .disable_signals()
     .shutdown_timeout(shutdown_timeout)

@@ -216,6 +216,7 @@ async fn typing_signals_reach_the_other_side_but_monitors_stay_silent() {
     ws_s.ok(json!({"type": "monitor", "conversation": chat.conversation}))
         .await;
     ws_s.event("joined").await;
+    ws_s.expect("history").await;
     ws_a.event("joined").await;
 
     customer.ok(json!({"type": "typing"})).await;
