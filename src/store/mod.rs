@@ -13,9 +13,9 @@ pub use connection::{Backend, DbConnection};
 pub use writer::Writer;
 
 use connection::Manager;
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::Pool;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use diesel::connection::SimpleConnection;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
