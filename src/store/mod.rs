@@ -13,11 +13,9 @@ pub use connection::{Backend, DbConnection};
 pub use writer::Writer;
 
 use connection::Manager;
-use diesel::connection::SimpleConnection;
 use diesel::r2d2::Pool;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -62,8 +60,6 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     writer: Writer,
-    /// Held while any handle to the store exists; the checkpoint thread stops without it.
-    _alive: Arc<()>,
 }
 
 impl Store {
@@ -78,22 +74,11 @@ impl Store {
             .max_size(pool_size)
             .build(manager.clone())
             .map_err(|e| StoreError::Migration(format!("could not build the pool: {e}")))?;
-        let mut writer_conn = manager.establish()?;
-        let alive = Arc::new(());
-        if backend == Backend::Sqlite {
-            // The writer never stops to checkpoint the WAL (that would stall every message
-            // waiting on it); a thread of its own does, without blocking the writer.
-            writer_conn
-                .batch_execute("PRAGMA wal_autocheckpoint = 0;")
-                .map_err(StoreError::Query)?;
-            start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
-        }
-        let writer = Writer::start(writer_conn);
+        let writer = Writer::start(manager.establish()?);
         Ok(Store {
             pool,
             backend,
             writer,
-            _alive: alive,
         })
     }
 
@@ -131,22 +116,6 @@ impl Store {
         let mut conn = self.pool.get()?;
         work(&mut conn)
     }
-}
-
-/// Copies the SQLite write-ahead log back into the database twice a second (a passive
-/// checkpoint, which never blocks the writer), until the store is dropped.
-fn start_checkpointer(mut conn: DbConnection, alive: Weak<()>) {
-    std::thread::Builder::new()
-        .name("conclave-checkpoint".into())
-        .spawn(move || {
-            while alive.upgrade().is_some() {
-                std::thread::sleep(Duration::from_millis(500));
-                if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                    tracing::warn!(%error, "WAL checkpoint failed; will retry");
-                }
-            }
-        })
-        .expect("the checkpoint thread can start");
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), StoreError> {

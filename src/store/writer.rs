@@ -39,6 +39,7 @@ impl Writer {
         thread::Builder::new()
             .name("conclave-writer".into())
             .spawn(move || {
+                let mut activity = Activity::default();
                 while let Ok(first) = queue.recv() {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
@@ -47,7 +48,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    write_batch(&mut conn, batch);
+                    write_batch(&mut conn, &mut activity, batch);
                 }
             })
             .expect("the writer thread can start");
@@ -77,16 +78,21 @@ impl Writer {
     }
 }
 
-fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
+fn write_batch(conn: &mut DbConnection, activity: &mut Activity, batch: Vec<Job>) {
     let all = transaction(conn, |conn| {
-        write_events(conn, batch.iter().flat_map(|job| job.events.iter()))
+        write_events(
+            conn,
+            activity,
+            batch.iter().flat_map(|job| job.events.iter()),
+        )
     });
     match all {
         Ok(()) => batch.into_iter().for_each(|job| (job.done)(Ok(()))),
         Err(error) => {
             tracing::warn!(%error, jobs = batch.len(), "batch write failed; writing jobs one by one");
             for job in batch {
-                let result = transaction(conn, |conn| write_events(conn, job.events.iter()));
+                let result =
+                    transaction(conn, |conn| write_events(conn, activity, job.events.iter()));
                 if let Err(error) = &result {
                     tracing::error!(%error, "could not persist conversation events");
                 }
@@ -98,6 +104,7 @@ fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
 
 fn write_events<'a>(
     conn: &mut DbConnection,
+    activity: &mut Activity,
     events: impl Iterator<Item = &'a Event> + Clone,
 ) -> Result<(), StoreError> {
     let rows: Vec<EventRow> = events.clone().map(EventRow::from_event).collect();
@@ -109,20 +116,56 @@ fn write_events<'a>(
             DbConnection::Pg(c) => insert.execute(c)?,
         };
     }
-    let mut touched: HashMap<String, i64> = HashMap::new();
-    for (event, row) in events.zip(&rows) {
+    for event in events {
         project(conn, event)?;
-        let at = touched
-            .entry(row.conversation_id.clone())
-            .or_insert(event.at);
-        *at = (*at).max(event.at);
+        activity.note(event);
     }
-    for (id, at) in touched {
+    for (id, at) in activity.take_due() {
         diesel::update(conversations::table.find(id))
             .set(conversations::updated_at.eq(at))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// How stale a conversation's `updated_at` may get while messages keep coming: writing it
+/// for every message would double the writer's work.
+const ACTIVITY_RESOLUTION_MS: i64 = 5_000;
+
+/// The writer's memory of when it last wrote each conversation's `updated_at`.
+#[derive(Default)]
+struct Activity {
+    written: HashMap<String, i64>,
+    due: HashMap<String, i64>,
+}
+
+impl Activity {
+    /// Notes an event: its conversation's activity time is due for writing if it is stale
+    /// by more than the resolution, or if the event changes more than the transcript.
+    fn note(&mut self, event: &Event) {
+        let id = event.conversation.to_string();
+        let message = matches!(event.kind, EventKind::Reply { .. } | EventKind::Note { .. });
+        let fresh = self
+            .written
+            .get(&id)
+            .is_some_and(|at| event.at - at < ACTIVITY_RESOLUTION_MS);
+        if !(message && fresh) {
+            let at = self.due.entry(id).or_insert(event.at);
+            *at = (*at).max(event.at);
+        }
+    }
+
+    /// The activity times to write now, remembered as written.
+    fn take_due(&mut self) -> Vec<(String, i64)> {
+        if self.written.len() > 100_000 {
+            self.written.clear();
+        }
+        let due: Vec<(String, i64)> = self.due.drain().collect();
+        for (id, at) in &due {
+            self.written.insert(id.clone(), *at);
+        }
+        due
+    }
 }
 
 /// Keeps the queryable tables (conversation status and lead, participants, invitations) in
