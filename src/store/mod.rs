@@ -13,9 +13,11 @@ pub use connection::{Backend, DbConnection};
 pub use writer::Writer;
 
 use connection::Manager;
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::Pool;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -60,6 +62,8 @@ pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
     writer: Writer,
+    /// Held while any handle to the store exists; the checkpoint thread stops without it.
+    _alive: Arc<()>,
 }
 
 impl Store {
@@ -74,11 +78,24 @@ impl Store {
             .max_size(pool_size)
             .build(manager.clone())
             .map_err(|e| StoreError::Migration(format!("could not build the pool: {e}")))?;
-        let writer = Writer::start(manager.establish()?);
+        let mut writer_conn = manager.establish()?;
+        let alive = Arc::new(());
+        if backend == Backend::Sqlite {
+            // A thread of its own checkpoints the WAL without blocking the writer, so messages
+            // do not wait on checkpoints. Under constant writes passive checkpoints cannot
+            // finish, so the writer still checkpoints itself past 10,000 pages (about 40 MB),
+            // keeping the WAL bounded.
+            writer_conn
+                .batch_execute("PRAGMA wal_autocheckpoint = 10000;")
+                .map_err(StoreError::Query)?;
+            start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
+        }
+        let writer = Writer::start(writer_conn);
         Ok(Store {
             pool,
             backend,
             writer,
+            _alive: alive,
         })
     }
 
@@ -116,6 +133,22 @@ impl Store {
         let mut conn = self.pool.get()?;
         work(&mut conn)
     }
+}
+
+/// Copies the SQLite write-ahead log back into the database twice a second (a passive
+/// checkpoint, which never blocks the writer), until the store is dropped.
+fn start_checkpointer(mut conn: DbConnection, alive: Weak<()>) {
+    std::thread::Builder::new()
+        .name("conclave-checkpoint".into())
+        .spawn(move || {
+            while alive.upgrade().is_some() {
+                std::thread::sleep(Duration::from_millis(500));
+                if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                    tracing::warn!(%error, "WAL checkpoint failed; will retry");
+                }
+            }
+        })
+        .expect("the checkpoint thread can start");
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), StoreError> {
