@@ -86,7 +86,7 @@ impl Store {
             // finish, so the writer still checkpoints itself past 10,000 pages (about 40 MB),
             // keeping the WAL bounded.
             writer_conn
-                .batch_execute("PRAGMA wal_autocheckpoint = 10000;")
+                .batch_execute("PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536;")
                 .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }
