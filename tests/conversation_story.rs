@@ -149,16 +149,7 @@ async fn a_chat_becomes_a_multi_agent_room_and_each_party_sees_what_it_may() {
             assert_ne!(event["mode"], "monitor");
         }
     }
-    let staff_view = app.transcript(&s.token, &conv).await;
-    let seqs: Vec<u64> = staff_view
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "gapless sequence numbers"
-    );
+    common::assert_gapless(&app.transcript(&s.token, &conv).await);
 }
 
 #[actix_rt::test]

@@ -8,15 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 /// The client ids of a transcript's events, checking its sequence numbers have no gap.
 fn client_ids_of(transcript: &[Value]) -> Vec<String> {
-    let seqs: Vec<u64> = transcript
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "gapless sequence numbers"
-    );
+    common::assert_gapless(transcript);
     transcript
         .iter()
         .filter_map(|e| e["client_id"].as_str().map(str::to_owned))

@@ -309,14 +309,6 @@ impl Conversation {
         let pending = self.pending.back_mut().expect("a job was just committed");
         pending.history_for = Some(caller.addr.clone());
         if let Who::Staff(staff) = &caller.who {
-            // The joiner receives every event of the job that brought them in, including
-            // those decided before they were in the room (the `reopened` before the join):
-            // the history they get stops just before the job's first event.
-            for (_, audience) in &mut pending.events {
-                if !audience.contains(&staff.id) {
-                    audience.push(staff.id);
-                }
-            }
             self.subscribers
                 .entry(caller.session)
                 .or_insert(Subscriber {
@@ -370,7 +362,7 @@ impl Conversation {
     }
 
     /// Applies events to the room, queues them for writing, and returns the last sequence
-    /// number. Who may see each event is fixed now, from the room as it stands after it.
+    /// number. Who may see each event is fixed now, by the rules ([`Room::apply_action`]).
     fn commit(
         &mut self,
         ctx: &mut Context<Self>,
@@ -379,18 +371,15 @@ impl Conversation {
         kinds: Vec<EventKind>,
     ) -> u64 {
         let at = now_millis();
+        // Notices look at the room as it was before the action (the invitations it ends).
+        let notices: Vec<_> = kinds
+            .iter()
+            .flat_map(|kind| self.notices_for(kind))
+            .collect();
+        let first_seq = self.room.last_seq + 1;
+        let audiences = self.room.apply_action(&kinds);
         let mut events = Vec::with_capacity(kinds.len());
-        let mut notices = Vec::new();
-        for kind in kinds {
-            let seq = self.room.last_seq + 1;
-            let before: Vec<UserId> = self.room.members.iter().map(|m| m.user).collect();
-            notices.extend(self.notices_for(&kind));
-            self.room.apply(seq, &kind);
-            let mut audience: Vec<UserId> = before;
-            audience.extend(self.room.members.iter().map(|m| m.user));
-            audience.sort();
-            audience.dedup();
-            audience.retain(|u| self.room.staff_receives(*u, &kind));
+        for ((seq, kind), audience) in (first_seq..).zip(kinds).zip(audiences) {
             if let EventKind::Invited {
                 invitation,
                 expires_at,
@@ -729,17 +718,28 @@ impl Conversation {
         for (event, audience) in &pending.events {
             self.durable_seq = event.seq;
             let staff_frame = ServerFrame::Event(event).encode();
-            let customer_frame = event
-                .customer_view()
-                .map(|view| ServerFrame::Event(&view).encode());
+            // Made on the first customer subscriber only; most events (replies) look the
+            // same to the customer, and then the staff frame is shared.
+            let mut customer_frame: Option<Option<ByteString>> = None;
             for (session, subscriber) in &mut self.subscribers {
                 let frame = match subscriber.staff {
                     Some(user) if audience.contains(&user) => &staff_frame,
                     Some(_) => continue,
-                    None => match &customer_frame {
-                        Some(frame) => frame,
-                        None => continue,
-                    },
+                    None => {
+                        let view = customer_frame.get_or_insert_with(|| {
+                            event.customer_view().map(|view| {
+                                if view == *event {
+                                    staff_frame.clone()
+                                } else {
+                                    ServerFrame::Event(&view).encode()
+                                }
+                            })
+                        });
+                        match view {
+                            Some(frame) => frame,
+                            None => continue,
+                        }
+                    }
                 };
                 if !subscriber.deliver(frame, queue_limit) {
                     too_slow.push(*session);

@@ -528,6 +528,38 @@ impl Room {
         ])
     }
 
+    /// Applies the events of one action, numbered on from `last_seq`, and returns for each
+    /// the staff who receive it: those in the room before or after it (so a leaver gets its
+    /// own `left` and everyone the `closed`), and whoever the action brought into the room
+    /// gets all of the action's events (a reopener sees the `reopened` before their join,
+    /// as the history they are sent stops before the action).
+    pub fn apply_action(&mut self, events: &[EventKind]) -> Vec<Vec<UserId>> {
+        let in_room = |room: &Room| room.members.iter().map(|m| m.user).collect::<Vec<_>>();
+        let before_action = in_room(self);
+        let mut audiences = Vec::with_capacity(events.len());
+        for event in events {
+            let mut audience = in_room(self);
+            self.apply(self.last_seq + 1, event);
+            audience.extend(in_room(self));
+            audience.sort();
+            audience.dedup();
+            audience.retain(|user| self.staff_receives(*user, event));
+            audiences.push(audience);
+        }
+        let newcomers: Vec<UserId> = in_room(self)
+            .into_iter()
+            .filter(|user| !before_action.contains(user))
+            .collect();
+        for audience in &mut audiences {
+            for user in &newcomers {
+                if !audience.contains(user) {
+                    audience.push(*user);
+                }
+            }
+        }
+        audiences
+    }
+
     /// Moves the state on by one event recorded at `seq`.
     pub fn apply(&mut self, seq: u64, event: &EventKind) {
         self.last_seq = seq;

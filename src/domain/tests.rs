@@ -1999,3 +1999,42 @@ fn the_customer_lead_and_participants_may_signal_typing_but_monitors_may_not() {
         Err(RuleError::ConversationClosed)
     );
 }
+
+#[test]
+fn an_action_tells_who_receives_each_of_its_events() {
+    let team = TeamId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let helper = staff(Role::Agent, &[team], &[]);
+    let joined = |who: &Staff, mode| EventKind::Joined {
+        user: who.id,
+        mode,
+        name: who.display_name.clone(),
+        avatar_url: None,
+        invitation: None,
+    };
+    let mut room = Room::new(
+        ConversationId::generate(),
+        team,
+        CustomerId::generate(),
+        false,
+    );
+    assert_eq!(
+        room.apply_action(&[joined(&lead, Mode::Lead)]),
+        vec![vec![lead.id]]
+    );
+    room.apply_action(&[joined(&helper, Mode::Participant)]);
+    // The leaving lead gets its own `left` but not the handover that follows.
+    let leaving = room.leave(&lead).unwrap();
+    let audiences = room.apply_action(&leaving);
+    assert!(audiences[0].contains(&lead.id) && audiences[0].contains(&helper.id));
+    assert_eq!(audiences[1], vec![helper.id]);
+    // Everyone in the room gets the close; a reopener gets the `reopened` before their join.
+    let closing = room.close(&helper, None).unwrap();
+    assert_eq!(room.apply_action(&closing), vec![vec![helper.id]]);
+    let reopening = room.reopen(&lead).unwrap();
+    assert_eq!(
+        room.apply_action(&reopening),
+        vec![vec![lead.id], vec![lead.id]]
+    );
+    assert_eq!(room.last_seq, 7);
+}

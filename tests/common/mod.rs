@@ -635,6 +635,19 @@ impl Ws {
     }
 }
 
+/// Asserts a staff transcript's sequence numbers run 1, 2, 3… without a gap.
+pub fn assert_gapless(transcript: &[Value]) {
+    let seqs: Vec<u64> = transcript
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gapless sequence numbers"
+    );
+}
+
 fn is_answer(frame: &Value, id: &Value) -> bool {
     (frame["type"] == "ok" || frame["type"] == "error") && &frame["id"] == id
 }
