@@ -1,5 +1,5 @@
-//! Starting and stopping the server: storage, conversation arbiters, the registry, the HTTP
-//! listener, and a graceful shutdown on SIGTERM or Ctrl-C.
+//! Starting and stopping the server: storage, the registry, the HTTP listener and its
+//! workers (which also run the conversations), and a graceful shutdown on SIGTERM or Ctrl-C.
 
 use crate::actors::session::Disconnect;
 use crate::actors::Registry;
@@ -7,7 +7,6 @@ use crate::config::Config;
 use crate::http;
 use crate::http::error::ApiError;
 use crate::store::Store;
-use actix::Arbiter;
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpServer};
@@ -50,9 +49,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     } else {
         config.workers
     };
-    let arbiters: Vec<_> = (0..cores).map(|_| Arbiter::new().handle()).collect();
     let backend = store.backend();
-    let registry = Registry::new(store, Arc::new(config.clone()), arbiters);
+    let registry = Registry::new(store, Arc::new(config.clone()));
     let data = web::Data::new(registry);
     let max_json = config.max_frame_bytes;
     let shutdown_timeout = config.shutdown_timeout_secs;
@@ -96,12 +94,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         );
     }
     std::io::stdout().flush().ok();
-    tracing::info!(
-        workers,
-        arbiters = cores,
-        database = backend.name(),
-        "server started"
-    );
+    tracing::info!(workers, database = backend.name(), "server started");
     let server = server.run();
     let handle = server.handle();
     let registry = data.get_ref().clone();

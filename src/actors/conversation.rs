@@ -960,13 +960,8 @@ mod tests {
             })
             .await
             .unwrap();
-        // One arbiter, so both conversations live on the same thread.
-        let arbiter = actix::Arbiter::new();
-        let registry = Registry::new(
-            store,
-            Arc::new(Config::with_database(&url)),
-            vec![arbiter.handle()],
-        );
+        // Both conversations start on this test's thread, so they share it.
+        let registry = Registry::new(store, Arc::new(Config::with_database(&url)));
         let crashing = registry
             .open_conversation(customer, team, false, None)
             .await

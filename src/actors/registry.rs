@@ -1,5 +1,8 @@
-//! Finds (or starts) the actor of a conversation, spreads conversations over arbiters, and
-//! keeps track of which staff are online and through which sessions.
+//! Finds (or starts) the actor of a conversation and keeps track of which staff are online
+//! and through which sessions.
+//!
+//! A conversation's actor runs on the thread (HTTP worker) that first needed it, beside the
+//! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
 use super::session::{Deliver, Disconnect, Session, SessionId};
@@ -10,11 +13,10 @@ use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::{now_millis, Store, StoreError};
-use actix::{Actor, Addr, ArbiterHandle};
+use actix::{Actor, Addr};
 use bytestring::ByteString;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,8 +35,6 @@ pub struct Registry {
     store: Store,
     config: Arc<Config>,
     rooms: Mutex<HashMap<ConversationId, Addr<Conversation>>>,
-    arbiters: Vec<ArbiterHandle>,
-    next_arbiter: AtomicUsize,
     online: Mutex<HashMap<UserId, Online>>,
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
@@ -42,18 +42,12 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry that starts conversation actors on `arbiters` in turn.
-    pub fn new(store: Store, config: Arc<Config>, arbiters: Vec<ArbiterHandle>) -> Arc<Registry> {
-        assert!(
-            !arbiters.is_empty(),
-            "conversations need at least one arbiter"
-        );
+    /// A registry over `store`, with the server's settings.
+    pub fn new(store: Store, config: Arc<Config>) -> Arc<Registry> {
         Arc::new(Registry {
             store,
             config,
             rooms: Mutex::default(),
-            arbiters,
-            next_arbiter: AtomicUsize::new(0),
             online: Mutex::default(),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
@@ -93,11 +87,7 @@ impl Registry {
         if let Some(addr) = rooms.get(&id).filter(|a| a.connected()) {
             return Ok(addr.clone());
         }
-        let turn = self.next_arbiter.fetch_add(1, Ordering::Relaxed) % self.arbiters.len();
-        let registry = Arc::clone(self);
-        let addr = Conversation::start_in_arbiter(&self.arbiters[turn], move |_| {
-            Conversation::new(loaded, registry)
-        });
+        let addr = Conversation::new(loaded, Arc::clone(self)).start();
         rooms.insert(id, addr.clone());
         Ok(addr)
     }
