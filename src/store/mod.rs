@@ -84,9 +84,13 @@ impl Store {
             // A thread of its own checkpoints the WAL without blocking the writer, so messages
             // do not wait on checkpoints. Under constant writes passive checkpoints cannot
             // finish, so the writer still checkpoints itself past 10,000 pages (about 40 MB),
-            // keeping the WAL bounded.
+            // keeping the WAL bounded. Its page cache holds the indexes of busy conversations,
+            // and its statement journals stay in memory rather than in temporary files.
             writer_conn
-                .batch_execute("PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536;")
+                .batch_execute(
+                    "PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536; \
+                     PRAGMA temp_store = MEMORY;",
+                )
                 .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }

@@ -15,8 +15,6 @@ use std::thread;
 
 /// Most jobs written in one transaction.
 const MAX_BATCH: usize = 1024;
-/// Most event rows in one INSERT statement.
-const ROWS_PER_INSERT: usize = 256;
 
 /// Called with the outcome once a job's events are durable (or could not be written).
 pub type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -107,10 +105,12 @@ fn write_events<'a>(
     activity: &mut Activity,
     events: impl Iterator<Item = &'a Event> + Clone,
 ) -> Result<(), StoreError> {
-    let rows: Vec<EventRow> = events.clone().map(EventRow::from_event).collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        // Multi-row inserts are backend-specific SQL, so they go to the concrete connection.
-        let insert = diesel::insert_into(events::table).values(chunk);
+    // One row per statement, prepared once: a multi-row INSERT is rebuilt for every batch
+    // size, and SQLite copies each page it touches to a statement journal first. The
+    // statement goes to the concrete connection, whose cache finds it by type; through the
+    // multi-backend connection, its SQL would be built again for every row as the cache key.
+    for event in events.clone() {
+        let insert = diesel::insert_into(events::table).values(EventRow::from_event(event));
         match conn {
             DbConnection::Sqlite(c) => insert.execute(c)?,
             DbConnection::Pg(c) => insert.execute(c)?,
