@@ -1,9 +1,9 @@
 """Draws scaling.svg (deliveries/s and p99 against the per-room rate) from the JSON reports
-scale-{1,5,10,20,50}.json that `conclave-load --json` wrote. Run from this folder."""
+scale-{1,5,10,15,20,50}.json that `conclave-load --json` wrote. Run from this folder."""
 import json
 import math
 
-RATES = [1, 5, 10, 20, 50]
+RATES = [1, 5, 10, 15, 20, 50]
 points = []
 for rate in RATES:
     report = json.load(open(f"scale-{rate}.json"))
