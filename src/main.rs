@@ -7,6 +7,7 @@ use conclave::http::accounts::{create_team_now, create_user_now, CreateTeam, Cre
 use conclave::store::Store;
 use std::io::BufRead;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -103,7 +104,7 @@ fn serve(config: Config) -> Result<(), String> {
 }
 
 fn admin(database_url: &str, action: AdminCmd) -> Result<(), String> {
-    let store = Store::open(database_url, 1)
+    let store = Store::open(database_url, 1, Duration::ZERO)
         .map_err(|e| format!("could not open {database_url:?}: {e}"))?;
     match action {
         AdminCmd::CreateUser {

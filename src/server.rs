@@ -37,11 +37,14 @@ pub enum StartError {
 /// `Conclave listening on http://ADDR`. On a signal it stops accepting connections, closes
 /// every WebSocket with 1012 (reconnect and resume), flushes pending writes and returns.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let store = Store::open(&config.database_url, config.pool_size).map_err(|source| {
-        StartError::Database {
-            url: config.database_url.clone(),
-            source,
-        }
+    let store = Store::open(
+        &config.database_url,
+        config.pool_size,
+        config.commit_interval(),
+    )
+    .map_err(|source| StartError::Database {
+        url: config.database_url.clone(),
+        source,
     })?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = if config.workers == 0 {

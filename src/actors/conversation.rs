@@ -938,7 +938,7 @@ mod tests {
     async fn a_crashing_conversation_is_rebuilt_from_storage_and_spares_its_neighbours() {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("crash.db").display().to_string();
-        let store = Store::open(&url, 2).unwrap();
+        let store = Store::open(&url, 2, Duration::ZERO).unwrap();
         let team = TeamId::generate();
         let customer = CustomerId::generate();
         store

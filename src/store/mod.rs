@@ -68,8 +68,8 @@ pub struct Store {
 
 impl Store {
     /// Connects to `url` (a PostgreSQL URL or an SQLite file path), runs pending migrations
-    /// and starts the writer thread.
-    pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+    /// and starts the writer thread, which paces busy commits by `commit_interval`.
+    pub fn open(url: &str, pool_size: u32, commit_interval: Duration) -> Result<Store, StoreError> {
         let manager = Manager::new(url);
         let backend = Backend::of(url);
         let mut conn = manager.establish()?;
@@ -94,7 +94,7 @@ impl Store {
                 .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }
-        let writer = Writer::start(writer_conn);
+        let writer = Writer::start(writer_conn, commit_interval);
         Ok(Store {
             pool,
             backend,

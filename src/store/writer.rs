@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// Most jobs written in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -31,14 +32,21 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on its own connection.
-    pub fn start(mut conn: DbConnection) -> Writer {
+    /// Starts the writer thread on its own connection; while it is busy, its commits start
+    /// at most once per `commit_interval` (see [`Pacer`]).
+    pub fn start(mut conn: DbConnection, commit_interval: Duration) -> Writer {
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("conclave-writer".into())
             .spawn(move || {
                 let mut activity = Activity::default();
+                let mut pacer = Pacer::new(commit_interval);
                 while let Ok(first) = queue.recv() {
+                    let pause = pacer.pause(Instant::now());
+                    if !pause.is_zero() {
+                        thread::sleep(pause);
+                    }
+                    pacer.started(Instant::now());
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
@@ -46,6 +54,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
+                    pacer.wrote(batch.len());
                     write_batch(&mut conn, &mut activity, batch);
                 }
             })
@@ -73,6 +82,44 @@ impl Writer {
             }),
         );
         wait.recv_timeout(timeout).is_ok()
+    }
+}
+
+/// Group commit: when the last round held more than one job, messages are arriving faster
+/// than commits finish, and waiting until `interval` has passed since that round started
+/// lets the next commit carry more jobs for the same transaction and sync. A writer that
+/// wrote a single job is idle enough to commit at once, so light traffic waits for nothing.
+struct Pacer {
+    interval: Duration,
+    last_start: Option<Instant>,
+    busy: bool,
+}
+
+impl Pacer {
+    fn new(interval: Duration) -> Pacer {
+        Pacer {
+            interval,
+            last_start: None,
+            busy: false,
+        }
+    }
+
+    /// How long to wait at `now` before starting the next round.
+    fn pause(&self, now: Instant) -> Duration {
+        match self.last_start {
+            Some(start) if self.busy => self.interval.saturating_sub(now - start),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Notes that a round started at `now`.
+    fn started(&mut self, now: Instant) {
+        self.last_start = Some(now);
+    }
+
+    /// Notes how many jobs the round that just started holds.
+    fn wrote(&mut self, jobs: usize) {
+        self.busy = jobs > 1;
     }
 }
 
@@ -336,4 +383,54 @@ fn resolve_invitation(
     )
     .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INTERVAL: Duration = Duration::from_millis(2);
+
+    #[test]
+    fn an_idle_writer_never_waits() {
+        let mut pacer = Pacer::new(INTERVAL);
+        let start = Instant::now();
+        assert_eq!(pacer.pause(start), Duration::ZERO);
+        pacer.started(start);
+        pacer.wrote(1);
+        assert_eq!(pacer.pause(start), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_busy_writer_waits_out_the_rest_of_the_interval() {
+        let mut pacer = Pacer::new(INTERVAL);
+        let start = Instant::now();
+        pacer.started(start);
+        pacer.wrote(3);
+        assert_eq!(pacer.pause(start), INTERVAL);
+        let later = start + Duration::from_micros(500);
+        assert_eq!(pacer.pause(later), Duration::from_micros(1_500));
+        assert_eq!(pacer.pause(start + INTERVAL * 2), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_zero_interval_turns_pacing_off() {
+        let mut pacer = Pacer::new(Duration::ZERO);
+        let start = Instant::now();
+        pacer.started(start);
+        pacer.wrote(100);
+        assert_eq!(pacer.pause(start), Duration::ZERO);
+    }
+
+    #[test]
+    fn pacing_stops_once_a_round_holds_one_job() {
+        let mut pacer = Pacer::new(INTERVAL);
+        let start = Instant::now();
+        pacer.started(start);
+        pacer.wrote(5);
+        assert!(!pacer.pause(start).is_zero());
+        pacer.started(start);
+        pacer.wrote(1);
+        assert_eq!(pacer.pause(start), Duration::ZERO);
+    }
 }
