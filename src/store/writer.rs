@@ -46,7 +46,7 @@ impl Writer {
                     if !pause.is_zero() {
                         thread::sleep(pause);
                     }
-                    pacer.started(Instant::now());
+                    let started = Instant::now();
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
@@ -54,7 +54,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    pacer.wrote(batch.len());
+                    pacer.round(started, batch.len());
                     write_batch(&mut conn, &mut activity, batch);
                 }
             })
@@ -91,35 +91,28 @@ impl Writer {
 /// wrote a single job is idle enough to commit at once, so light traffic waits for nothing.
 struct Pacer {
     interval: Duration,
-    last_start: Option<Instant>,
-    busy: bool,
+    /// When the last round started, if it held more than one job.
+    busy_since: Option<Instant>,
 }
 
 impl Pacer {
     fn new(interval: Duration) -> Pacer {
         Pacer {
             interval,
-            last_start: None,
-            busy: false,
+            busy_since: None,
         }
     }
 
     /// How long to wait at `now` before starting the next round.
     fn pause(&self, now: Instant) -> Duration {
-        match self.last_start {
-            Some(start) if self.busy => self.interval.saturating_sub(now - start),
-            _ => Duration::ZERO,
-        }
+        self.busy_since.map_or(Duration::ZERO, |start| {
+            self.interval.saturating_sub(now - start)
+        })
     }
 
-    /// Notes that a round started at `now`.
-    fn started(&mut self, now: Instant) {
-        self.last_start = Some(now);
-    }
-
-    /// Notes how many jobs the round that just started holds.
-    fn wrote(&mut self, jobs: usize) {
-        self.busy = jobs > 1;
+    /// Notes a round that started at `start` holding `jobs` jobs.
+    fn round(&mut self, start: Instant, jobs: usize) {
+        self.busy_since = (jobs > 1).then_some(start);
     }
 }
 
@@ -396,8 +389,7 @@ mod tests {
         let mut pacer = Pacer::new(INTERVAL);
         let start = Instant::now();
         assert_eq!(pacer.pause(start), Duration::ZERO);
-        pacer.started(start);
-        pacer.wrote(1);
+        pacer.round(start, 1);
         assert_eq!(pacer.pause(start), Duration::ZERO);
     }
 
@@ -405,8 +397,7 @@ mod tests {
     fn a_busy_writer_waits_out_the_rest_of_the_interval() {
         let mut pacer = Pacer::new(INTERVAL);
         let start = Instant::now();
-        pacer.started(start);
-        pacer.wrote(3);
+        pacer.round(start, 3);
         assert_eq!(pacer.pause(start), INTERVAL);
         let later = start + Duration::from_micros(500);
         assert_eq!(pacer.pause(later), Duration::from_micros(1_500));
@@ -417,8 +408,7 @@ mod tests {
     fn a_zero_interval_turns_pacing_off() {
         let mut pacer = Pacer::new(Duration::ZERO);
         let start = Instant::now();
-        pacer.started(start);
-        pacer.wrote(100);
+        pacer.round(start, 100);
         assert_eq!(pacer.pause(start), Duration::ZERO);
     }
 
@@ -426,11 +416,9 @@ mod tests {
     fn pacing_stops_once_a_round_holds_one_job() {
         let mut pacer = Pacer::new(INTERVAL);
         let start = Instant::now();
-        pacer.started(start);
-        pacer.wrote(5);
+        pacer.round(start, 5);
         assert!(!pacer.pause(start).is_zero());
-        pacer.started(start);
-        pacer.wrote(1);
+        pacer.round(start, 1);
         assert_eq!(pacer.pause(start), Duration::ZERO);
     }
 }
