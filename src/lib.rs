@@ -5,10 +5,11 @@
 //! - [`store`]: Diesel persistence on SQLite or PostgreSQL.
 //! - [`http`]: REST routes and the WebSocket upgrade; [`protocol`]: the wire frames.
 
+pub use conclave_domain as domain;
+
 pub mod actors;
 pub mod auth;
 pub mod config;
-pub mod domain;
 pub mod http;
 pub mod protocol;
 pub mod rate;

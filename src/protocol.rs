@@ -5,11 +5,14 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    Author, ConversationId, Event, InvitationId, InviteTarget, Mode, PostKind, TeamId, UserId,
+    Author, ConversationId, InvitationId, InviteTarget, Mode, PostKind, Recorded, StreamId, TeamId,
+    UserId,
 };
 use bytestring::ByteString;
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
 
 /// A client command (the `type` and fields of a frame other than `id`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -249,6 +252,31 @@ fn check_sizes(command: Command, limits: &Limits) -> Result<Command, ProtocolErr
     }
 }
 
+/// A stream named in a frame, under its kind's own field (`"conversation": …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamRef {
+    pub field: &'static str,
+    pub id: Uuid,
+}
+
+impl StreamRef {
+    /// The reference to stream `id`.
+    pub fn to<Id: StreamId>(id: Id) -> StreamRef {
+        StreamRef {
+            field: Id::FIELD,
+            id: id.into(),
+        }
+    }
+}
+
+impl Serialize for StreamRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.field, &self.id)?;
+        map.end()
+    }
+}
+
 /// A frame the server sends.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -266,15 +294,6 @@ pub enum ServerFrame<'a> {
         id: Option<&'a RequestId>,
         code: &'a str,
         message: &'a str,
-    },
-    /// Something happened in a conversation you are subscribed to.
-    Event(&'a Event),
-    /// A page of a conversation's transcript.
-    History {
-        conversation: ConversationId,
-        events: &'a [Event],
-        /// Whether older events exist before this page.
-        has_more: bool,
     },
     /// You were offered an invitation.
     Invitation {
@@ -302,21 +321,26 @@ pub enum ServerFrame<'a> {
         conversation: ConversationId,
         previous: ConversationId,
     },
-    /// Someone in a conversation you follow is typing (best-effort; not stored).
+    /// Someone in a stream you follow is typing (best-effort; not stored).
     Typing {
-        conversation: ConversationId,
+        #[serde(flatten)]
+        stream: StreamRef,
         author: Author,
     },
-    /// Your live view of a conversation ended (storage trouble or restart): subscribe again
-    /// with your last `seq`.
-    Resync { conversation: ConversationId },
+    /// Your live view of a stream ended (storage trouble or restart): subscribe again with
+    /// your last `seq`.
+    Resync {
+        #[serde(flatten)]
+        stream: StreamRef,
+    },
 }
 
 /// What an `ok` carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OkResult {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conversation: Option<ConversationId>,
+    /// The stream the command acted on (`"conversation": …`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamRef>,
     /// The sequence number of the (last) event the command produced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
@@ -327,11 +351,25 @@ pub struct OkResult {
     pub duplicate: bool,
 }
 
+impl OkResult {
+    /// An `ok` about stream `id`.
+    pub fn about<Id: StreamId>(id: Id) -> OkResult {
+        OkResult {
+            stream: Some(StreamRef::to(id)),
+            ..OkResult::default()
+        }
+    }
+}
+
 impl ServerFrame<'_> {
     /// The frame as JSON text, ready to send (cheap to clone and share between sessions).
     pub fn encode(&self) -> ByteString {
-        ByteString::from(serde_json::to_string(self).expect("server frames always serialize"))
+        encode(self)
     }
+}
+
+fn encode(frame: &impl Serialize) -> ByteString {
+    ByteString::from(serde_json::to_string(frame).expect("server frames always serialize"))
 }
 
 /// Encodes an `error` frame.
@@ -342,6 +380,40 @@ pub fn error_frame(id: Option<&RequestId>, code: &str, message: &str) -> ByteStr
 /// Encodes an `ok` frame.
 pub fn ok_frame(id: &RequestId, result: &OkResult) -> ByteString {
     ServerFrame::Ok { id, result }.encode()
+}
+
+/// Encodes an `event` frame: something happened in a stream you follow. Its fields are the
+/// event's own (`conversation`, `seq`, `at`, `author`, `client_id`?, `kind`, …).
+pub fn event_frame<Id: StreamId, K: Serialize>(event: &Recorded<Id, K>) -> ByteString {
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename = "event")]
+    struct EventFrame<'a, E> {
+        #[serde(flatten)]
+        event: &'a E,
+    }
+    encode(&EventFrame { event })
+}
+
+/// Encodes a `history` frame: a page of a stream's events, oldest first, and whether older
+/// ones exist.
+pub fn history_frame<Id: StreamId, K: Serialize>(
+    id: Id,
+    events: &[Recorded<Id, K>],
+    has_more: bool,
+) -> ByteString {
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename = "history")]
+    struct HistoryFrame<'a, E> {
+        #[serde(flatten)]
+        stream: StreamRef,
+        events: &'a [E],
+        has_more: bool,
+    }
+    encode(&HistoryFrame {
+        stream: StreamRef::to(id),
+        events,
+        has_more,
+    })
 }
 
 #[cfg(test)]
@@ -437,6 +509,52 @@ mod tests {
         fn frame_like_json_is_decoded_or_refused_with_a_typed_error(frame in frame_like()) {
             answered(&frame.to_string())?;
         }
+    }
+
+    #[test]
+    fn frames_name_their_stream_under_its_own_field() {
+        use crate::domain::{Event, EventKind};
+        let id = ConversationId::generate();
+        let event = Event {
+            stream: id,
+            seq: 2,
+            at: 5,
+            author: Author::System,
+            client_id: None,
+            kind: EventKind::Reopened,
+        };
+        let frame: Value = serde_json::from_str(&event_frame(&event)).unwrap();
+        let event_json = serde_json::json!({"conversation": id.to_string(), "seq": 2, "at": 5,
+            "author": {"kind": "system"}, "kind": "reopened"});
+        let mut expected = event_json.clone();
+        expected["type"] = "event".into();
+        assert_eq!(frame, expected);
+
+        let history: Value =
+            serde_json::from_str(&history_frame(id, std::slice::from_ref(&event), true)).unwrap();
+        assert_eq!(
+            history,
+            serde_json::json!({"type": "history", "conversation": id.to_string(),
+                "events": [event_json], "has_more": true})
+        );
+
+        let ok = OkResult {
+            seq: Some(3),
+            ..OkResult::about(id)
+        };
+        let ok: Value = serde_json::from_str(&ok_frame(&Value::from(1), &ok)).unwrap();
+        assert_eq!(
+            ok,
+            serde_json::json!({"type": "ok", "id": 1, "conversation": id.to_string(), "seq": 3})
+        );
+        let resync = ServerFrame::Resync {
+            stream: StreamRef::to(id),
+        };
+        let resync: Value = serde_json::from_str(&resync.encode()).unwrap();
+        assert_eq!(
+            resync,
+            serde_json::json!({"type": "resync", "conversation": id.to_string()})
+        );
     }
 
     #[test]

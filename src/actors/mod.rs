@@ -1,14 +1,16 @@
-//! The live side: one actor per conversation, one per WebSocket session, and the registry
-//! that finds conversations and knows who is online.
+//! The live side: one timeline actor per live stream (a conversation is one kind), one
+//! actor per WebSocket session, and the registry that finds streams and knows who is online.
 
 pub mod conversation;
 pub mod frames;
 pub mod registry;
 pub mod session;
+pub mod timeline;
 
 pub use conversation::Conversation;
 pub use registry::Registry;
 pub use session::Session;
+pub use timeline::Timeline;
 
 use crate::domain::RuleError;
 use crate::protocol::ProtocolError;

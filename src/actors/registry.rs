@@ -1,17 +1,19 @@
-//! Finds (or starts) the actor of a conversation and keeps track of which staff are online
-//! and through which sessions.
+//! Finds (or starts) the timeline of a stream and keeps track of which staff are online and
+//! through which sessions.
 //!
-//! A conversation's actor runs on the thread (HTTP worker) that first needed it, beside the
+//! A stream's timeline runs on the thread (HTTP worker) that first needed it, beside the
 //! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
-use super::session::{Deliver, Disconnect, Session, SessionId};
+use super::session::{Disconnect, Session, SessionId};
+use super::timeline::{Feed, Live, Timeline};
 use super::ActionError;
 use crate::config::Config;
-use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, TeamId, UserId};
+use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
 use crate::store::conversations::{self, ConversationRow};
+use crate::store::streams;
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr};
 use bytestring::ByteString;
@@ -30,11 +32,50 @@ struct Online {
     sessions: Vec<(SessionId, Addr<Session>)>,
 }
 
+/// The running timelines of one kind of stream, by id.
+pub struct Directory<S: Live> {
+    running: Mutex<HashMap<S::Id, Addr<Timeline<S>>>>,
+}
+
+impl<S: Live> Default for Directory<S> {
+    fn default() -> Self {
+        Directory {
+            running: Mutex::default(),
+        }
+    }
+}
+
+impl<S: Live> Directory<S> {
+    /// The timeline of stream `id` if it is running now.
+    pub fn running(&self, id: S::Id) -> Option<Addr<Timeline<S>>> {
+        let running = self.running.lock().expect("directory lock");
+        running.get(&id).filter(|a| a.connected()).cloned()
+    }
+
+    /// Forgets a timeline that is stopping (if it is still the registered one).
+    pub fn forget(&self, id: S::Id, addr: &Addr<Timeline<S>>) {
+        let mut running = self.running.lock().expect("directory lock");
+        if running.get(&id) == Some(addr) {
+            running.remove(&id);
+        }
+    }
+
+    /// How many timelines of this kind are running.
+    pub fn len(&self) -> usize {
+        self.running.lock().expect("directory lock").len()
+    }
+
+    /// Whether none is running.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Shared by every actor and HTTP handler of one server.
 pub struct Registry {
     store: Store,
     config: Arc<Config>,
-    rooms: Mutex<HashMap<ConversationId, Addr<Conversation>>>,
+    conversations: Directory<Room>,
     online: Mutex<HashMap<UserId, Online>>,
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
@@ -47,7 +88,7 @@ impl Registry {
         Arc::new(Registry {
             store,
             config,
-            rooms: Mutex::default(),
+            conversations: Directory::default(),
             online: Mutex::default(),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
@@ -64,51 +105,56 @@ impl Registry {
         &self.config
     }
 
-    /// The live actor of a conversation, rebuilt from storage if it is not running.
-    pub async fn conversation(
+    /// The running conversations.
+    pub fn conversations(&self) -> &Directory<Room> {
+        &self.conversations
+    }
+
+    /// The timeline of a stream, rebuilt from storage if it is not running.
+    pub async fn timeline<S: Live>(
         self: &Arc<Self>,
-        id: ConversationId,
-    ) -> Result<Addr<Conversation>, ActionError> {
-        if let Some(addr) = self.running(id) {
+        id: S::Id,
+    ) -> Result<Addr<Timeline<S>>, ActionError> {
+        let directory = S::directory(self);
+        if let Some(addr) = directory.running(id) {
             return Ok(addr);
         }
-        // Whatever an earlier actor of this conversation still has on its way to storage is
+        // Whatever an earlier timeline of this stream still has on its way to storage is
         // written first (the writer keeps order), so the replay sees all of it.
         let writer = self.store.writer().clone();
         let loaded = self
             .store
             .run(move |conn| {
                 writer.flush(Duration::from_secs(30));
-                conversations::load_room(conn, id)
+                streams::load::<S>(conn, id)
             })
             .await?
             .ok_or(ActionError::UnknownConversation)?;
-        let mut rooms = self.rooms.lock().expect("registry lock");
-        if let Some(addr) = rooms.get(&id).filter(|a| a.connected()) {
+        let mut running = directory.running.lock().expect("directory lock");
+        if let Some(addr) = running.get(&id).filter(|a| a.connected()) {
             return Ok(addr.clone());
         }
-        let addr = Conversation::new(loaded, Arc::clone(self)).start();
-        rooms.insert(id, addr.clone());
+        let addr = Timeline::new(loaded, Arc::clone(self)).start();
+        running.insert(id, addr.clone());
         Ok(addr)
+    }
+
+    /// The live actor of a conversation, rebuilt from storage if it is not running.
+    pub async fn conversation(
+        self: &Arc<Self>,
+        id: ConversationId,
+    ) -> Result<Addr<Conversation>, ActionError> {
+        self.timeline::<Room>(id).await
     }
 
     /// The actor of a conversation if it is running now.
     pub fn running(&self, id: ConversationId) -> Option<Addr<Conversation>> {
-        let rooms = self.rooms.lock().expect("registry lock");
-        rooms.get(&id).filter(|a| a.connected()).cloned()
-    }
-
-    /// Forgets a conversation actor that is stopping (if it is still the registered one).
-    pub fn forget(&self, id: ConversationId, addr: &Addr<Conversation>) {
-        let mut rooms = self.rooms.lock().expect("registry lock");
-        if rooms.get(&id) == Some(addr) {
-            rooms.remove(&id);
-        }
+        self.conversations.running(id)
     }
 
     /// How many conversations are live in memory.
     pub fn live_conversations(&self) -> usize {
-        self.rooms.lock().expect("registry lock").len()
+        self.conversations.len()
     }
 
     /// Starts a conversation for a customer in a team, optionally following on from a
@@ -136,7 +182,7 @@ impl Registry {
             closed_at: None,
         };
         let opened = Event {
-            conversation: id,
+            stream: id,
             seq: 1,
             at: now,
             author: Author::Customer(customer),
@@ -266,7 +312,7 @@ impl Registry {
             .filter(|o| o.teams.contains(&team))
             .flat_map(|o| o.sessions.iter());
         for (_, addr) in sessions {
-            addr.do_send(Deliver(frame.clone()));
+            addr.do_send(Feed::Frame(frame.clone()));
         }
     }
 
@@ -275,7 +321,7 @@ impl Registry {
         let online = self.online.lock().expect("presence lock");
         for user in users {
             for (_, addr) in online.get(user).into_iter().flat_map(|o| o.sessions.iter()) {
-                addr.do_send(Deliver(frame.clone()));
+                addr.do_send(Feed::Frame(frame.clone()));
             }
         }
     }

@@ -1,9 +1,10 @@
 //! The actor of one WebSocket connection, for a staff member or a customer: decodes frames,
 //! routes commands to conversation actors and writes what they send back.
 
-use super::conversation::{Act, Caller, Conversation, Unsubscribe, Who};
+use super::conversation::Conversation;
 use super::frames::{Assembler, Inbound, Violation};
 use super::registry::Registry;
+use super::timeline::{Act, Caller, Feed, Unsubscribe, Who};
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
 use crate::domain::{ConversationId, PostKind, TeamId};
@@ -11,7 +12,6 @@ use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, Request
 use crate::rate::TokenBucket;
 use actix::prelude::*;
 use actix_web_actors::ws;
-use bytestring::ByteString;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,17 +21,6 @@ use std::time::{Duration, Instant};
 pub type SessionId = u64;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
-
-/// A frame to write to the client, already encoded.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Deliver(pub ByteString);
-
-/// Several frames to write in order (a page of missed events), taking one place in the
-/// session's queue.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct DeliverMany(pub Vec<ByteString>);
 
 /// A customer wrote after their conversation closed: start a follow-up and post there.
 #[derive(Message)]
@@ -117,13 +106,6 @@ impl Session {
         }
     }
 
-    fn who(&self) -> Who {
-        match &self.principal {
-            Principal::Staff(user) => Who::Staff(user.staff()),
-            Principal::Customer { customer, .. } => Who::Customer(*customer),
-        }
-    }
-
     fn send_error(
         ctx: &mut ws::WebsocketContext<Self>,
         id: Option<&RequestId>,
@@ -187,7 +169,7 @@ impl Session {
             caller: Caller {
                 session: self.id,
                 addr: ctx.address(),
-                who: self.who(),
+                who: Who::of(&self.principal),
             },
             request,
             command,
@@ -273,20 +255,14 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     }
 }
 
-impl Handler<Deliver> for Session {
+impl Handler<Feed> for Session {
     type Result = ();
 
-    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
-        ctx.text(msg.0);
-    }
-}
-
-impl Handler<DeliverMany> for Session {
-    type Result = ();
-
-    fn handle(&mut self, msg: DeliverMany, ctx: &mut Self::Context) {
-        for frame in msg.0 {
-            ctx.text(frame);
+    fn handle(&mut self, feed: Feed, ctx: &mut Self::Context) {
+        match feed {
+            Feed::Frame(frame) => ctx.text(frame),
+            Feed::Frames(frames) => frames.into_iter().for_each(|frame| ctx.text(frame)),
+            Feed::Dropped => ctx.notify(Disconnect::TOO_SLOW),
         }
     }
 }

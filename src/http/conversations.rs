@@ -4,9 +4,12 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::{new_token, Principal};
-use crate::domain::{ConversationId, CustomerId, Party, Permission, Room, Staff, Status};
+use crate::domain::{
+    ConversationId, CustomerId, EventKind, Party, Permission, Room, Staff, Status,
+};
 use crate::store::accounts::{self, CustomerRow, TokenRow};
-use crate::store::conversations::{self, ConversationView, ListFilter, Page};
+use crate::store::conversations::{self, ConversationView, ListFilter};
+use crate::store::events::{self, Page};
 use crate::store::now_millis;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -230,7 +233,7 @@ pub async fn events(
     };
     let mut events = data
         .store()
-        .run(move |conn| conversations::events_page(conn, id, page))
+        .run(move |conn| events::page::<_, EventKind>(conn, id, page))
         .await?;
     let has_more = events.len() > limit as usize;
     events.truncate(limit as usize);
@@ -253,7 +256,7 @@ pub async fn delete(
     }
     let id = parse_conversation(&path)?;
     if let Some(addr) = data.running(id) {
-        addr.do_send(crate::actors::conversation::Evict);
+        addr.do_send(crate::actors::timeline::Evict);
     }
     let deleted = data
         .store()

@@ -1,10 +1,14 @@
 //! Conversations, their events and invitations: creation, replay and the read side of the API.
 
 use super::accounts::parse_id;
-use super::schema::{conversations, events, invitation_candidates, invitations, participants};
+use super::events::{self, EventRow};
+use super::schema::{
+    conversations, events as event_log, invitation_candidates, invitations, participants,
+};
+use super::streams::Stored;
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{
-    Author, ConversationId, CustomerId, Event, EventKind, InvitationId, Room, Status, TeamId,
+    ConversationId, CustomerId, Event, EventKind, InvitationId, Kind, Mode, Room, Status, TeamId,
     UserId,
 };
 use diesel::prelude::*;
@@ -67,63 +71,6 @@ impl ConversationRow {
     }
 }
 
-/// An event as stored: the indexed facts in columns, the whole event kind as JSON.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events)]
-pub struct EventRow {
-    pub conversation_id: String,
-    pub seq: i64,
-    pub kind: String,
-    pub author_kind: String,
-    pub author_id: Option<String>,
-    pub client_id: Option<String>,
-    pub customer_visible: bool,
-    pub payload: String,
-    pub created_at: i64,
-}
-
-impl EventRow {
-    /// The row that stores `event`.
-    pub fn from_event(event: &Event) -> EventRow {
-        let (author_kind, author_id) = match event.author {
-            Author::Customer(id) => ("customer", Some(id.to_string())),
-            Author::Staff(id) => ("staff", Some(id.to_string())),
-            Author::System => ("system", None),
-        };
-        EventRow {
-            conversation_id: event.conversation.to_string(),
-            seq: event.seq as i64,
-            kind: event.kind.name().to_owned(),
-            author_kind: author_kind.to_owned(),
-            author_id,
-            client_id: event.client_id.clone(),
-            customer_visible: event.kind.customer_view().is_some(),
-            payload: serde_json::to_string(&event.kind).expect("events always serialize"),
-            created_at: event.at,
-        }
-    }
-
-    /// The event this row stores.
-    pub fn to_event(&self) -> Result<Event, StoreError> {
-        let author = match (self.author_kind.as_str(), self.author_id.as_deref()) {
-            ("customer", Some(id)) => Author::Customer(parse_id(id)?),
-            ("staff", Some(id)) => Author::Staff(parse_id(id)?),
-            ("system", _) => Author::System,
-            (kind, _) => return Err(StoreError::Corrupt(format!("bad author kind {kind:?}"))),
-        };
-        let kind: EventKind = serde_json::from_str(&self.payload)
-            .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?;
-        Ok(Event {
-            conversation: parse_id(&self.conversation_id)?,
-            seq: self.seq as u64,
-            at: self.created_at,
-            author,
-            client_id: self.client_id.clone(),
-            kind,
-        })
-    }
-}
-
 /// Creates a conversation with its first event (`opened`, sequence 1).
 pub fn create_conversation(
     conn: &mut DbConnection,
@@ -134,7 +81,7 @@ pub fn create_conversation(
         diesel::insert_into(conversations::table)
             .values(row)
             .execute(conn)?;
-        diesel::insert_into(events::table)
+        diesel::insert_into(event_log::table)
             .values(EventRow::from_event(opened))
             .execute(conn)?;
         Ok(())
@@ -165,100 +112,6 @@ pub fn latest_of_customer(
         .first(conn)
         .optional()?;
     id.as_deref().map(parse_id).transpose()
-}
-
-/// A conversation's state rebuilt by replaying its events, with the client message ids seen
-/// so far (author, client id) → sequence number, for recognising retried sends.
-pub struct LoadedRoom {
-    pub room: Room,
-    pub client_ids: Vec<(Author, String, u64)>,
-}
-
-/// Rebuilds a conversation from storage, or `None` if it does not exist.
-pub fn load_room(
-    conn: &mut DbConnection,
-    id: ConversationId,
-) -> Result<Option<LoadedRoom>, StoreError> {
-    let Some(row) = conversation(conn, id)? else {
-        return Ok(None);
-    };
-    let view = row.view()?;
-    let mut room = Room::new(view.id, view.team, view.customer, view.restricted);
-    let mut client_ids = Vec::new();
-    let rows: Vec<EventRow> = events::table
-        .filter(events::conversation_id.eq(&row.id))
-        .order(events::seq)
-        .select(EventRow::as_select())
-        .load(conn)?;
-    for row in rows {
-        let event = row.to_event()?;
-        if event.seq != room.last_seq + 1 {
-            return Err(StoreError::Corrupt(format!(
-                "conversation {id} jumps from event {} to {}",
-                room.last_seq, event.seq
-            )));
-        }
-        room.apply(event.seq, &event.kind);
-        if let Some(client_id) = event.client_id {
-            client_ids.push((event.author, client_id, event.seq));
-        }
-    }
-    Ok(Some(LoadedRoom { room, client_ids }))
-}
-
-/// Which page of a transcript to read.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    /// Only events after this sequence number (oldest first).
-    pub after_seq: Option<u64>,
-    /// Only events before this sequence number; without `after_seq`, the newest such page.
-    pub before_seq: Option<u64>,
-    pub limit: u32,
-    /// Only what the customer may see.
-    pub customer_only: bool,
-}
-
-/// A page of a conversation's events in sequence order.
-pub fn events_page(
-    conn: &mut DbConnection,
-    id: ConversationId,
-    page: Page,
-) -> Result<Vec<Event>, StoreError> {
-    let mut query = events::table
-        .filter(events::conversation_id.eq(id.to_string()))
-        .select(EventRow::as_select())
-        .into_boxed();
-    if let Some(after) = page.after_seq {
-        query = query.filter(events::seq.gt(after as i64));
-    }
-    if let Some(before) = page.before_seq {
-        query = query.filter(events::seq.lt(before as i64));
-    }
-    if page.customer_only {
-        query = query.filter(events::customer_visible.eq(true));
-    }
-    let newest_first = page.after_seq.is_none() && page.before_seq.is_some();
-    query = if newest_first {
-        query.order(events::seq.desc())
-    } else {
-        query.order(events::seq.asc())
-    };
-    let rows: Vec<EventRow> = query.limit(i64::from(page.limit)).load(conn)?;
-    let mut events = rows
-        .iter()
-        .map(|row| {
-            let event = row.to_event()?;
-            Ok(if page.customer_only {
-                event.customer_view().unwrap_or(event)
-            } else {
-                event
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    if newest_first {
-        events.reverse();
-    }
-    Ok(events)
 }
 
 /// Filters for listing conversations.
@@ -398,9 +251,9 @@ pub fn pending_invitations_for(
 /// Deletes a conversation with everything in it; whether it existed.
 pub fn delete_conversation(
     conn: &mut DbConnection,
-    id: ConversationId,
+    conversation: ConversationId,
 ) -> Result<bool, StoreError> {
-    let id = id.to_string();
+    let id = conversation.to_string();
     transaction(conn, |conn| {
         let invitation_ids = invitations::table
             .filter(invitations::conversation_id.eq(&id))
@@ -414,8 +267,203 @@ pub fn delete_conversation(
             .execute(conn)?;
         diesel::delete(participants::table.filter(participants::conversation_id.eq(&id)))
             .execute(conn)?;
-        diesel::delete(events::table.filter(events::conversation_id.eq(&id))).execute(conn)?;
+        events::delete_stream(conn, conversation)?;
         let n = diesel::delete(conversations::table.find(&id)).execute(conn)?;
         Ok(n > 0)
     })
+}
+
+/// A conversation in storage: its row, and the tables kept in step with its events (status
+/// and lead, participants, invitations).
+impl Stored for Room {
+    fn open(conn: &mut DbConnection, id: ConversationId) -> Result<Option<Room>, StoreError> {
+        let Some(row) = conversation(conn, id)? else {
+            return Ok(None);
+        };
+        let view = row.view()?;
+        Ok(Some(Room::new(
+            view.id,
+            view.team,
+            view.customer,
+            view.restricted,
+        )))
+    }
+
+    fn touch(conn: &mut DbConnection, id: ConversationId, at: i64) -> Result<(), StoreError> {
+        diesel::update(conversations::table.find(id.to_string()))
+            .set(conversations::updated_at.eq(at))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    fn project(conn: &mut DbConnection, event: &Event) -> Result<(), StoreError> {
+        if event.kind.is_message() {
+            return Ok(());
+        }
+        let conversation = event.stream.to_string();
+        let in_conversation = participants::conversation_id.eq(conversation.clone());
+        match &event.kind {
+            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
+            EventKind::Joined {
+                user,
+                mode,
+                invitation,
+                ..
+            } => {
+                let user = user.to_string();
+                let updated = diesel::update(
+                    participants::table
+                        .filter(in_conversation.clone())
+                        .filter(participants::user_id.eq(&user)),
+                )
+                .set(participants::mode.eq(mode.as_str()))
+                .execute(conn)?;
+                if updated == 0 {
+                    diesel::insert_into(participants::table)
+                        .values((
+                            participants::conversation_id.eq(&conversation),
+                            participants::user_id.eq(&user),
+                            participants::mode.eq(mode.as_str()),
+                            participants::since_seq.eq(event.seq as i64),
+                        ))
+                        .execute(conn)?;
+                }
+                if let Some(invitation) = invitation {
+                    resolve_invitation(
+                        conn,
+                        &invitation.to_string(),
+                        "accepted",
+                        Some(&user),
+                        event.at,
+                    )?;
+                }
+                if *mode == Mode::Lead {
+                    diesel::update(conversations::table.find(&conversation))
+                        .set((
+                            conversations::status.eq("active"),
+                            conversations::lead_id.eq(&user),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+            EventKind::Left { user, .. } => {
+                diesel::delete(
+                    participants::table
+                        .filter(in_conversation)
+                        .filter(participants::user_id.eq(user.to_string())),
+                )
+                .execute(conn)?;
+            }
+            EventKind::Invited {
+                invitation,
+                inviter,
+                target,
+                mode,
+                candidates,
+                expires_at,
+            } => {
+                let id = invitation.to_string();
+                diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::id.eq(&id),
+                        invitations::conversation_id.eq(&conversation),
+                        invitations::inviter_id.eq(inviter.to_string()),
+                        invitations::target
+                            .eq(serde_json::to_string(target).expect("targets serialize")),
+                        invitations::mode.eq(mode.as_str()),
+                        invitations::status.eq("pending"),
+                        invitations::created_at.eq(event.at),
+                        invitations::expires_at.eq(expires_at),
+                    ))
+                    .execute(conn)?;
+                for candidate in candidates {
+                    diesel::insert_into(invitation_candidates::table)
+                        .values((
+                            invitation_candidates::invitation_id.eq(&id),
+                            invitation_candidates::user_id.eq(candidate.to_string()),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+            EventKind::InvitationDeclined {
+                invitation,
+                by,
+                remaining,
+            } => {
+                let id = invitation.to_string();
+                let by = by.to_string();
+                diesel::delete(
+                    invitation_candidates::table
+                        .filter(invitation_candidates::invitation_id.eq(&id))
+                        .filter(invitation_candidates::user_id.eq(&by)),
+                )
+                .execute(conn)?;
+                if *remaining == 0 {
+                    resolve_invitation(conn, &id, "declined", Some(&by), event.at)?;
+                }
+            }
+            EventKind::InvitationCancelled { invitation } => {
+                resolve_invitation(conn, &invitation.to_string(), "cancelled", None, event.at)?;
+            }
+            EventKind::InvitationExpired { invitation } => {
+                resolve_invitation(conn, &invitation.to_string(), "expired", None, event.at)?;
+            }
+            EventKind::LeadTransferred { from, to } => {
+                for (user, mode) in [(from, "participant"), (to, "lead")] {
+                    diesel::update(
+                        participants::table
+                            .filter(in_conversation.clone())
+                            .filter(participants::user_id.eq(user.to_string())),
+                    )
+                    .set(participants::mode.eq(mode))
+                    .execute(conn)?;
+                }
+                diesel::update(conversations::table.find(&conversation))
+                    .set(conversations::lead_id.eq(to.to_string()))
+                    .execute(conn)?;
+            }
+            EventKind::Closed { resolution } => {
+                diesel::update(conversations::table.find(&conversation))
+                    .set((
+                        conversations::status.eq("closed"),
+                        conversations::resolution.eq(resolution),
+                        conversations::closed_at.eq(event.at),
+                        conversations::lead_id.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                diesel::delete(participants::table.filter(in_conversation)).execute(conn)?;
+            }
+            EventKind::Reopened => {
+                diesel::update(conversations::table.find(&conversation))
+                    .set((
+                        conversations::status.eq("active"),
+                        conversations::resolution.eq(None::<String>),
+                        conversations::closed_at.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn resolve_invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    by: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::status.eq(status),
+            invitations::resolved_at.eq(at),
+            invitations::resolved_by.eq(by),
+        ))
+        .execute(conn)?;
+    diesel::delete(
+        invitation_candidates::table.filter(invitation_candidates::invitation_id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(())
 }

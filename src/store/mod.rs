@@ -6,7 +6,9 @@
 pub mod accounts;
 pub mod connection;
 pub mod conversations;
+pub mod events;
 pub mod schema;
+pub mod streams;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection};

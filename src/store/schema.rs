@@ -104,8 +104,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    events (conversation_id, seq) {
-        conversation_id -> Text,
+    events (stream_id, seq) {
+        stream_id -> Text,
         seq -> BigInt,
         kind -> Text,
         author_kind -> Text,
@@ -123,7 +123,6 @@ diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(conversations -> teams (team_id));
 diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(invitation_candidates -> invitations (invitation_id));
-diesel::joinable!(events -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

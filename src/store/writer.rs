@@ -1,15 +1,10 @@
-//! The single writer thread: persists conversation events, batching them across
-//! conversations into one transaction per round, and reports back once they are durable.
+//! The single writer thread: persists the events of every stream, batching them into one
+//! transaction per round, and reports back once they are durable.
 //!
-//! Jobs are written and reported in the order they were submitted, so a conversation that
+//! Jobs are written and reported in the order they were submitted, so a stream that
 //! submits its events in sequence order also hears back in that order.
 
-use super::conversations::EventRow;
-use super::schema::{conversations, events, invitation_candidates, invitations, participants};
 use super::{transaction, DbConnection, StoreError};
-use crate::domain::{Event, EventKind};
-use diesel::prelude::*;
-use std::collections::HashMap;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,8 +15,15 @@ const MAX_BATCH: usize = 1024;
 /// Called with the outcome once a job's events are durable (or could not be written).
 pub type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
+/// Work for the writer: one stream's events and whatever they change beyond the log.
+pub trait Durable: Send + 'static {
+    /// Writes it all, inside the writer's transaction for the round.
+    fn write(&self, conn: &mut DbConnection) -> Result<(), StoreError>;
+}
+
 struct Job {
-    events: Vec<Event>,
+    /// `None` for a flush marker.
+    work: Option<Box<dyn Durable>>,
     done: Done,
 }
 
@@ -39,7 +41,6 @@ impl Writer {
         thread::Builder::new()
             .name("conclave-writer".into())
             .spawn(move || {
-                let mut activity = Activity::default();
                 let mut pacer = Pacer::new(commit_interval);
                 while let Ok(first) = queue.recv() {
                     let pause = pacer.pause(Instant::now());
@@ -55,32 +56,37 @@ impl Writer {
                         }
                     }
                     pacer.round(started, batch.len());
-                    write_batch(&mut conn, &mut activity, batch);
+                    write_batch(&mut conn, batch);
                 }
             })
             .expect("the writer thread can start");
         Writer { jobs }
     }
 
-    /// Queues `events` (all of one conversation, in sequence order) for writing; `done` is
-    /// called on the writer thread once they are durable, or with the error.
-    pub fn submit(&self, events: Vec<Event>, done: Done) {
-        if let Err(mpsc::SendError(job)) = self.jobs.send(Job { events, done }) {
+    /// Queues `work` for writing; `done` is called on the writer thread once it is durable,
+    /// or with the error.
+    pub fn submit(&self, work: Box<dyn Durable>, done: Done) {
+        self.send(Job {
+            work: Some(work),
+            done,
+        });
+    }
+
+    fn send(&self, job: Job) {
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             (job.done)(Err(StoreError::WriterStopped));
         }
     }
-}
 
-impl Writer {
     /// Waits until everything submitted so far is written, up to `timeout`; whether it was.
     pub fn flush(&self, timeout: std::time::Duration) -> bool {
         let (done, wait) = mpsc::channel();
-        self.submit(
-            Vec::new(),
-            Box::new(move |_| {
+        self.send(Job {
+            work: None,
+            done: Box::new(move |_| {
                 done.send(()).ok();
             }),
-        );
+        });
         wait.recv_timeout(timeout).is_ok()
     }
 }
@@ -116,23 +122,18 @@ impl Pacer {
     }
 }
 
-fn write_batch(conn: &mut DbConnection, activity: &mut Activity, batch: Vec<Job>) {
+fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     let all = transaction(conn, |conn| {
-        write_events(
-            conn,
-            activity,
-            batch.iter().flat_map(|job| job.events.iter()),
-        )
+        batch.iter().try_for_each(|job| write_job(conn, job))
     });
     match all {
         Ok(()) => batch.into_iter().for_each(|job| (job.done)(Ok(()))),
         Err(error) => {
             tracing::warn!(%error, jobs = batch.len(), "batch write failed; writing jobs one by one");
             for job in batch {
-                let result =
-                    transaction(conn, |conn| write_events(conn, activity, job.events.iter()));
+                let result = transaction(conn, |conn| write_job(conn, &job));
                 if let Err(error) = &result {
-                    tracing::error!(%error, "could not persist conversation events");
+                    tracing::error!(%error, "could not persist stream events");
                 }
                 (job.done)(result);
             }
@@ -140,242 +141,8 @@ fn write_batch(conn: &mut DbConnection, activity: &mut Activity, batch: Vec<Job>
     }
 }
 
-fn write_events<'a>(
-    conn: &mut DbConnection,
-    activity: &mut Activity,
-    events: impl Iterator<Item = &'a Event> + Clone,
-) -> Result<(), StoreError> {
-    // One row per statement, prepared once: a multi-row INSERT is rebuilt for every batch
-    // size, and SQLite copies each page it touches to a statement journal first. The
-    // statement goes to the concrete connection, whose cache finds it by type; through the
-    // multi-backend connection, its SQL would be built again for every row as the cache key.
-    for event in events.clone() {
-        let insert = diesel::insert_into(events::table).values(EventRow::from_event(event));
-        match conn {
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-            DbConnection::Pg(c) => insert.execute(c)?,
-        };
-    }
-    for event in events {
-        project(conn, event)?;
-        activity.note(event);
-    }
-    for (id, at) in activity.take_due() {
-        diesel::update(conversations::table.find(id))
-            .set(conversations::updated_at.eq(at))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// How stale a conversation's `updated_at` may get while messages keep coming: writing it
-/// for every message would double the writer's work.
-const ACTIVITY_RESOLUTION_MS: i64 = 5_000;
-
-/// The writer's memory of when it last wrote each conversation's `updated_at`.
-#[derive(Default)]
-struct Activity {
-    written: HashMap<String, i64>,
-    due: HashMap<String, i64>,
-}
-
-impl Activity {
-    /// Notes an event: its conversation's activity time is due for writing if it is stale
-    /// by more than the resolution, or if the event changes more than the transcript.
-    fn note(&mut self, event: &Event) {
-        let id = event.conversation.to_string();
-        let message = matches!(event.kind, EventKind::Reply { .. } | EventKind::Note { .. });
-        let fresh = self
-            .written
-            .get(&id)
-            .is_some_and(|at| event.at - at < ACTIVITY_RESOLUTION_MS);
-        if !(message && fresh) {
-            let at = self.due.entry(id).or_insert(event.at);
-            *at = (*at).max(event.at);
-        }
-    }
-
-    /// The activity times to write now, remembered as written.
-    fn take_due(&mut self) -> Vec<(String, i64)> {
-        if self.written.len() > 100_000 {
-            self.written.clear();
-        }
-        let due: Vec<(String, i64)> = self.due.drain().collect();
-        for (id, at) in &due {
-            self.written.insert(id.clone(), *at);
-        }
-        due
-    }
-}
-
-/// Keeps the queryable tables (conversation status and lead, participants, invitations) in
-/// step with an event.
-fn project(conn: &mut DbConnection, event: &Event) -> Result<(), StoreError> {
-    let conversation = event.conversation.to_string();
-    let in_conversation = participants::conversation_id.eq(conversation.clone());
-    match &event.kind {
-        EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
-        EventKind::Joined {
-            user,
-            mode,
-            invitation,
-            ..
-        } => {
-            let user = user.to_string();
-            let updated = diesel::update(
-                participants::table
-                    .filter(in_conversation.clone())
-                    .filter(participants::user_id.eq(&user)),
-            )
-            .set(participants::mode.eq(mode.as_str()))
-            .execute(conn)?;
-            if updated == 0 {
-                diesel::insert_into(participants::table)
-                    .values((
-                        participants::conversation_id.eq(&conversation),
-                        participants::user_id.eq(&user),
-                        participants::mode.eq(mode.as_str()),
-                        participants::since_seq.eq(event.seq as i64),
-                    ))
-                    .execute(conn)?;
-            }
-            if let Some(invitation) = invitation {
-                resolve_invitation(
-                    conn,
-                    &invitation.to_string(),
-                    "accepted",
-                    Some(&user),
-                    event.at,
-                )?;
-            }
-            if *mode == crate::domain::Mode::Lead {
-                diesel::update(conversations::table.find(&conversation))
-                    .set((
-                        conversations::status.eq("active"),
-                        conversations::lead_id.eq(&user),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        EventKind::Left { user, .. } => {
-            diesel::delete(
-                participants::table
-                    .filter(in_conversation)
-                    .filter(participants::user_id.eq(user.to_string())),
-            )
-            .execute(conn)?;
-        }
-        EventKind::Invited {
-            invitation,
-            inviter,
-            target,
-            mode,
-            candidates,
-            expires_at,
-        } => {
-            let id = invitation.to_string();
-            diesel::insert_into(invitations::table)
-                .values((
-                    invitations::id.eq(&id),
-                    invitations::conversation_id.eq(&conversation),
-                    invitations::inviter_id.eq(inviter.to_string()),
-                    invitations::target
-                        .eq(serde_json::to_string(target).expect("targets serialize")),
-                    invitations::mode.eq(mode.as_str()),
-                    invitations::status.eq("pending"),
-                    invitations::created_at.eq(event.at),
-                    invitations::expires_at.eq(expires_at),
-                ))
-                .execute(conn)?;
-            for candidate in candidates {
-                diesel::insert_into(invitation_candidates::table)
-                    .values((
-                        invitation_candidates::invitation_id.eq(&id),
-                        invitation_candidates::user_id.eq(candidate.to_string()),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        EventKind::InvitationDeclined {
-            invitation,
-            by,
-            remaining,
-        } => {
-            let id = invitation.to_string();
-            let by = by.to_string();
-            diesel::delete(
-                invitation_candidates::table
-                    .filter(invitation_candidates::invitation_id.eq(&id))
-                    .filter(invitation_candidates::user_id.eq(&by)),
-            )
-            .execute(conn)?;
-            if *remaining == 0 {
-                resolve_invitation(conn, &id, "declined", Some(&by), event.at)?;
-            }
-        }
-        EventKind::InvitationCancelled { invitation } => {
-            resolve_invitation(conn, &invitation.to_string(), "cancelled", None, event.at)?;
-        }
-        EventKind::InvitationExpired { invitation } => {
-            resolve_invitation(conn, &invitation.to_string(), "expired", None, event.at)?;
-        }
-        EventKind::LeadTransferred { from, to } => {
-            for (user, mode) in [(from, "participant"), (to, "lead")] {
-                diesel::update(
-                    participants::table
-                        .filter(in_conversation.clone())
-                        .filter(participants::user_id.eq(user.to_string())),
-                )
-                .set(participants::mode.eq(mode))
-                .execute(conn)?;
-            }
-            diesel::update(conversations::table.find(&conversation))
-                .set(conversations::lead_id.eq(to.to_string()))
-                .execute(conn)?;
-        }
-        EventKind::Closed { resolution } => {
-            diesel::update(conversations::table.find(&conversation))
-                .set((
-                    conversations::status.eq("closed"),
-                    conversations::resolution.eq(resolution),
-                    conversations::closed_at.eq(event.at),
-                    conversations::lead_id.eq(None::<String>),
-                ))
-                .execute(conn)?;
-            diesel::delete(participants::table.filter(in_conversation)).execute(conn)?;
-        }
-        EventKind::Reopened => {
-            diesel::update(conversations::table.find(&conversation))
-                .set((
-                    conversations::status.eq("active"),
-                    conversations::resolution.eq(None::<String>),
-                    conversations::closed_at.eq(None::<i64>),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
-}
-
-fn resolve_invitation(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    by: Option<&str>,
-    at: i64,
-) -> Result<(), StoreError> {
-    diesel::update(invitations::table.find(id))
-        .set((
-            invitations::status.eq(status),
-            invitations::resolved_at.eq(at),
-            invitations::resolved_by.eq(by),
-        ))
-        .execute(conn)?;
-    diesel::delete(
-        invitation_candidates::table.filter(invitation_candidates::invitation_id.eq(id)),
-    )
-    .execute(conn)?;
-    Ok(())
+fn write_job(conn: &mut DbConnection, job: &Job) -> Result<(), StoreError> {
+    job.work.as_ref().map_or(Ok(()), |work| work.write(conn))
 }
 
 #[cfg(test)]

@@ -1504,7 +1504,7 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
 fn an_event_as_the_customer_sees_it_keeps_its_place_and_author() {
     let agent = UserId::generate();
     let event = Event {
-        conversation: ConversationId::generate(),
+        stream: ConversationId::generate(),
         seq: 12,
         at: NOW,
         author: Author::Staff(agent),
@@ -1673,7 +1673,7 @@ fn events_round_trip_through_json_with_a_kind_tag_matching_their_name() {
     ];
     for (i, kind) in every_kind().into_iter().enumerate() {
         let event = Event {
-            conversation: ConversationId::generate(),
+            stream: ConversationId::generate(),
             seq: i as u64 + 1,
             at: NOW + i as i64,
             author: authors[i % authors.len()],
@@ -1700,7 +1700,7 @@ fn event_json_is_flat_and_leaves_out_absent_options() {
     let conversation = ConversationId::generate();
     let agent = UserId::generate();
     let event = Event {
-        conversation,
+        stream: conversation,
         seq: 3,
         at: NOW,
         author: Author::Staff(agent),
@@ -1792,7 +1792,7 @@ fn event_json_without_optional_fields_is_accepted_and_bad_json_is_not() {
     assert_eq!(
         event,
         Event {
-            conversation,
+            stream: conversation,
             seq: 1,
             at: NOW,
             author: Author::Customer(customer),
@@ -2037,4 +2037,90 @@ fn an_action_tells_who_receives_each_of_its_events() {
         vec![vec![lead.id], vec![lead.id]]
     );
     assert_eq!(room.last_seq, 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The room as a stream
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_customer_sees_an_event_exactly_when_it_has_a_customer_view() {
+    let team = TeamId::generate();
+    let watcher = staff(Role::Supervisor, &[team], &[]);
+    let mut kinds = every_kind();
+    kinds.push(joined(&watcher, Mode::Monitor, None));
+    kinds.push(left(&watcher, Mode::Participant));
+    for kind in kinds {
+        assert_eq!(
+            kind.customer_sees(),
+            kind.customer_view().is_some(),
+            "{kind:?}"
+        );
+        assert_eq!(Kind::customer_sees(&kind), kind.customer_sees());
+        assert_eq!(Kind::name(&kind), kind.name());
+    }
+}
+
+#[test]
+fn a_reader_gets_an_event_whole_when_named_in_its_audience_or_as_the_customer_sees_it() {
+    let named = UserId::generate();
+    let other = UserId::generate();
+    for customer_sees in [false, true] {
+        assert_eq!(
+            Reader::Staff(named).sight(&[other, named], customer_sees),
+            Some(View::Staff)
+        );
+        assert_eq!(Reader::Staff(other).sight(&[named], customer_sees), None);
+        assert_eq!(
+            Reader::Customer.sight(&[named], customer_sees),
+            customer_sees.then_some(View::Customer)
+        );
+    }
+}
+
+#[test]
+fn a_room_follows_the_stream_rules_it_already_has() {
+    let team = TeamId::generate();
+    let customer = CustomerId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let watcher = staff(Role::Supervisor, &[], &[]);
+    let outsider = staff(Role::Agent, &[], &[]);
+    let mut room = Room::new(ConversationId::generate(), team, customer, false);
+    assert_eq!((Stream::id(&room), Stream::last_seq(&room)), (room.id, 0));
+    room.apply_action(&[joined(&lead, Mode::Lead, None)]);
+    room.apply_action(&[joined(&watcher, Mode::Monitor, None)]);
+    assert_eq!(Stream::last_seq(&room), 2);
+
+    assert_eq!(
+        room.live_reader(Party::Customer(customer)),
+        Ok(Reader::Customer)
+    );
+    assert_eq!(
+        room.live_reader(Party::Staff(&watcher)),
+        Ok(Reader::Staff(watcher.id))
+    );
+    assert_eq!(
+        room.live_reader(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
+    );
+    assert_eq!(
+        room.live_reader(Party::Staff(&outsider)),
+        Err(RuleError::NotAParticipant)
+    );
+    assert_eq!(
+        room.history_view(Party::Staff(&outsider)),
+        room.transcript_view(Party::Staff(&outsider))
+    );
+    assert_eq!(
+        Stream::typing(&room, Party::Staff(&watcher)),
+        Err(RuleError::MonitorReadOnly)
+    );
+    assert_eq!(Stream::typing(&room, Party::Customer(customer)), Ok(()));
+
+    assert!(room.may_follow(Reader::Staff(lead.id)));
+    assert!(room.may_follow(Reader::Customer));
+    assert!(!room.may_follow(Reader::Staff(outsider.id)));
+    let leaving = room.leave(&watcher).unwrap();
+    room.apply_action(&leaving);
+    assert!(!room.may_follow(Reader::Staff(watcher.id)));
 }

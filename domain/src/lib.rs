@@ -1,4 +1,4 @@
-//! The pure core of Conclave: who may do what in a conversation, and what each party sees.
+//! The pure core of Conclave: who may do what in a room, and what each reader sees.
 //! Plain types and functions only — no actor, socket or database in here.
 
 pub mod error;
@@ -6,12 +6,14 @@ pub mod event;
 pub mod ids;
 pub mod room;
 pub mod staff;
+pub mod stream;
 
 pub use error::RuleError;
 pub use event::{Author, Event, EventKind, InviteTarget, Mode, PostKind};
 pub use ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
 pub use room::{Candidate, Member, Party, PendingInvitation, PostOutcome, Room, Status, View};
 pub use staff::{Permission, Role, Staff};
+pub use stream::{Audience, EventOf, Kind, Reader, Recorded, Stream, StreamId};
 
 #[cfg(test)]
 mod properties;

@@ -8,6 +8,7 @@ use super::error::RuleError;
 use super::event::{EventKind, InviteTarget, Mode, PostKind};
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
 use super::staff::{Permission, Staff};
+use super::stream::{Audience, Reader, Stream};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -527,13 +528,49 @@ impl Room {
             Self::joined(staff, Mode::Lead, None),
         ])
     }
+}
+
+impl Stream for Room {
+    type Id = ConversationId;
+    type Kind = EventKind;
+
+    fn id(&self) -> ConversationId {
+        self.id
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    fn live_reader(&self, party: Party<'_>) -> Result<Reader, RuleError> {
+        self.live_view(party)?;
+        Ok(match party {
+            Party::Customer(_) => Reader::Customer,
+            Party::Staff(staff) => Reader::Staff(staff.id),
+        })
+    }
+
+    fn may_follow(&self, reader: Reader) -> bool {
+        match reader {
+            Reader::Staff(user) => self.member(user).is_some(),
+            Reader::Customer => true,
+        }
+    }
+
+    fn history_view(&self, party: Party<'_>) -> Result<View, RuleError> {
+        self.transcript_view(party)
+    }
+
+    fn typing(&self, party: Party<'_>) -> Result<(), RuleError> {
+        Room::typing(self, party)
+    }
 
     /// Applies the events of one action, numbered on from `last_seq`, and returns for each
     /// the staff who receive it: those in the room before or after it (so a leaver gets its
     /// own `left` and everyone the `closed`), and whoever the action brought into the room
     /// gets all of the action's events (a reopener sees the `reopened` before their join,
     /// as the history they are sent stops before the action).
-    pub fn apply_action(&mut self, events: &[EventKind]) -> Vec<Vec<UserId>> {
+    fn apply_action(&mut self, events: &[EventKind]) -> Vec<Audience> {
         let in_room = |room: &Room| room.members.iter().map(|m| m.user).collect::<Vec<_>>();
         let before_action = in_room(self);
         let mut audiences = Vec::with_capacity(events.len());
@@ -561,7 +598,7 @@ impl Room {
     }
 
     /// Moves the state on by one event recorded at `seq`.
-    pub fn apply(&mut self, seq: u64, event: &EventKind) {
+    fn apply(&mut self, seq: u64, event: &EventKind) {
         self.last_seq = seq;
         match event {
             EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}

@@ -1,5 +1,6 @@
 //! Identifiers of the things Conclave knows about: UUIDs (v7, so they sort by creation time).
 
+use crate::stream::StreamId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +23,12 @@ macro_rules! id_type {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.fmt(f)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
             }
         }
 
@@ -54,3 +61,7 @@ id_type!(
     /// An invitation of an agent, a team or a skill into a conversation.
     InvitationId
 );
+
+impl StreamId for ConversationId {
+    const FIELD: &'static str = "conversation";
+}

@@ -1,6 +1,7 @@
 //! What happens in a conversation: the events that make up its history.
 
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use super::stream::{Kind, Recorded};
 use serde::{Deserialize, Serialize};
 
 /// How a staff member takes part in a conversation.
@@ -142,62 +143,69 @@ impl EventKind {
         }
     }
 
-    /// What the customer sees of this event: replies, the joins (without the invitation they
-    /// came from) and leaves of the lead and participants, opening, closing (without the
-    /// internal resolution note) and reopening.
-    /// Notes, invitations, monitors and lead transfers stay among staff.
-    pub fn customer_view(&self) -> Option<EventKind> {
+    /// Whether the customer sees this event: replies, the joins and leaves of the lead and
+    /// participants, opening, closing and reopening. Notes, invitations, monitors and lead
+    /// transfers stay among staff.
+    pub fn customer_sees(&self) -> bool {
         match self {
-            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Reopened => {
-                Some(self.clone())
-            }
+            EventKind::Joined { mode, .. } | EventKind::Left { mode, .. } => *mode != Mode::Monitor,
+            EventKind::Opened { .. }
+            | EventKind::Reply { .. }
+            | EventKind::Closed { .. }
+            | EventKind::Reopened => true,
+            EventKind::Note { .. }
+            | EventKind::Invited { .. }
+            | EventKind::InvitationDeclined { .. }
+            | EventKind::InvitationCancelled { .. }
+            | EventKind::InvitationExpired { .. }
+            | EventKind::LeadTransferred { .. } => false,
+        }
+    }
+
+    /// What the customer sees of this event ([`Self::customer_sees`]): a join without the
+    /// invitation it came from, a close without its internal resolution note, anything
+    /// else as it is.
+    pub fn customer_view(&self) -> Option<EventKind> {
+        if !self.customer_sees() {
+            return None;
+        }
+        Some(match self {
             EventKind::Joined {
                 user,
                 mode,
                 name,
                 avatar_url,
                 invitation: _,
-            } => (*mode != Mode::Monitor).then(|| EventKind::Joined {
+            } => EventKind::Joined {
                 user: *user,
                 mode: *mode,
                 name: name.clone(),
                 avatar_url: avatar_url.clone(),
                 invitation: None,
-            }),
-            EventKind::Left { mode, .. } => (*mode != Mode::Monitor).then(|| self.clone()),
-            EventKind::Closed { .. } => Some(EventKind::Closed { resolution: None }),
-            EventKind::Note { .. }
-            | EventKind::Invited { .. }
-            | EventKind::InvitationDeclined { .. }
-            | EventKind::InvitationCancelled { .. }
-            | EventKind::InvitationExpired { .. }
-            | EventKind::LeadTransferred { .. } => None,
-        }
+            },
+            EventKind::Closed { .. } => EventKind::Closed { resolution: None },
+            other => other.clone(),
+        })
     }
 }
 
-/// An event as recorded: its place in the conversation, time, author and the client's own
-/// message id (echoed back so a retried send is recognised).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    pub conversation: ConversationId,
-    /// Gapless, starting at 1, per conversation.
-    pub seq: u64,
-    /// Server time, milliseconds since the Unix epoch.
-    pub at: i64,
-    pub author: Author,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    #[serde(flatten)]
-    pub kind: EventKind,
-}
+/// An event of a conversation as recorded: `"conversation": id` on the wire.
+pub type Event = Recorded<ConversationId, EventKind>;
 
-impl Event {
-    /// This event as the customer sees it, or `None` when it is for staff only.
-    pub fn customer_view(&self) -> Option<Event> {
-        self.kind.customer_view().map(|kind| Event {
-            kind,
-            ..self.clone()
-        })
+impl Kind for EventKind {
+    fn name(&self) -> &'static str {
+        EventKind::name(self)
+    }
+
+    fn customer_view(&self) -> Option<EventKind> {
+        EventKind::customer_view(self)
+    }
+
+    fn customer_sees(&self) -> bool {
+        EventKind::customer_sees(self)
+    }
+
+    fn is_message(&self) -> bool {
+        matches!(self, EventKind::Reply { .. } | EventKind::Note { .. })
     }
 }

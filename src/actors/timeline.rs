@@ -1,0 +1,830 @@
+//! The timeline: the machinery every live stream shares, whatever its kind. One actor per
+//! live stream owns the stream's state and runs the pipeline
+//!
+//! decide (the kind's rules) → apply and number the events → hand them to the writer →
+//! once durable, deliver them to each subscriber as its reader may see them → acknowledge.
+//!
+//! It also recognises retried sends by their `client_id`, catches a resubscribing reader up
+//! from storage before anything live, serves history pages, drops subscribers that cannot
+//! keep up, contains a panicking handler, and stops when nobody needs the stream.
+//!
+//! What a kind of stream adds (its commands, its side effects) comes through [`Live`]; a
+//! conversation is `Timeline<Room>` (see [`super::conversation`]).
+
+use super::registry::{Directory, Registry};
+use super::session::{Session, SessionId};
+use super::ActionError;
+use crate::auth::Principal;
+use crate::domain::{
+    Audience, Author, CustomerId, EventOf, Kind, Party, Reader, Recorded, RuleError, Staff, Stream,
+    UserId, View,
+};
+use crate::protocol::{
+    error_frame, event_frame, history_frame, ok_frame, OkResult, RequestId, ServerFrame, StreamRef,
+};
+use crate::store::events::{self, Page};
+use crate::store::streams::{Batch, Loaded, Stored};
+use crate::store::{now_millis, StoreError};
+use actix::prelude::*;
+use bytestring::ByteString;
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// Events read from storage, and queued to a subscriber, at a time when it catches up.
+const CATCH_UP_PAGE: usize = 500;
+
+/// How stale a stream's recorded activity time may get while messages keep coming: writing
+/// it for every message would double the writer's work.
+const ACTIVITY_RESOLUTION_MS: i64 = 5_000;
+
+/// What a timeline sends its subscribers: a session, or anything else that follows streams
+/// (a node relay, a queue), through a [`Recipient`].
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub enum Feed {
+    /// One frame, already encoded.
+    Frame(ByteString),
+    /// Several frames to pass on in order (a page of missed events), as one message.
+    Frames(Vec<ByteString>),
+    /// The subscriber fell too far behind and was dropped from the stream: it must
+    /// resubscribe from its last `seq`.
+    Dropped,
+}
+
+/// Who is acting, as the rules need to know them.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Staff(Staff),
+    Customer(CustomerId),
+}
+
+impl Who {
+    /// The acting party of an authenticated principal.
+    pub fn of(principal: &Principal) -> Who {
+        match principal {
+            Principal::Staff(user) => Who::Staff(user.staff()),
+            Principal::Customer { customer, .. } => Who::Customer(*customer),
+        }
+    }
+
+    /// The author of the events this party causes.
+    pub fn author(&self) -> Author {
+        match self {
+            Who::Staff(s) => Author::Staff(s.id),
+            Who::Customer(c) => Author::Customer(*c),
+        }
+    }
+
+    /// This party as the rules take it.
+    pub fn party(&self) -> Party<'_> {
+        match self {
+            Who::Staff(s) => Party::Staff(s),
+            Who::Customer(c) => Party::Customer(*c),
+        }
+    }
+
+    /// The staff member acting; customers are refused.
+    pub fn staff(&self) -> Result<&Staff, RuleError> {
+        match self {
+            Who::Staff(s) => Ok(s),
+            Who::Customer(_) => Err(RuleError::Forbidden),
+        }
+    }
+}
+
+/// A session acting on a stream.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: SessionId,
+    pub addr: Addr<Session>,
+    pub who: Who,
+}
+
+impl Caller {
+    /// Sends the caller one frame.
+    pub fn send(&self, frame: ByteString) {
+        self.addr.do_send(Feed::Frame(frame));
+    }
+
+    /// Answers request `request` with `error`.
+    pub fn refuse(&self, request: &RequestId, error: ActionError) {
+        self.send(error_frame(
+            Some(request),
+            error.code(),
+            &error.public_message(),
+        ));
+    }
+}
+
+/// A client command for a stream of kind `C`'s commands.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Act<C: Send + 'static> {
+    pub caller: Caller,
+    pub request: RequestId,
+    pub command: C,
+}
+
+/// The commands every timeline answers the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Common {
+    /// Follow the stream live, after the events missed since `after_seq`.
+    Subscribe { after_seq: Option<u64> },
+    /// A page of history: the newest before `before_seq`, or the oldest after `after_seq`.
+    History {
+        before_seq: Option<u64>,
+        after_seq: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// A best-effort "is typing" signal to the other readers.
+    Typing,
+}
+
+/// A session went away.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    pub session: SessionId,
+}
+
+/// The stream is being deleted: tell its subscribers and stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Evict;
+
+/// The writer finished the oldest pending job.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Persisted(Result<(), StoreError>);
+
+/// A frame for staff outside the stream (an invitation offered, one withdrawn).
+pub type Notice = (Vec<UserId>, ByteString);
+
+/// What a kind of stream adds to the timeline: its own commands and side effects.
+pub trait Live: Stored + Unpin {
+    /// The commands of this kind (all a client may send it).
+    type Command: Send + 'static;
+
+    /// Sorts out the commands every timeline answers the same way; the others are this kind's.
+    fn common(command: Self::Command) -> Result<Common, Self::Command>;
+
+    /// Decides a command of this kind's own, with the timeline's help
+    /// ([`Timeline::act`], [`Timeline::join`], …).
+    fn decide(
+        timeline: &mut Timeline<Self>,
+        ctx: &mut Context<Timeline<Self>>,
+        caller: &Caller,
+        request: RequestId,
+        command: Self::Command,
+    ) -> Result<(), ActionError>;
+
+    /// Notices an event causes for staff outside the stream, decided before it applies.
+    fn notices(&self, _event: &Self::Kind) -> Vec<Notice> {
+        Vec::new()
+    }
+
+    /// Called for each event just applied (to start timers it implies).
+    fn applied(
+        _timeline: &mut Timeline<Self>,
+        _ctx: &mut Context<Timeline<Self>>,
+        _event: &Self::Kind,
+    ) {
+    }
+
+    /// Called when the timeline starts, after the stream was rebuilt.
+    fn started(_timeline: &mut Timeline<Self>, _ctx: &mut Context<Timeline<Self>>) {}
+
+    /// Whether the stream has business of its own pending (open invitations) and must stay
+    /// in memory though nobody follows it.
+    fn busy(&self) -> bool {
+        false
+    }
+
+    /// Where the registry keeps the running timelines of this kind.
+    fn directory(registry: &Registry) -> &Directory<Self>;
+}
+
+/// A reader receiving the stream's events.
+struct Subscriber {
+    feed: Recipient<Feed>,
+    reader: Reader,
+    /// Live events held back while the missed ones are read from storage.
+    catching_up: Option<Vec<ByteString>>,
+}
+
+impl Subscriber {
+    /// Queues a frame for the subscriber; `false` when its queue is full (it is too slow).
+    fn deliver(&mut self, frame: &ByteString, queue_limit: usize) -> bool {
+        match &mut self.catching_up {
+            Some(held) if held.len() >= queue_limit => false,
+            Some(held) => {
+                held.push(frame.clone());
+                true
+            }
+            None => match self.feed.try_send(Feed::Frame(frame.clone())) {
+                Ok(()) | Err(SendError::Closed(_)) => true,
+                Err(SendError::Full(_)) => false,
+            },
+        }
+    }
+}
+
+/// An acknowledgement to send once a job is durable.
+struct Ack {
+    to: Addr<Session>,
+    request: RequestId,
+    result: OkResult,
+}
+
+/// Events written but not yet durable, with what to do once they are.
+struct Pending<S: Stream> {
+    /// Each event with the staff entitled to it, fixed when it was decided.
+    events: Vec<(EventOf<S>, Audience)>,
+    acks: Vec<Ack>,
+    notices: Vec<Notice>,
+    /// A session that joined and gets the history before its join.
+    history_for: Option<Addr<Session>>,
+}
+
+/// The actor of one live stream.
+pub struct Timeline<S: Live> {
+    stream: S,
+    registry: Arc<Registry>,
+    client_ids: HashMap<(Author, String), u64>,
+    subscribers: HashMap<SessionId, Subscriber>,
+    pending: VecDeque<Pending<S>>,
+    /// The last sequence number known to be durable (and delivered).
+    durable_seq: u64,
+    /// When the stream's activity time was last written.
+    touched_at: i64,
+}
+
+impl<S: Live> Timeline<S> {
+    /// The actor for a stream rebuilt from storage.
+    pub fn new(loaded: Loaded<S>, registry: Arc<Registry>) -> Timeline<S> {
+        let durable_seq = loaded.stream.last_seq();
+        Timeline {
+            stream: loaded.stream,
+            registry,
+            client_ids: loaded
+                .client_ids
+                .into_iter()
+                .map(|(author, id, seq)| ((author, id), seq))
+                .collect(),
+            subscribers: HashMap::new(),
+            pending: VecDeque::new(),
+            durable_seq,
+            touched_at: 0,
+        }
+    }
+
+    /// The stream's state.
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+
+    /// The registry (storage, settings, presence).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Which stream this is.
+    pub fn id(&self) -> S::Id {
+        self.stream.id()
+    }
+
+    fn handle_act(&mut self, act: Act<S::Command>, ctx: &mut Context<Self>) {
+        let Act {
+            caller,
+            request,
+            command,
+        } = act;
+        let decided = match S::common(command) {
+            Ok(common) => self.common(ctx, &caller, request.clone(), common),
+            Err(own) => S::decide(self, ctx, &caller, request.clone(), own),
+        };
+        if let Err(error) = decided {
+            caller.refuse(&request, error);
+        }
+    }
+
+    fn common(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        command: Common,
+    ) -> Result<(), ActionError> {
+        match command {
+            Common::Subscribe { after_seq } => self.subscribe(ctx, caller, request, after_seq),
+            Common::History {
+                before_seq,
+                after_seq,
+                limit,
+            } => self.history(ctx, caller, request, before_seq, after_seq, limit),
+            Common::Typing => {
+                self.stream.typing(caller.who.party())?;
+                self.typing(caller, request);
+                Ok(())
+            }
+        }
+    }
+
+    /// If `client_id` was seen before from `author`, acknowledges the retry with the
+    /// original sequence number (once that is durable) and returns `true`.
+    pub fn duplicate(
+        &mut self,
+        caller: &Caller,
+        request: &RequestId,
+        author: Author,
+        client_id: Option<&str>,
+    ) -> bool {
+        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&(author, c.to_owned())))
+        else {
+            return false;
+        };
+        let ack = Ack {
+            to: caller.addr.clone(),
+            request: request.clone(),
+            result: OkResult {
+                seq: Some(seq),
+                duplicate: true,
+                ..OkResult::about(self.id())
+            },
+        };
+        let waiting = self
+            .pending
+            .iter_mut()
+            .find(|p| p.events.iter().any(|(e, _)| e.seq == seq));
+        match waiting {
+            Some(pending) => pending.acks.push(ack),
+            None => ack
+                .to
+                .do_send(Feed::Frame(ok_frame(&ack.request, &ack.result))),
+        }
+        true
+    }
+
+    /// Records the events the caller's command produced (with the client's id for them)
+    /// and acknowledges once they are durable.
+    pub fn act(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        client_id: Option<String>,
+        events: Vec<S::Kind>,
+    ) {
+        let seq = self.commit(ctx, caller.who.author(), client_id, events);
+        let ack = Ack {
+            to: caller.addr.clone(),
+            request,
+            result: OkResult {
+                seq: Some(seq),
+                ..OkResult::about(self.id())
+            },
+        };
+        self.last_pending().acks.push(ack);
+    }
+
+    /// Like [`Self::act`] for commands that bring the caller in: their session follows the
+    /// stream from now on, and gets the history before its join once that is durable.
+    pub fn join(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        events: Vec<S::Kind>,
+    ) {
+        self.act(ctx, caller, request, None, events);
+        self.last_pending().history_for = Some(caller.addr.clone());
+        if let Ok(reader) = self.stream.live_reader(caller.who.party()) {
+            self.subscribers
+                .entry(caller.session)
+                .or_insert_with(|| Subscriber {
+                    feed: caller.addr.clone().recipient(),
+                    reader,
+                    catching_up: None,
+                });
+        }
+    }
+
+    /// The acknowledgement the last action will send, to add to it (an invitation's id).
+    pub fn last_ok(&mut self) -> Option<&mut OkResult> {
+        self.pending
+            .back_mut()
+            .and_then(|p| p.acks.last_mut())
+            .map(|ack| &mut ack.result)
+    }
+
+    fn last_pending(&mut self) -> &mut Pending<S> {
+        self.pending.back_mut().expect("a job was just committed")
+    }
+
+    /// Applies events to the stream, queues them for writing, and returns the last sequence
+    /// number. Who receives each event is fixed now, by the rules
+    /// ([`Stream::apply_action`]).
+    pub fn commit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        author: Author,
+        client_id: Option<String>,
+        kinds: Vec<S::Kind>,
+    ) -> u64 {
+        let at = now_millis();
+        // Notices look at the stream as it was before the action (the invitations it ends).
+        let notices: Vec<Notice> = kinds
+            .iter()
+            .flat_map(|kind| self.stream.notices(kind))
+            .collect();
+        let first_seq = self.stream.last_seq() + 1;
+        let audiences = self.stream.apply_action(&kinds);
+        for kind in &kinds {
+            S::applied(self, ctx, kind);
+        }
+        let touch = (kinds.iter().any(|k| !k.is_message())
+            || at - self.touched_at >= ACTIVITY_RESOLUTION_MS)
+            .then(|| {
+                self.touched_at = at;
+                at
+            });
+        let stream = self.id();
+        let events: Vec<(EventOf<S>, Audience)> = (first_seq..)
+            .zip(kinds)
+            .zip(audiences)
+            .map(|((seq, kind), audience)| {
+                let event = Recorded {
+                    stream,
+                    seq,
+                    at,
+                    author,
+                    client_id: client_id.clone(),
+                    kind,
+                };
+                (event, audience)
+            })
+            .collect();
+        let last_seq = self.stream.last_seq();
+        if let Some(client_id) = client_id {
+            self.client_ids.insert((author, client_id), last_seq);
+        }
+        let batch = Batch::<S>::new(events.iter().map(|(e, _)| e.clone()).collect(), touch);
+        let addr = ctx.address();
+        self.registry.store().writer().submit(
+            Box::new(batch),
+            Box::new(move |result| addr.do_send(Persisted(result))),
+        );
+        self.pending.push_back(Pending {
+            events,
+            acks: Vec::new(),
+            notices,
+            history_for: None,
+        });
+        last_seq
+    }
+
+    /// Passes a typing signal to the stream's other subscribers at once, and only where
+    /// there is room in their queue: it is never stored and never holds up or reorders events.
+    fn typing(&mut self, caller: &Caller, request: RequestId) {
+        let frame = ServerFrame::Typing {
+            stream: StreamRef::to(self.id()),
+            author: caller.who.author(),
+        }
+        .encode();
+        for (session, subscriber) in &self.subscribers {
+            if *session != caller.session && subscriber.catching_up.is_none() {
+                subscriber.feed.try_send(Feed::Frame(frame.clone())).ok();
+            }
+        }
+        caller.send(ok_frame(&request, &OkResult::about(self.id())));
+    }
+
+    /// Starts live delivery to a session, first sending what it missed after `after_seq`.
+    fn subscribe(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        after_seq: Option<u64>,
+    ) -> Result<(), ActionError> {
+        let reader = self.stream.live_reader(caller.who.party())?;
+        let after = after_seq.unwrap_or(0).min(self.durable_seq);
+        let upto = self.durable_seq;
+        let ok = OkResult {
+            seq: Some(upto),
+            ..OkResult::about(self.id())
+        };
+        let caught_up = after >= upto;
+        self.subscribers.insert(
+            caller.session,
+            Subscriber {
+                feed: caller.addr.clone().recipient(),
+                reader,
+                catching_up: (!caught_up).then(Vec::new),
+            },
+        );
+        if caught_up {
+            caller.send(ok_frame(&request, &ok));
+            return Ok(());
+        }
+        let id = self.id();
+        let customer_only = reader == Reader::Customer;
+        let store = self.registry.store().clone();
+        let read = async move {
+            store
+                .run(move |conn| {
+                    events::missed::<S::Id, S::Kind>(
+                        conn,
+                        id,
+                        after,
+                        upto,
+                        CATCH_UP_PAGE as u32,
+                        customer_only,
+                    )
+                })
+                .await
+        };
+        let (session, caller) = (caller.session, caller.clone());
+        ctx.spawn(read.into_actor(self).map(move |missed, timeline, _| {
+            let Some(subscriber) = timeline.subscribers.get_mut(&session) else {
+                return;
+            };
+            match missed {
+                Ok(missed) => {
+                    for page in missed.chunks(CATCH_UP_PAGE) {
+                        let frames = page.iter().map(event_frame).collect();
+                        subscriber.feed.do_send(Feed::Frames(frames));
+                    }
+                    let held = subscriber.catching_up.take().unwrap_or_default();
+                    subscriber.feed.do_send(Feed::Frames(held));
+                    subscriber
+                        .feed
+                        .do_send(Feed::Frame(ok_frame(&request, &ok)));
+                }
+                Err(error) => {
+                    timeline.subscribers.remove(&session);
+                    caller.refuse(&request, error.into());
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    /// Sends a page of history, as the caller may see it.
+    fn history(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        before_seq: Option<u64>,
+        after_seq: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<(), ActionError> {
+        let customer_only = self.stream.history_view(caller.who.party())? == View::Customer;
+        let limit = limit
+            .unwrap_or(self.registry.config().history_page)
+            .clamp(1, 500);
+        let before_seq = Some(
+            before_seq
+                .unwrap_or(self.durable_seq + 1)
+                .min(self.durable_seq + 1),
+        );
+        let page = Page {
+            after_seq,
+            before_seq,
+            limit,
+            customer_only,
+        };
+        self.send_history(
+            ctx,
+            caller.addr.clone(),
+            page,
+            Some((caller.clone(), request)),
+        );
+        Ok(())
+    }
+
+    fn send_history(
+        &self,
+        ctx: &mut Context<Self>,
+        to: Addr<Session>,
+        page: Page,
+        answer: Option<(Caller, RequestId)>,
+    ) {
+        let id = self.id();
+        let store = self.registry.store().clone();
+        let read = async move {
+            store
+                .run(move |conn| {
+                    let wider = Page {
+                        limit: page.limit + 1,
+                        ..page
+                    };
+                    let mut events: Vec<EventOf<S>> = events::page(conn, id, wider)?;
+                    let has_more = events.len() > page.limit as usize;
+                    if has_more {
+                        if page.after_seq.is_none() {
+                            events.remove(0);
+                        } else {
+                            events.pop();
+                        }
+                    }
+                    Ok((events, has_more))
+                })
+                .await
+        };
+        ctx.spawn(
+            read.into_actor(self)
+                .map(move |result, timeline, _| match result {
+                    Ok((events, has_more)) => {
+                        to.do_send(Feed::Frame(history_frame(timeline.id(), &events, has_more)));
+                        if let Some((_, request)) = answer {
+                            let ok = OkResult::about(timeline.id());
+                            to.do_send(Feed::Frame(ok_frame(&request, &ok)));
+                        }
+                    }
+                    Err(error) => match answer {
+                        Some((caller, request)) => caller.refuse(&request, error.into()),
+                        None => {
+                            tracing::warn!(%error, "could not read history for a joining session")
+                        }
+                    },
+                }),
+        );
+    }
+
+    /// The oldest pending job is durable: deliver, notify, acknowledge.
+    fn on_durable(&mut self, ctx: &mut Context<Self>, pending: Pending<S>) {
+        let queue_limit = self.registry.config().session_queue;
+        let mut too_slow = Vec::new();
+        for (event, audience) in &pending.events {
+            self.durable_seq = event.seq;
+            let staff_frame = event_frame(event);
+            let customer_sees = event.kind.customer_sees();
+            // Made for the first customer subscriber only; most events (replies) look the
+            // same to the customer, and then the staff frame is shared.
+            let mut customer_frame: Option<ByteString> = None;
+            for (session, subscriber) in &mut self.subscribers {
+                let frame = match subscriber.reader.sight(audience, customer_sees) {
+                    Some(View::Staff) => &staff_frame,
+                    Some(View::Customer) => {
+                        customer_frame.get_or_insert_with(|| match event.customer_view() {
+                            Some(view) if view != *event => event_frame(&view),
+                            _ => staff_frame.clone(),
+                        })
+                    }
+                    None => continue,
+                };
+                if !subscriber.deliver(frame, queue_limit) {
+                    too_slow.push(*session);
+                }
+            }
+        }
+        // A subscriber that cannot keep up is dropped from the stream, so it costs bounded
+        // memory and the others keep their pace; it resumes from its last seq.
+        too_slow.sort_unstable();
+        too_slow.dedup();
+        for session in too_slow {
+            if let Some(subscriber) = self.subscribers.remove(&session) {
+                tracing::info!(stream = %self.id(), session, "subscriber too slow; dropping it");
+                subscriber.feed.do_send(Feed::Dropped);
+            }
+        }
+        for (users, frame) in &pending.notices {
+            self.registry.notify(users, frame);
+        }
+        for ack in pending.acks {
+            ack.to
+                .do_send(Feed::Frame(ok_frame(&ack.request, &ack.result)));
+        }
+        if let (Some(to), Some((first, _))) = (pending.history_for, pending.events.first()) {
+            let page = Page {
+                after_seq: None,
+                before_seq: Some(first.seq),
+                limit: self.registry.config().history_page,
+                customer_only: false,
+            };
+            self.send_history(ctx, to, page, None);
+        }
+        // Readers who may no longer follow the stream (staff who left) stop receiving it.
+        let stream = &self.stream;
+        self.subscribers.retain(|_, s| stream.may_follow(s.reader));
+    }
+
+    /// The writer could not make events durable: refuse what waits on them, tell every
+    /// subscriber to resubscribe, and stop, so the stream is rebuilt from storage.
+    fn on_write_failure(&mut self, ctx: &mut Context<Self>, error: StoreError) {
+        tracing::error!(stream = %self.id(), %error, "events could not be persisted; restarting the stream");
+        self.fail_pending("storage_unavailable", "storage is unavailable; try again");
+        self.resync_all();
+        ctx.stop();
+    }
+
+    /// Runs a handler's work. If it panics, the stream's state in memory can no longer be
+    /// trusted: waiting commands are refused, its subscribers are told to resync, and the
+    /// actor stops, to be rebuilt from storage on next use. The panic stays here, so other
+    /// streams on the same thread carry on.
+    pub(super) fn guarded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        work: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| work(self, ctx)));
+        if outcome.is_err() {
+            tracing::error!(stream = %self.id(), "stream crashed; it will be rebuilt from storage");
+            self.fail_pending("unavailable", "the conversation restarted: try again");
+            self.resync_all();
+            ctx.stop();
+        }
+    }
+
+    /// Refuses every command still waiting for its events to be written.
+    fn fail_pending(&mut self, code: &str, message: &str) {
+        for pending in self.pending.drain(..) {
+            for ack in pending.acks {
+                ack.to
+                    .do_send(Feed::Frame(error_frame(Some(&ack.request), code, message)));
+            }
+        }
+    }
+
+    /// Ends every subscriber's live view, asking them to subscribe again.
+    fn resync_all(&mut self) {
+        let resync = ServerFrame::Resync {
+            stream: StreamRef::to(self.id()),
+        }
+        .encode();
+        for (_, subscriber) in self.subscribers.drain() {
+            subscriber.feed.do_send(Feed::Frame(resync.clone()));
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.subscribers.is_empty() && self.pending.is_empty() && !self.stream.busy()
+    }
+}
+
+impl<S: Live> Actor for Timeline<S> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(stream = %self.id(), seq = self.durable_seq, "stream live");
+        S::started(self, ctx);
+        let idle_timeout = self.registry.config().idle_timeout();
+        let mut idle_checks = 0u32;
+        ctx.run_interval(idle_timeout / 2, move |timeline, ctx| {
+            idle_checks = if timeline.idle() { idle_checks + 1 } else { 0 };
+            if idle_checks >= 2 {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        tracing::debug!(stream = %self.id(), "stream unloaded");
+        S::directory(&self.registry).forget(self.id(), &ctx.address());
+    }
+}
+
+impl<S: Live> Handler<Act<S::Command>> for Timeline<S> {
+    type Result = ();
+
+    fn handle(&mut self, act: Act<S::Command>, ctx: &mut Context<Self>) {
+        self.guarded(ctx, |timeline, ctx| timeline.handle_act(act, ctx));
+    }
+}
+
+impl<S: Live> Handler<Unsubscribe> for Timeline<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Context<Self>) {
+        self.subscribers.remove(&msg.session);
+    }
+}
+
+impl<S: Live> Handler<Evict> for Timeline<S> {
+    type Result = ();
+
+    fn handle(&mut self, _: Evict, ctx: &mut Context<Self>) {
+        self.resync_all();
+        ctx.stop();
+    }
+}
+
+impl<S: Live> Handler<Persisted> for Timeline<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Persisted, ctx: &mut Context<Self>) {
+        let Some(pending) = self.pending.pop_front() else {
+            return;
+        };
+        match msg.0 {
+            Ok(()) => self.guarded(ctx, |timeline, ctx| timeline.on_durable(ctx, pending)),
+            Err(error) => {
+                self.pending.push_front(pending);
+                self.on_write_failure(ctx, error);
+            }
+        }
+    }
+}
