@@ -382,6 +382,9 @@ pub fn ok_frame(id: &RequestId, result: &OkResult) -> ByteString {
     ServerFrame::Ok { id, result }.encode()
 }
 
+/// How every `event` frame begins; what follows is the event's own fields.
+const EVENT_FRAME_START: &str = r#"{"type":"event","#;
+
 /// Encodes an `event` frame: something happened in a stream you follow. Its fields are the
 /// event's own (`conversation`, `seq`, `at`, `author`, `client_id`?, `kind`, …).
 pub fn event_frame<Id: StreamId, K: Serialize>(event: &Recorded<Id, K>) -> ByteString {
@@ -391,7 +394,38 @@ pub fn event_frame<Id: StreamId, K: Serialize>(event: &Recorded<Id, K>) -> ByteS
         #[serde(flatten)]
         event: &'a E,
     }
-    encode(&EventFrame { event })
+    let frame = encode(&EventFrame { event });
+    debug_assert!(frame.starts_with(EVENT_FRAME_START));
+    frame
+}
+
+/// Encodes an `ok` that carries, as `events`, the events of the command as the caller's
+/// session receives them: `event_frames` (from [`event_frame`]), unwrapped. The session
+/// gets them here instead of as frames of their own; without any, this is [`ok_frame`].
+pub fn ok_frame_with_events(
+    id: &RequestId,
+    result: &OkResult,
+    event_frames: &[ByteString],
+) -> ByteString {
+    let ok = ok_frame(id, result);
+    if event_frames.is_empty() {
+        return ok;
+    }
+    // The events are spliced in as they were encoded for everyone else, rather than
+    // encoded again: each frame minus its `"type":"event",` is the event's JSON object.
+    let mut text =
+        String::with_capacity(ok.len() + 12 + event_frames.iter().map(|f| f.len()).sum::<usize>());
+    text.push_str(&ok[..ok.len() - 1]);
+    text.push_str(r#","events":["#);
+    for (i, frame) in event_frames.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push('{');
+        text.push_str(&frame[EVENT_FRAME_START.len()..]);
+    }
+    text.push_str("]}");
+    ByteString::from(text)
 }
 
 /// Encodes a `history` frame: a page of a stream's events, oldest first, and whether older
@@ -542,10 +576,21 @@ mod tests {
             seq: Some(3),
             ..OkResult::about(id)
         };
-        let ok: Value = serde_json::from_str(&ok_frame(&Value::from(1), &ok)).unwrap();
+        let plain: Value = serde_json::from_str(&ok_frame(&Value::from(1), &ok)).unwrap();
         assert_eq!(
-            ok,
+            plain,
             serde_json::json!({"type": "ok", "id": 1, "conversation": id.to_string(), "seq": 3})
+        );
+        let frames = [event_frame(&event), event_frame(&event)];
+        let with: Value =
+            serde_json::from_str(&ok_frame_with_events(&Value::from("r1"), &ok, &frames)).unwrap();
+        let mut expected = serde_json::json!({"type": "ok", "id": "r1",
+            "conversation": id.to_string(), "seq": 3});
+        expected["events"] = serde_json::json!([event_json, event_json]);
+        assert_eq!(with, expected);
+        assert_eq!(
+            ok_frame_with_events(&Value::from(1), &ok, &[]),
+            ok_frame(&Value::from(1), &ok)
         );
         let resync = ServerFrame::Resync {
             stream: StreamRef::to(id),

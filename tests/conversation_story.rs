@@ -232,3 +232,67 @@ async fn typing_signals_reach_the_other_side_but_monitors_stay_silent() {
     let transcript = app.transcript(&app.admin, &chat.conversation).await;
     assert_eq!(transcript.len(), 3, "{transcript:?}");
 }
+
+#[actix_rt::test]
+async fn the_sender_gets_its_own_events_inside_its_ok_and_its_other_sessions_as_frames() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let chat = app.start_chat("support", "Carla").await;
+    let conv = chat.conversation.clone();
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    customer.event("opened").await;
+    // The customer's second tab follows the same conversation.
+    let mut other_tab = app.ws(&chat.token).await;
+    other_tab.ok(json!({"type": "subscribe"})).await;
+    other_tab.event("opened").await;
+    let mut ws_a = app.ws(&a.token).await;
+    ws_a.pick_up(&conv).await;
+    customer.event("joined").await;
+    other_tab.event("joined").await;
+
+    // One frame answers the post: its `ok`, carrying the reply as the customer sees it.
+    let frames = customer
+        .raw_exchange(json!({"type": "post", "body": "Hello", "client_id": "c-1"}))
+        .await;
+    assert_eq!(frames.len(), 1, "no separate event frame: {frames:?}");
+    let ok = &frames[0];
+    assert_eq!(ok["type"], "ok");
+    assert_eq!(ok["conversation"], json!(conv));
+    let events = ok["events"].as_array().expect("the ok carries the events");
+    assert_eq!(events.len(), 1, "{ok}");
+    assert_eq!(events[0]["kind"], "reply");
+    assert_eq!(events[0]["body"], "Hello");
+    assert_eq!(events[0]["client_id"], "c-1");
+    assert_eq!(events[0]["seq"], ok["seq"]);
+    assert!(events[0].get("type").is_none(), "{ok}");
+    // Everyone else, the sender's other tab included, gets an event frame.
+    assert_eq!(other_tab.event("reply").await["seq"], ok["seq"]);
+    assert_eq!(ws_a.event("reply").await["seq"], ok["seq"]);
+
+    // A retry is answered without the events: they were delivered once.
+    let retry = customer
+        .raw_exchange(json!({"type": "post", "body": "Hello", "client_id": "c-1"}))
+        .await;
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0]["duplicate"], true);
+    assert!(retry[0].get("events").is_none(), "{}", retry[0]);
+
+    // An action of several events brings all of those the caller receives, in order.
+    let frames = ws_a
+        .raw_exchange(json!({"type": "close", "conversation": conv, "resolution": "done"}))
+        .await;
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    let kinds: Vec<_> = frames[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, vec![json!("closed")]);
+    assert_eq!(frames[0]["events"][0]["resolution"], "done");
+    // The customer sees the close without the internal resolution.
+    let closed = customer.event("closed").await;
+    assert!(closed.get("resolution").is_none(), "{closed}");
+}

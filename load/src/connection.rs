@@ -393,8 +393,12 @@ impl Connection {
             return;
         };
         match frame.frame {
-            "event" => self.on_event(&frame),
+            "event" => self.on_event(frame.conversation, frame.seq, frame.kind, frame.client_id),
             "ok" => {
+                // The command's own events come first, as separate frames would have.
+                for event in &frame.events {
+                    self.on_event(event.conversation, event.seq, event.kind, event.client_id);
+                }
                 if let Some(id) = frame.id {
                     let accepted = Accepted {
                         invitation: frame.invitation.map(str::to_owned),
@@ -415,16 +419,22 @@ impl Connection {
         }
     }
 
-    fn on_event(&mut self, frame: &Incoming) {
-        let (Some(conversation), Some(seq)) = (frame.conversation, frame.seq) else {
+    fn on_event(
+        &mut self,
+        conversation: Option<&str>,
+        seq: Option<u64>,
+        kind: Option<&str>,
+        client_id: Option<&str>,
+    ) {
+        let (Some(conversation), Some(seq)) = (conversation, seq) else {
             self.live.error("unreadable_frame");
             return;
         };
         match self.by_conversation.get(conversation) {
-            Some(&slot) => self.slots[slot].log.record(seq, frame.kind.unwrap_or("")),
+            Some(&slot) => self.slots[slot].log.record(seq, kind.unwrap_or("")),
             None => self.foreign += 1,
         }
-        if let Some(sent_ns) = frame.client_id.and_then(frames::sent_at) {
+        if let Some(sent_ns) = client_id.and_then(frames::sent_at) {
             self.live.delivered(sent_ns);
         }
     }

@@ -19,6 +19,19 @@ pub struct Incoming<'a> {
     pub client_id: Option<&'a str>,
     pub code: Option<&'a str>,
     pub invitation: Option<&'a str>,
+    /// In an `ok`: the command's events as this session receives them, in place of
+    /// `event` frames of their own.
+    #[serde(borrow, default)]
+    pub events: Vec<Event<'a>>,
+}
+
+/// What the tool reads of an event carried inside an `ok`.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub conversation: Option<&'a str>,
+    pub seq: Option<u64>,
+    pub kind: Option<&'a str>,
+    pub client_id: Option<&'a str>,
 }
 
 impl<'a> Incoming<'a> {
@@ -80,6 +93,18 @@ mod tests {
         assert_eq!(
             (ok.id, ok.seq, ok.invitation),
             (Some(3), Some(4), Some("i"))
+        );
+        assert!(ok.events.is_empty());
+        let ok = r#"{"type":"ok","id":5,"conversation":"c","seq":9,"events":[{"conversation":"c","seq":9,"at":1,"author":{"kind":"staff","id":"u"},"client_id":"5-1","kind":"reply","body":"b"}]}"#;
+        let ok = Incoming::parse(ok).unwrap();
+        assert_eq!(
+            ok.events,
+            vec![Event {
+                conversation: Some("c"),
+                seq: Some(9),
+                kind: Some("reply"),
+                client_id: Some("5-1"),
+            }]
         );
         let error = r#"{"type":"error","id":null,"code":"malformed_json","message":"x \"y\""}"#;
         let error = Incoming::parse(error).unwrap();

@@ -2,6 +2,7 @@
 //! actor per WebSocket session, and the registry that finds streams and knows who is online.
 
 pub mod conversation;
+pub mod courier;
 pub mod frames;
 pub mod registry;
 pub mod session;

@@ -11,6 +11,7 @@
 //! What a kind of stream adds (its commands, its side effects) comes through [`Live`]; a
 //! conversation is `Timeline<Room>` (see [`super::conversation`]).
 
+use super::courier::Courier;
 use super::registry::{Directory, Registry};
 use super::session::{Session, SessionId};
 use super::ActionError;
@@ -20,10 +21,12 @@ use crate::domain::{
     UserId, View,
 };
 use crate::protocol::{
-    error_frame, event_frame, history_frame, ok_frame, OkResult, RequestId, ServerFrame, StreamRef,
+    error_frame, event_frame, history_frame, ok_frame, ok_frame_with_events, OkResult, RequestId,
+    ServerFrame, StreamRef,
 };
 use crate::store::events::{self, Page};
 use crate::store::streams::{Batch, Loaded, Stored};
+use crate::store::writer::Route;
 use crate::store::{now_millis, StoreError};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -230,11 +233,26 @@ impl Subscriber {
     }
 }
 
+impl Subscriber {
+    /// Sends the answer to the subscriber's own command, which may carry events: after the
+    /// frames held back for it, if it is catching up. Answers are never refused for a full
+    /// queue (the command's events were not delivered otherwise).
+    fn acknowledge(&mut self, ok: ByteString) {
+        match &mut self.catching_up {
+            Some(held) => held.push(ok),
+            None => self.feed.do_send(Feed::Frame(ok)),
+        }
+    }
+}
+
 /// An acknowledgement to send once a job is durable.
 struct Ack {
     to: Addr<Session>,
     request: RequestId,
     result: OkResult,
+    /// Whether this acknowledges the command that produced the events (rather than a
+    /// retry of it): it then carries them for the caller's session.
+    original: bool,
 }
 
 /// Events written but not yet durable, with what to do once they are.
@@ -242,6 +260,8 @@ struct Pending<S: Stream> {
     /// Each event with the staff entitled to it, fixed when it was decided.
     events: Vec<(EventOf<S>, Audience)>,
     acks: Vec<Ack>,
+    /// The session whose command this is: it gets the events inside its `ok`.
+    caller: Option<SessionId>,
     notices: Vec<Notice>,
     /// A session that joined and gets the history before its join.
     history_for: Option<Addr<Session>>,
@@ -258,6 +278,8 @@ pub struct Timeline<S: Live> {
     durable_seq: u64,
     /// When the stream's activity time was last written.
     touched_at: i64,
+    /// This thread's courier, through which the writer reports back.
+    courier: Arc<dyn Route>,
 }
 
 impl<S: Live> Timeline<S> {
@@ -276,6 +298,7 @@ impl<S: Live> Timeline<S> {
             pending: VecDeque::new(),
             durable_seq,
             touched_at: 0,
+            courier: Courier::here(),
         }
     }
 
@@ -352,6 +375,7 @@ impl<S: Live> Timeline<S> {
                 duplicate: true,
                 ..OkResult::about(self.id())
             },
+            original: false,
         };
         let waiting = self
             .pending
@@ -384,8 +408,11 @@ impl<S: Live> Timeline<S> {
                 seq: Some(seq),
                 ..OkResult::about(self.id())
             },
+            original: true,
         };
-        self.last_pending().acks.push(ack);
+        let pending = self.last_pending();
+        pending.acks.push(ack);
+        pending.caller = Some(caller.session);
     }
 
     /// Like [`Self::act`] for commands that bring the caller in: their session follows the
@@ -473,11 +500,13 @@ impl<S: Live> Timeline<S> {
         let addr = ctx.address();
         self.registry.store().writer().submit(
             Box::new(batch),
+            Arc::clone(&self.courier),
             Box::new(move |result| addr.do_send(Persisted(result))),
         );
         self.pending.push_back(Pending {
             events,
             acks: Vec::new(),
+            caller: None,
             notices,
             history_for: None,
         });
@@ -658,6 +687,9 @@ impl<S: Live> Timeline<S> {
     fn on_durable(&mut self, ctx: &mut Context<Self>, pending: Pending<S>) {
         let queue_limit = self.registry.config().session_queue;
         let mut too_slow = Vec::new();
+        // What the caller's session receives of its own command's events goes into its
+        // `ok`, which takes their place in its stream of frames.
+        let mut echo = Vec::new();
         for (event, audience) in &pending.events {
             self.durable_seq = event.seq;
             let staff_frame = event_frame(event);
@@ -676,7 +708,9 @@ impl<S: Live> Timeline<S> {
                     }
                     None => continue,
                 };
-                if !subscriber.deliver(frame, queue_limit) {
+                if Some(*session) == pending.caller {
+                    echo.push(frame.clone());
+                } else if !subscriber.deliver(frame, queue_limit) {
                     too_slow.push(*session);
                 }
             }
@@ -695,8 +729,14 @@ impl<S: Live> Timeline<S> {
             self.registry.notify(users, frame);
         }
         for ack in pending.acks {
-            ack.to
-                .do_send(Feed::Frame(ok_frame(&ack.request, &ack.result)));
+            let events = if ack.original { &echo[..] } else { &[] };
+            let ok = ok_frame_with_events(&ack.request, &ack.result, events);
+            let caller = pending.caller.filter(|_| ack.original);
+            match caller.and_then(|session| self.subscribers.get_mut(&session)) {
+                // Behind any catch-up still held for it, to keep its frames in order.
+                Some(subscriber) => subscriber.acknowledge(ok),
+                None => ack.to.do_send(Feed::Frame(ok)),
+            }
         }
         if let (Some(to), Some((first, _))) = (pending.history_for, pending.events.first()) {
             let page = Page {

@@ -5,7 +5,7 @@
 //! submits its events in sequence order also hears back in that order.
 
 use super::{transaction, DbConnection, StoreError};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,17 @@ const MAX_BATCH: usize = 1024;
 
 /// Called with the outcome once a job's events are durable (or could not be written).
 pub type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// Where outcomes are reported: the writer hands each route all of a round's outcomes for
+/// it in one call, in submission order, so a thread waiting on many jobs is woken once per
+/// round rather than once per job.
+pub trait Route: Send + Sync + 'static {
+    /// Runs (or has run, on the route's own thread) each `done` with its outcome, in order.
+    fn deliver(&self, outcomes: Outcomes);
+}
+
+/// Jobs' completions with their outcomes, in submission order.
+pub type Outcomes = Vec<(Done, Result<(), StoreError>)>;
 
 /// Work for the writer: one stream's events and whatever they change beyond the log.
 pub trait Durable: Send + 'static {
@@ -25,6 +36,8 @@ struct Job {
     /// `None` for a flush marker.
     work: Option<Box<dyn Durable>>,
     done: Done,
+    /// `None`: `done` runs on the writer thread.
+    route: Option<Arc<dyn Route>>,
 }
 
 /// Handle to the writer thread; cheap to clone.
@@ -63,12 +76,13 @@ impl Writer {
         Writer { jobs }
     }
 
-    /// Queues `work` for writing; `done` is called on the writer thread once it is durable,
-    /// or with the error.
-    pub fn submit(&self, work: Box<dyn Durable>, done: Done) {
+    /// Queues `work` for writing; `done` is handed to `route` with the outcome once the work
+    /// is durable, or could not be written.
+    pub fn submit(&self, work: Box<dyn Durable>, route: Arc<dyn Route>, done: Done) {
         self.send(Job {
             work: Some(work),
             done,
+            route: Some(route),
         });
     }
 
@@ -86,6 +100,7 @@ impl Writer {
             done: Box::new(move |_| {
                 done.send(()).ok();
             }),
+            route: None,
         });
         wait.recv_timeout(timeout).is_ok()
     }
@@ -126,18 +141,41 @@ fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     let all = transaction(conn, |conn| {
         batch.iter().try_for_each(|job| write_job(conn, job))
     });
-    match all {
-        Ok(()) => batch.into_iter().for_each(|job| (job.done)(Ok(()))),
+    let outcomes: Vec<(Job, Result<(), StoreError>)> = match all {
+        Ok(()) => batch.into_iter().map(|job| (job, Ok(()))).collect(),
         Err(error) => {
             tracing::warn!(%error, jobs = batch.len(), "batch write failed; writing jobs one by one");
-            for job in batch {
-                let result = transaction(conn, |conn| write_job(conn, &job));
-                if let Err(error) = &result {
-                    tracing::error!(%error, "could not persist stream events");
-                }
-                (job.done)(result);
-            }
+            batch
+                .into_iter()
+                .map(|job| {
+                    let result = transaction(conn, |conn| write_job(conn, &job));
+                    if let Err(error) = &result {
+                        tracing::error!(%error, "could not persist stream events");
+                    }
+                    (job, result)
+                })
+                .collect()
         }
+    };
+    report(outcomes);
+}
+
+/// Hands each route its outcomes of the round in one call (there are few routes: one per
+/// worker thread), keeping submission order within each.
+fn report(outcomes: Vec<(Job, Result<(), StoreError>)>) {
+    let mut routes: Vec<(Arc<dyn Route>, Outcomes)> = Vec::new();
+    for (job, result) in outcomes {
+        let Some(route) = job.route else {
+            (job.done)(result);
+            continue;
+        };
+        match routes.iter_mut().find(|(r, _)| Arc::ptr_eq(r, &route)) {
+            Some((_, list)) => list.push((job.done, result)),
+            None => routes.push((route, vec![(job.done, result)])),
+        }
+    }
+    for (route, list) in routes {
+        route.deliver(list);
     }
 }
 
@@ -148,6 +186,65 @@ fn write_job(conn: &mut DbConnection, job: &Job) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// A route that records the size of each round it is handed, and runs it.
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<usize>>);
+
+    impl Route for Recording {
+        fn deliver(&self, outcomes: Outcomes) {
+            let round = outcomes
+                .into_iter()
+                .map(|(done, result)| done(result))
+                .count();
+            self.0.lock().unwrap().push(round);
+        }
+    }
+
+    #[test]
+    fn each_route_hears_of_its_jobs_once_per_round_in_submission_order() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let (a, b) = (
+            Arc::new(Recording::default()),
+            Arc::new(Recording::default()),
+        );
+        let job = |n: usize, route: Option<Arc<dyn Route>>| {
+            let order = Arc::clone(&order);
+            let done: Done = Box::new(move |result| {
+                assert!(result.is_ok());
+                order.lock().unwrap().push(n);
+            });
+            (
+                Job {
+                    work: None,
+                    done,
+                    route,
+                },
+                Ok(()),
+            )
+        };
+        let a_route: Arc<dyn Route> = a.clone();
+        let b_route: Arc<dyn Route> = b.clone();
+        report(vec![
+            job(1, Some(Arc::clone(&a_route))),
+            job(2, Some(Arc::clone(&b_route))),
+            job(3, None),
+            job(4, Some(Arc::clone(&a_route))),
+        ]);
+        assert_eq!(
+            *a.0.lock().unwrap(),
+            vec![2],
+            "one call for both of a's jobs"
+        );
+        assert_eq!(*b.0.lock().unwrap(), vec![1]);
+        let order = order.lock().unwrap().clone();
+        assert_eq!(
+            order,
+            vec![3, 1, 4, 2],
+            "unrouted at once, then each route in order"
+        );
+    }
 
     const INTERVAL: Duration = Duration::from_millis(2);
 

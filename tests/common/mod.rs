@@ -269,6 +269,7 @@ impl TestApp {
             next_id: 0,
             backlog: VecDeque::new(),
             notices: VecDeque::new(),
+            unpacked: VecDeque::new(),
         };
         let hello = ws.next().await;
         assert_eq!(hello["type"], "hello", "first frame: {hello}");
@@ -404,6 +405,8 @@ pub struct Ws {
     /// `conversation_waiting` notices, kept apart so that stories about one room are not
     /// interrupted by news of others; read them with [`Ws::waiting_notice`].
     notices: VecDeque<Value>,
+    /// Frames unpacked from an `ok`, still to be read.
+    unpacked: VecDeque<Value>,
 }
 
 impl Ws {
@@ -599,13 +602,51 @@ impl Ws {
     }
 
     /// The next frame other than a `conversation_waiting` notice (those are set aside).
+    ///
+    /// The events of a command reach the session that sent it inside the command's `ok`
+    /// (docs/protocol.md); like a client library, this hands them on as `event` frames, in
+    /// their place just before the `ok`, so that stories read the same whoever acted.
     async fn read(&mut self) -> Value {
         loop {
-            let frame = self.read_any().await;
-            if frame["type"] != "conversation_waiting" {
+            if let Some(frame) = self.unpacked.pop_front() {
                 return frame;
             }
-            self.notices.push_back(frame);
+            let mut frame = self.read_any().await;
+            if frame["type"] == "conversation_waiting" {
+                self.notices.push_back(frame);
+                continue;
+            }
+            if frame["type"] == "ok" {
+                if let Some(Value::Array(events)) = frame.as_object_mut().unwrap().remove("events")
+                {
+                    for mut event in events {
+                        event["type"] = json!("event");
+                        self.unpacked.push_back(event);
+                    }
+                    self.unpacked.push_back(frame);
+                    continue;
+                }
+            }
+            return frame;
+        }
+    }
+
+    /// Sends a command and returns every frame up to and including its answer, exactly as
+    /// the server sent them (nothing unpacked, nothing set aside).
+    pub async fn raw_exchange(&mut self, command: Value) -> Vec<Value> {
+        assert!(
+            self.backlog.is_empty() && self.unpacked.is_empty(),
+            "read what is queued first"
+        );
+        let id = self.send(command).await;
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.read_any().await;
+            let done = is_answer(&frame, &id);
+            frames.push(frame);
+            if done {
+                return frames;
+            }
         }
     }
 
