@@ -74,6 +74,8 @@ impl Disconnect {
 pub struct Session {
     id: SessionId,
     principal: Principal,
+    /// Who acts in this session's commands.
+    who: Who,
     token_hash: Arc<str>,
     expires_at: i64,
     registry: Arc<Registry>,
@@ -96,6 +98,7 @@ impl Session {
             limits: config.limits(),
             heartbeat: config.heartbeat(),
             rate: (rate > 0.0).then(|| TokenBucket::new(rate, 2.0 * rate, Instant::now())),
+            who: Who::of(&caller.principal),
             principal: caller.principal,
             token_hash: caller.token_hash.into(),
             expires_at: caller.expires_at,
@@ -149,6 +152,27 @@ impl Session {
         }
     }
 
+    /// Arms the session's one timer: the next heartbeat, or the token's expiry if that comes
+    /// first. (One timer rather than two: an actor polls all of its timers whenever any
+    /// message reaches it, and sessions receive many.)
+    fn schedule_tick(&self, ctx: &mut ws::WebsocketContext<Self>) {
+        let to_expiry = (self.expires_at - crate::store::now_millis()).max(0) as u64;
+        let wait = self.heartbeat.min(Duration::from_millis(to_expiry));
+        ctx.run_later(wait, |session, ctx| session.tick(ctx));
+    }
+
+    /// Closes the session if its token expired or its client went silent; pings it otherwise.
+    fn tick(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        if crate::store::now_millis() >= self.expires_at {
+            ctx.notify(Disconnect::EXPIRED);
+        } else if self.last_heard.elapsed() > self.heartbeat * 3 {
+            ctx.notify(Disconnect::SILENT);
+        } else {
+            ctx.ping(b"");
+            self.schedule_tick(ctx);
+        }
+    }
+
     /// Sends a command to its conversation's actor, starting it if needed. Commands are
     /// handled in the order they arrive: the session waits while a conversation loads.
     fn route(
@@ -169,7 +193,7 @@ impl Session {
             caller: Caller {
                 session: self.id,
                 addr: ctx.address(),
-                who: Who::of(&self.principal),
+                who: self.who.clone(),
             },
             request,
             command,
@@ -202,24 +226,13 @@ impl Actor for Session {
         ctx.set_mailbox_capacity(self.registry.config().session_queue);
         self.registry
             .register_session(self.id, ctx.address(), Arc::clone(&self.token_hash));
-        let lifetime = (self.expires_at - crate::store::now_millis()).max(0) as u64;
-        ctx.run_later(Duration::from_millis(lifetime), |_, ctx| {
-            ctx.notify(Disconnect::EXPIRED);
-        });
+        self.schedule_tick(ctx);
         if let Principal::Staff(user) = &self.principal {
             self.registry
                 .come_online(user.id, &user.teams, self.id, ctx.address());
         }
         tracing::info!(session = self.id, "session opened");
         ctx.text(ServerFrame::Hello(&self.hello()).encode());
-        let heartbeat = self.heartbeat;
-        ctx.run_interval(heartbeat, move |session, ctx| {
-            if session.last_heard.elapsed() > heartbeat * 3 {
-                ctx.notify(Disconnect::SILENT);
-            } else {
-                ctx.ping(b"");
-            }
-        });
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {

@@ -58,7 +58,8 @@ pub enum Feed {
 /// Who is acting, as the rules need to know them.
 #[derive(Debug, Clone)]
 pub enum Who {
-    Staff(Staff),
+    /// Shared, so that every command does not copy the staff member's profile.
+    Staff(Arc<Staff>),
     Customer(CustomerId),
 }
 
@@ -66,7 +67,7 @@ impl Who {
     /// The acting party of an authenticated principal.
     pub fn of(principal: &Principal) -> Who {
         match principal {
-            Principal::Staff(user) => Who::Staff(user.staff()),
+            Principal::Staff(user) => Who::Staff(Arc::new(user.staff())),
             Principal::Customer { customer, .. } => Who::Customer(*customer),
         }
     }
@@ -271,7 +272,9 @@ struct Pending<S: Stream> {
 pub struct Timeline<S: Live> {
     stream: S,
     registry: Arc<Registry>,
-    client_ids: HashMap<(Author, String), u64>,
+    /// The sequence number of each client message id seen, by author: a retry is
+    /// recognised without storage.
+    client_ids: HashMap<Author, HashMap<String, u64>>,
     subscribers: HashMap<SessionId, Subscriber>,
     pending: VecDeque<Pending<S>>,
     /// The last sequence number known to be durable (and delivered).
@@ -289,11 +292,13 @@ impl<S: Live> Timeline<S> {
         Timeline {
             stream: loaded.stream,
             registry,
-            client_ids: loaded
-                .client_ids
-                .into_iter()
-                .map(|(author, id, seq)| ((author, id), seq))
-                .collect(),
+            client_ids: loaded.client_ids.into_iter().fold(
+                HashMap::new(),
+                |mut ids: HashMap<Author, HashMap<String, u64>>, (author, id, seq)| {
+                    ids.entry(author).or_default().insert(id, seq);
+                    ids
+                },
+            ),
             subscribers: HashMap::new(),
             pending: VecDeque::new(),
             durable_seq,
@@ -363,7 +368,7 @@ impl<S: Live> Timeline<S> {
         author: Author,
         client_id: Option<&str>,
     ) -> bool {
-        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&(author, c.to_owned())))
+        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&author)?.get(c))
         else {
             return false;
         };
@@ -494,7 +499,10 @@ impl<S: Live> Timeline<S> {
             .collect();
         let last_seq = self.stream.last_seq();
         if let Some(client_id) = client_id {
-            self.client_ids.insert((author, client_id), last_seq);
+            self.client_ids
+                .entry(author)
+                .or_default()
+                .insert(client_id, last_seq);
         }
         let batch = Batch::<S>::new(events.iter().map(|(e, _)| e.clone()).collect(), touch);
         let addr = ctx.address();
