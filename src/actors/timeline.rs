@@ -368,8 +368,7 @@ impl<S: Live> Timeline<S> {
         author: Author,
         client_id: Option<&str>,
     ) -> bool {
-        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&author)?.get(c))
-        else {
+        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&author)?.get(c)) else {
             return false;
         };
         let ack = Ack {

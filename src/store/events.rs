@@ -1,11 +1,19 @@
-//! The event log every stream kind shares: events keyed by `(stream_id, seq)`, written by
-//! the writer, replayed to rebuild a stream, and read back in pages.
+//! The event log every stream kind shares.
+//!
+//! Events are appended to `events` in the order they are written (`id`), and never
+//! rewritten: a commit touches only the log's last page or two, however many streams it
+//! carries. `event_index` finds a stream's events by `(stream_id, seq)`; the writer files
+//! it in batches ([`file`]), up to `event_filing.last_id`. The rows after that, the
+//! *unfiled tail*, are found by `id`, so every read here is the filed part plus the tail.
+//! (Keeping the index in step at every commit would rewrite one index page per stream per
+//! commit: most of what a busy commit wrote, and what it waited on to sync.)
 
 use super::accounts::parse_id;
-use super::schema::events;
-use super::{DbConnection, StoreError};
+use super::schema::{event_filing, event_index, events};
+use super::{transaction, DbConnection, StoreError};
 use crate::domain::{Author, EventOf, Kind, Recorded, Stream, StreamId};
 use diesel::prelude::*;
+use std::collections::BTreeMap;
 
 /// An event as stored: the indexed facts in columns, the whole event kind as JSON.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -64,7 +72,7 @@ impl EventRow {
     }
 }
 
-/// Appends one event.
+/// Appends one event to the log.
 pub fn insert<Id: StreamId, K: Kind>(
     conn: &mut DbConnection,
     event: &Recorded<Id, K>,
@@ -80,6 +88,147 @@ pub fn insert<Id: StreamId, K: Kind>(
     Ok(())
 }
 
+/// Files the unfiled tail into the index, in one transaction: afterwards every event is
+/// found through `event_index`. Returns how many events it filed.
+pub fn file(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    transaction(conn, |conn| {
+        let filed = filed_upto(conn)?;
+        let Some(last) = events::table
+            .select(diesel::dsl::max(events::id))
+            .first::<Option<i64>>(conn)?
+            .filter(|last| *last > filed)
+        else {
+            return Ok(0);
+        };
+        // In (stream, seq) order, so each index page is visited once.
+        let tail = events::table
+            .filter(events::id.gt(filed).and(events::id.le(last)))
+            .order((events::stream_id, events::seq))
+            .select((events::stream_id, events::seq, events::id));
+        let count = diesel::insert_into(event_index::table)
+            .values(tail)
+            .into_columns((
+                event_index::stream_id,
+                event_index::seq,
+                event_index::event_id,
+            ))
+            .execute(conn)?;
+        diesel::update(event_filing::table)
+            .set(event_filing::last_id.eq(last))
+            .execute(conn)?;
+        Ok(count)
+    })
+}
+
+/// The `id` up to which the log is filed in the index.
+fn filed_upto(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(event_filing::table
+        .select(event_filing::last_id)
+        .first(conn)?)
+}
+
+/// Which of a stream's events to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// Only events after this sequence number (oldest first).
+    pub after_seq: Option<u64>,
+    /// Only events before this sequence number; without `after_seq`, the newest such page.
+    pub before_seq: Option<u64>,
+    pub limit: u32,
+    /// Only what the customer may see, as the customer sees it.
+    pub customer_only: bool,
+}
+
+impl Page {
+    /// Whether this page is the newest events before `before_seq` (rather than the oldest
+    /// after `after_seq`).
+    fn newest_first(&self) -> bool {
+        self.after_seq.is_none() && self.before_seq.is_some()
+    }
+}
+
+/// The rows of a page from the filed part and from the unfiled tail, each at most
+/// `limit` long and in the page's order, read in one transaction.
+fn page_rows(
+    conn: &mut DbConnection,
+    stream: &str,
+    page: Page,
+) -> Result<Vec<EventRow>, StoreError> {
+    let limit = i64::from(page.limit);
+    transaction(conn, |conn| {
+        // The watermark first: a filing that commits after it is read leaves its events in
+        // the tail as read from here, and at worst also in the index (seen twice, kept once).
+        let filed = filed_upto(conn)?;
+        let mut indexed = event_index::table
+            .inner_join(events::table)
+            .filter(event_index::stream_id.eq(stream))
+            .select(EventRow::as_select())
+            .into_boxed();
+        let mut tail = events::table
+            .filter(events::id.gt(filed))
+            .filter(events::stream_id.eq(stream))
+            .select(EventRow::as_select())
+            .into_boxed();
+        if let Some(after) = page.after_seq {
+            indexed = indexed.filter(event_index::seq.gt(after as i64));
+            tail = tail.filter(events::seq.gt(after as i64));
+        }
+        if let Some(before) = page.before_seq {
+            indexed = indexed.filter(event_index::seq.lt(before as i64));
+            tail = tail.filter(events::seq.lt(before as i64));
+        }
+        if page.customer_only {
+            indexed = indexed.filter(events::customer_visible.eq(true));
+            tail = tail.filter(events::customer_visible.eq(true));
+        }
+        (indexed, tail) = if page.newest_first() {
+            (
+                indexed.order(event_index::seq.desc()),
+                tail.order(events::seq.desc()),
+            )
+        } else {
+            (
+                indexed.order(event_index::seq.asc()),
+                tail.order(events::seq.asc()),
+            )
+        };
+        let mut rows: Vec<EventRow> = indexed.limit(limit).load(conn)?;
+        rows.extend(tail.limit(limit).load::<EventRow>(conn)?);
+        Ok(rows)
+    })
+}
+
+/// A page of a stream's events in sequence order.
+pub fn page<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+    page: Page,
+) -> Result<Vec<Recorded<Id, K>>, StoreError> {
+    let rows = page_rows(conn, &id.to_string(), page)?;
+    let mut by_seq: BTreeMap<i64, EventRow> = rows.into_iter().map(|r| (r.seq, r)).collect();
+    let keep = page.limit as usize;
+    if page.newest_first() {
+        while by_seq.len() > keep {
+            by_seq.pop_first();
+        }
+    } else {
+        while by_seq.len() > keep {
+            by_seq.pop_last();
+        }
+    }
+    by_seq
+        .values()
+        .map(|row| {
+            let event: Recorded<Id, K> = row.to_event()?;
+            Ok(if page.customer_only {
+                event.customer_view().unwrap_or(event)
+            } else {
+                event
+            })
+        })
+        .collect()
+}
+
 /// The client message ids seen in a stream: (author, client id, sequence number), for
 /// recognising retried sends.
 pub type ClientIds = Vec<(Author, String, u64)>;
@@ -88,14 +237,15 @@ pub type ClientIds = Vec<(Author, String, u64)>;
 /// returns the client message ids seen.
 pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<ClientIds, StoreError> {
     let id = stream.id();
-    let rows: Vec<EventRow> = events::table
-        .filter(events::stream_id.eq(id.to_string()))
-        .order(events::seq)
-        .select(EventRow::as_select())
-        .load(conn)?;
+    let all = Page {
+        after_seq: Some(0),
+        before_seq: None,
+        limit: u32::MAX,
+        customer_only: false,
+    };
     let mut client_ids = Vec::new();
-    for row in rows {
-        let event: EventOf<S> = row.to_event()?;
+    for event in page::<S::Id, S::Kind>(conn, id, all)? {
+        let event: EventOf<S> = event;
         if event.seq != stream.last_seq() + 1 {
             return Err(StoreError::Corrupt(format!(
                 "stream {id} jumps from event {} to {}",
@@ -109,61 +259,6 @@ pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Clie
         }
     }
     Ok(client_ids)
-}
-
-/// Which page of a stream's events to read.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    /// Only events after this sequence number (oldest first).
-    pub after_seq: Option<u64>,
-    /// Only events before this sequence number; without `after_seq`, the newest such page.
-    pub before_seq: Option<u64>,
-    pub limit: u32,
-    /// Only what the customer may see, as the customer sees it.
-    pub customer_only: bool,
-}
-
-/// A page of a stream's events in sequence order.
-pub fn page<Id: StreamId, K: Kind>(
-    conn: &mut DbConnection,
-    id: Id,
-    page: Page,
-) -> Result<Vec<Recorded<Id, K>>, StoreError> {
-    let mut query = events::table
-        .filter(events::stream_id.eq(id.to_string()))
-        .select(EventRow::as_select())
-        .into_boxed();
-    if let Some(after) = page.after_seq {
-        query = query.filter(events::seq.gt(after as i64));
-    }
-    if let Some(before) = page.before_seq {
-        query = query.filter(events::seq.lt(before as i64));
-    }
-    if page.customer_only {
-        query = query.filter(events::customer_visible.eq(true));
-    }
-    let newest_first = page.after_seq.is_none() && page.before_seq.is_some();
-    query = if newest_first {
-        query.order(events::seq.desc())
-    } else {
-        query.order(events::seq.asc())
-    };
-    let rows: Vec<EventRow> = query.limit(i64::from(page.limit)).load(conn)?;
-    let mut events = rows
-        .iter()
-        .map(|row| {
-            let event: Recorded<Id, K> = row.to_event()?;
-            Ok(if page.customer_only {
-                event.customer_view().unwrap_or(event)
-            } else {
-                event
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    if newest_first {
-        events.reverse();
-    }
-    Ok(events)
 }
 
 /// Every event of a stream after `after` up to and including `upto`, read in pages of
@@ -196,8 +291,142 @@ pub fn missed<Id: StreamId, K: Kind>(
     Ok(missed)
 }
 
-/// Deletes every event of a stream.
+/// Deletes every event of a stream, filed or not.
 pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<(), StoreError> {
-    diesel::delete(events::table.filter(events::stream_id.eq(id.to_string()))).execute(conn)?;
-    Ok(())
+    let stream = id.to_string();
+    transaction(conn, |conn| {
+        let filed = filed_upto(conn)?;
+        let indexed = event_index::table
+            .filter(event_index::stream_id.eq(&stream))
+            .select(event_index::event_id);
+        diesel::delete(events::table.filter(events::id.eq_any(indexed))).execute(conn)?;
+        diesel::delete(
+            events::table
+                .filter(events::id.gt(filed))
+                .filter(events::stream_id.eq(&stream)),
+        )
+        .execute(conn)?;
+        diesel::delete(event_index::table.filter(event_index::stream_id.eq(&stream)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConversationId, Event, EventKind, Room, TeamId, UserId};
+    use crate::store::Store;
+    use std::time::Duration;
+
+    fn event(stream: ConversationId, seq: u64) -> Event {
+        let body = format!("message {seq}");
+        Event {
+            stream,
+            seq,
+            at: seq as i64,
+            author: Author::Staff(UserId::generate()),
+            client_id: Some(format!("c-{seq}")),
+            // Every third event is a note, which customers never see.
+            kind: if seq % 3 == 0 {
+                EventKind::Note { body }
+            } else {
+                EventKind::Reply { body }
+            },
+        }
+    }
+
+    fn write(conn: &mut DbConnection, stream: ConversationId, seqs: std::ops::RangeInclusive<u64>) {
+        transaction(conn, |conn| {
+            seqs.into_iter()
+                .try_for_each(|seq| insert(conn, &event(stream, seq)))
+        })
+        .unwrap();
+    }
+
+    fn seqs(events: &[Event]) -> Vec<u64> {
+        events.iter().map(|e| e.seq).collect()
+    }
+
+    fn read(conn: &mut DbConnection, stream: ConversationId, page: Page) -> Vec<u64> {
+        seqs(&self::page::<_, EventKind>(conn, stream, page).unwrap())
+    }
+
+    fn oldest(after: u64, limit: u32) -> Page {
+        Page {
+            after_seq: Some(after),
+            before_seq: None,
+            limit,
+            customer_only: false,
+        }
+    }
+
+    #[test]
+    fn a_stream_reads_the_same_with_its_events_filed_in_the_index_or_still_in_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("events.db").display().to_string();
+        let store = Store::open(&url, 1, Duration::ZERO).unwrap();
+        store
+            .run_blocking(|conn| {
+                let (a, b) = (ConversationId::generate(), ConversationId::generate());
+                write(conn, a, 1..=4);
+                write(conn, b, 1..=3);
+                write(conn, a, 5..=8);
+                assert_eq!(file(conn)?, 11, "everything so far is filed");
+                assert_eq!(file(conn)?, 0, "and only once");
+                write(conn, a, 9..=12);
+                write(conn, b, 4..=5);
+
+                let all: Vec<u64> = (1..=12).collect();
+                assert_eq!(read(conn, a, oldest(0, 100)), all, "filed, then the tail");
+                assert_eq!(
+                    read(conn, a, oldest(6, 4)),
+                    vec![7, 8, 9, 10],
+                    "across both"
+                );
+                assert_eq!(read(conn, a, oldest(10, 100)), vec![11, 12]);
+                let newest = |before, limit| Page {
+                    after_seq: None,
+                    before_seq: Some(before),
+                    limit,
+                    customer_only: false,
+                };
+                assert_eq!(read(conn, a, newest(13, 3)), vec![10, 11, 12]);
+                assert_eq!(read(conn, a, newest(10, 3)), vec![7, 8, 9]);
+                assert_eq!(read(conn, a, newest(3, 10)), vec![1, 2]);
+                let customer = Page {
+                    customer_only: true,
+                    ..oldest(0, 100)
+                };
+                assert_eq!(
+                    read(conn, a, customer),
+                    vec![1, 2, 4, 5, 7, 8, 10, 11],
+                    "notes stay out of the customer's pages, filed or not"
+                );
+                assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
+                let missed: Vec<Event> = missed(conn, a, 2, 10, 3, false)?;
+                assert_eq!(seqs(&missed), (3..=10).collect::<Vec<_>>());
+
+                // Replay sees every event once, in order, with its client id.
+                let mut room = Room::new(
+                    a,
+                    TeamId::generate(),
+                    crate::domain::CustomerId::generate(),
+                    false,
+                );
+                let ids = replay(conn, &mut room)?;
+                assert_eq!(room.last_seq, 12);
+                assert_eq!(ids.len(), 12);
+                assert_eq!(ids[8].1, "c-9");
+
+                // Deleting a stream removes its filed and unfiled events, and only its.
+                delete_stream(conn, a)?;
+                assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
+                file(conn)?;
+                assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
+                assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
+                Ok(())
+            })
+            .unwrap();
+    }
 }

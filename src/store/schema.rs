@@ -104,7 +104,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    events (stream_id, seq) {
+    events (id) {
+        id -> BigInt,
         stream_id -> Text,
         seq -> BigInt,
         kind -> Text,
@@ -117,12 +118,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_index (stream_id, seq) {
+        stream_id -> Text,
+        seq -> BigInt,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    event_filing (id) {
+        id -> Integer,
+        last_id -> BigInt,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(conversations -> teams (team_id));
 diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(invitation_candidates -> invitations (invitation_id));
+diesel::joinable!(event_index -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -136,4 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     invitation_candidates,
     events,
+    event_index,
+    event_filing,
 );

@@ -72,4 +72,8 @@ impl<S: Stored> Durable for Batch<S> {
         }
         Ok(())
     }
+
+    fn events(&self) -> usize {
+        self.events.len()
+    }
 }

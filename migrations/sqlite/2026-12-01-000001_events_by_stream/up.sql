@@ -1,7 +1,11 @@
--- Events belong to a stream (a conversation today, a team channel later), keyed by
--- (stream_id, seq), and no longer reference the conversations table. SQLite cannot drop a
--- foreign key in place, so the table is rebuilt.
+-- Events of every stream (a conversation today, a team channel later) in one append-only
+-- log: rows are numbered by `id` in the order they were written and never rewritten, so a
+-- commit touches only the last page or two of it, however many streams it carries.
+-- `event_index` finds a stream's events by (stream_id, seq). It is filed in batches by the
+-- writer, up to `event_filing.last_id`; the few rows after that are found by `id`. Keeping
+-- the index in step at every commit would rewrite one page per stream per commit.
 CREATE TABLE stream_events (
+    id INTEGER PRIMARY KEY,
     stream_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
@@ -10,12 +14,27 @@ CREATE TABLE stream_events (
     client_id TEXT,
     customer_visible BOOLEAN NOT NULL,
     payload TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (stream_id, seq)
+    created_at BIGINT NOT NULL
 );
 INSERT INTO stream_events
+    (stream_id, seq, kind, author_kind, author_id, client_id, customer_visible, payload,
+     created_at)
     SELECT conversation_id, seq, kind, author_kind, author_id, client_id, customer_visible,
            payload, created_at
-    FROM events;
+    FROM events ORDER BY created_at, conversation_id, seq;
 DROP TABLE events;
 ALTER TABLE stream_events RENAME TO events;
+
+CREATE TABLE event_index (
+    stream_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    event_id BIGINT NOT NULL,
+    PRIMARY KEY (stream_id, seq)
+) WITHOUT ROWID;
+INSERT INTO event_index SELECT stream_id, seq, id FROM events;
+
+CREATE TABLE event_filing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id BIGINT NOT NULL
+);
+INSERT INTO event_filing SELECT 1, COALESCE(MAX(id), 0) FROM events;
