@@ -41,7 +41,8 @@ impl Backend {
 }
 
 /// Opens connections for the pool, with SQLite tuned for concurrent use: a busy timeout
-/// (set before WAL, so switching the journal waits too), WAL, full sync and foreign keys.
+/// (set before WAL, so switching the journal waits too), WAL, full sync and foreign keys,
+/// and the event index attached as `idx`.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
@@ -69,11 +70,42 @@ impl Manager {
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                attach_index(&mut conn, &index_path(&self.url))
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
             Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
         }
     }
+}
+
+/// The file beside an SQLite database that holds its event index (`conclave.db-index`).
+pub fn index_path(database: &str) -> String {
+    format!("{database}-index")
+}
+
+/// Attaches the event index of an SQLite database as `idx`, creating it if it is missing.
+///
+/// The index lives in a file of its own so that filing it takes that file's write lock,
+/// never the database's: commits of new events go on while a batch is filed. It is derived
+/// from the event log (`events`), so it may lag and be rebuilt: its commits need no sync of
+/// their own (a power cut loses at most the last filings, which are filed again), and a
+/// missing index file is recreated empty and refiled from the start.
+fn attach_index(conn: &mut SqliteConnection, path: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("ATTACH DATABASE ? AS idx")
+        .bind::<diesel::sql_types::Text, _>(path)
+        .execute(conn)?;
+    conn.batch_execute(
+        "PRAGMA idx.journal_mode = WAL; PRAGMA idx.synchronous = NORMAL; \
+         CREATE TABLE IF NOT EXISTS idx.event_index ( \
+             stream_id TEXT NOT NULL, seq BIGINT NOT NULL, event_id BIGINT NOT NULL, \
+             PRIMARY KEY (stream_id, seq)) WITHOUT ROWID; \
+         CREATE TABLE IF NOT EXISTS idx.event_filing ( \
+             id INTEGER PRIMARY KEY CHECK (id = 1), last_id BIGINT NOT NULL, \
+             last_stream TEXT, last_seq BIGINT); \
+         INSERT OR IGNORE INTO idx.event_filing VALUES (1, 0, NULL, NULL);",
+    )
 }
 
 impl ManageConnection for Manager {

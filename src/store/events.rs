@@ -2,11 +2,12 @@
 //!
 //! Events are appended to `events` in the order they are written (`id`), and never
 //! rewritten: a commit touches only the log's last page or two, however many streams it
-//! carries. `event_index` finds a stream's events by `(stream_id, seq)`; the writer files
-//! it in batches ([`file`]), up to `event_filing.last_id`. The rows after that, the
-//! *unfiled tail*, are found by `id`, so every read here is the filed part plus the tail.
-//! (Keeping the index in step at every commit would rewrite one index page per stream per
-//! commit: most of what a busy commit wrote, and what it waited on to sync.)
+//! carries. `idx.event_index` finds a stream's events by `(stream_id, seq)`; a thread of its
+//! own files it in batches ([`file`]), up to `idx.event_filing.last_id`, while commits go
+//! on. The rows after that, the *unfiled tail*, are found by `id`, so every read here is the
+//! filed part plus the tail. (Keeping the index in step at every commit would rewrite one
+//! index page per stream per commit: most of what a busy commit wrote, and what it waited
+//! on to sync.)
 
 use super::accounts::parse_id;
 use super::schema::{event_filing, event_index, events};
@@ -113,10 +114,53 @@ pub fn file(conn: &mut DbConnection) -> Result<usize, StoreError> {
                 event_index::event_id,
             ))
             .execute(conn)?;
+        let (stream, seq): (String, i64) = events::table
+            .find(last)
+            .select((events::stream_id, events::seq))
+            .first(conn)?;
         diesel::update(event_filing::table)
-            .set(event_filing::last_id.eq(last))
+            .set((
+                event_filing::last_id.eq(last),
+                event_filing::last_stream.eq(stream),
+                event_filing::last_seq.eq(seq),
+            ))
             .execute(conn)?;
         Ok(count)
+    })
+}
+
+/// Makes sure the index belongs to this log, and empties it to be filed again from the
+/// start when it does not (an SQLite database restored without its index file, or beside
+/// another's). Returns whether it had to.
+pub fn verify_index(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    transaction(conn, |conn| {
+        let (last, stream, seq): (i64, Option<String>, Option<i64>) = event_filing::table
+            .select((
+                event_filing::last_id,
+                event_filing::last_stream,
+                event_filing::last_seq,
+            ))
+            .first(conn)?;
+        if last == 0 {
+            return Ok(false);
+        }
+        let found: Option<(String, i64)> = events::table
+            .find(last)
+            .select((events::stream_id, events::seq))
+            .first(conn)
+            .optional()?;
+        if found.is_some() && found == stream.zip(seq) {
+            return Ok(false);
+        }
+        diesel::delete(event_index::table).execute(conn)?;
+        diesel::update(event_filing::table)
+            .set((
+                event_filing::last_id.eq(0),
+                event_filing::last_stream.eq(None::<String>),
+                event_filing::last_seq.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        Ok(true)
     })
 }
 
@@ -295,6 +339,11 @@ pub fn missed<Id: StreamId, K: Kind>(
 pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<(), StoreError> {
     let stream = id.to_string();
     transaction(conn, |conn| {
+        // The index's write lock first (as the filer takes it), then the log's: a write
+        // after a read of the index could find it changed by a filing and fail at once.
+        diesel::update(event_filing::table)
+            .set(event_filing::last_id.eq(event_filing::last_id))
+            .execute(conn)?;
         let filed = filed_upto(conn)?;
         let indexed = event_index::table
             .filter(event_index::stream_id.eq(&stream))
@@ -315,9 +364,8 @@ pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ConversationId, Event, EventKind, Room, TeamId, UserId};
-    use crate::store::Store;
-    use std::time::Duration;
+    use crate::domain::{ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
+    use crate::store::connection::Manager;
 
     fn event(stream: ConversationId, seq: u64) -> Event {
         let body = format!("message {seq}");
@@ -328,7 +376,7 @@ mod tests {
             author: Author::Staff(UserId::generate()),
             client_id: Some(format!("c-{seq}")),
             // Every third event is a note, which customers never see.
-            kind: if seq % 3 == 0 {
+            kind: if seq.is_multiple_of(3) {
                 EventKind::Note { body }
             } else {
                 EventKind::Reply { body }
@@ -365,68 +413,74 @@ mod tests {
     fn a_stream_reads_the_same_with_its_events_filed_in_the_index_or_still_in_the_tail() {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("events.db").display().to_string();
-        let store = Store::open(&url, 1, Duration::ZERO).unwrap();
-        store
-            .run_blocking(|conn| {
-                let (a, b) = (ConversationId::generate(), ConversationId::generate());
-                write(conn, a, 1..=4);
-                write(conn, b, 1..=3);
-                write(conn, a, 5..=8);
-                assert_eq!(file(conn)?, 11, "everything so far is filed");
-                assert_eq!(file(conn)?, 0, "and only once");
-                write(conn, a, 9..=12);
-                write(conn, b, 4..=5);
+        // A connection of its own, without the store's filer: this test files by hand.
+        let mut conn = Manager::new(&url).establish().unwrap();
+        crate::store::migrate(&mut conn).unwrap();
+        (|conn: &mut DbConnection| -> Result<(), StoreError> {
+            let (a, b) = (ConversationId::generate(), ConversationId::generate());
+            write(conn, a, 1..=4);
+            write(conn, b, 1..=3);
+            write(conn, a, 5..=8);
+            assert_eq!(file(conn)?, 11, "everything so far is filed");
+            assert_eq!(file(conn)?, 0, "and only once");
+            write(conn, a, 9..=12);
+            write(conn, b, 4..=5);
 
-                let all: Vec<u64> = (1..=12).collect();
-                assert_eq!(read(conn, a, oldest(0, 100)), all, "filed, then the tail");
-                assert_eq!(
-                    read(conn, a, oldest(6, 4)),
-                    vec![7, 8, 9, 10],
-                    "across both"
-                );
-                assert_eq!(read(conn, a, oldest(10, 100)), vec![11, 12]);
-                let newest = |before, limit| Page {
-                    after_seq: None,
-                    before_seq: Some(before),
-                    limit,
-                    customer_only: false,
-                };
-                assert_eq!(read(conn, a, newest(13, 3)), vec![10, 11, 12]);
-                assert_eq!(read(conn, a, newest(10, 3)), vec![7, 8, 9]);
-                assert_eq!(read(conn, a, newest(3, 10)), vec![1, 2]);
-                let customer = Page {
-                    customer_only: true,
-                    ..oldest(0, 100)
-                };
-                assert_eq!(
-                    read(conn, a, customer),
-                    vec![1, 2, 4, 5, 7, 8, 10, 11],
-                    "notes stay out of the customer's pages, filed or not"
-                );
-                assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
-                let missed: Vec<Event> = missed(conn, a, 2, 10, 3, false)?;
-                assert_eq!(seqs(&missed), (3..=10).collect::<Vec<_>>());
+            let all: Vec<u64> = (1..=12).collect();
+            assert_eq!(read(conn, a, oldest(0, 100)), all, "filed, then the tail");
+            assert_eq!(
+                read(conn, a, oldest(6, 4)),
+                vec![7, 8, 9, 10],
+                "across both"
+            );
+            assert_eq!(read(conn, a, oldest(10, 100)), vec![11, 12]);
+            let newest = |before, limit| Page {
+                after_seq: None,
+                before_seq: Some(before),
+                limit,
+                customer_only: false,
+            };
+            assert_eq!(read(conn, a, newest(13, 3)), vec![10, 11, 12]);
+            assert_eq!(read(conn, a, newest(10, 3)), vec![7, 8, 9]);
+            assert_eq!(read(conn, a, newest(3, 10)), vec![1, 2]);
+            let customer = Page {
+                customer_only: true,
+                ..oldest(0, 100)
+            };
+            assert_eq!(
+                read(conn, a, customer),
+                vec![1, 2, 4, 5, 7, 8, 10, 11],
+                "notes stay out of the customer's pages, filed or not"
+            );
+            assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
+            let missed: Vec<Event> = missed(conn, a, 2, 10, 3, false)?;
+            assert_eq!(seqs(&missed), (3..=10).collect::<Vec<_>>());
 
-                // Replay sees every event once, in order, with its client id.
-                let mut room = Room::new(
-                    a,
-                    TeamId::generate(),
-                    crate::domain::CustomerId::generate(),
-                    false,
-                );
-                let ids = replay(conn, &mut room)?;
-                assert_eq!(room.last_seq, 12);
-                assert_eq!(ids.len(), 12);
-                assert_eq!(ids[8].1, "c-9");
+            // Replay sees every event once, in order, with its client id.
+            let mut room = Room::new(a, TeamId::generate(), CustomerId::generate(), false);
+            let ids = replay(conn, &mut room)?;
+            assert_eq!(room.last_seq, 12);
+            assert_eq!(ids.len(), 12);
+            assert_eq!(ids[8].1, "c-9");
 
-                // Deleting a stream removes its filed and unfiled events, and only its.
-                delete_stream(conn, a)?;
-                assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
-                file(conn)?;
-                assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
-                assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
-                Ok(())
-            })
-            .unwrap();
+            // An index that does not match the log is emptied and filed again.
+            assert!(!verify_index(conn)?, "this index is the log's own");
+            diesel::update(event_filing::table)
+                .set(event_filing::last_seq.eq(99))
+                .execute(conn)?;
+            assert!(verify_index(conn)?, "another log's index is dropped");
+            assert_eq!(read(conn, a, oldest(0, 100)), all, "the tail covers it all");
+            file(conn)?;
+            assert_eq!(read(conn, a, oldest(6, 4)), vec![7, 8, 9, 10]);
+
+            // Deleting a stream removes its filed and unfiled events, and only its.
+            delete_stream(conn, a)?;
+            assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
+            file(conn)?;
+            assert_eq!(read(conn, a, oldest(0, 100)), Vec::<u64>::new());
+            assert_eq!(read(conn, b, oldest(0, 100)), vec![1, 2, 3, 4, 5]);
+            Ok(())
+        })(&mut conn)
+        .unwrap();
     }
 }

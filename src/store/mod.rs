@@ -76,6 +76,12 @@ impl Store {
         let backend = Backend::of(url);
         let mut conn = manager.establish()?;
         migrate(&mut conn)?;
+        if events::verify_index(&mut conn)? {
+            tracing::warn!(
+                "the event index did not belong to these events (restored from a backup?): \
+                 filing it again"
+            );
+        }
         let pool = Pool::builder()
             .max_size(pool_size)
             .build(manager.clone())
@@ -96,6 +102,7 @@ impl Store {
                 .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }
+        start_filer(manager.establish()?, Arc::downgrade(&alive));
         let writer = Writer::start(writer_conn, commit_interval);
         Ok(Store {
             pool,
@@ -141,20 +148,44 @@ impl Store {
     }
 }
 
-/// Copies the SQLite write-ahead log back into the database twice a second (a passive
-/// checkpoint, which never blocks the writer), until the store is dropped.
+/// Copies the SQLite write-ahead logs (the database's and its index's) back into their
+/// files twice a second (passive checkpoints, which never block the writer), until the
+/// store is dropped.
 fn start_checkpointer(mut conn: DbConnection, alive: Weak<()>) {
     std::thread::Builder::new()
         .name("conclave-checkpoint".into())
         .spawn(move || {
             while alive.upgrade().is_some() {
                 std::thread::sleep(Duration::from_millis(500));
-                if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                let checkpoints =
+                    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA idx.wal_checkpoint(PASSIVE);";
+                if let Err(error) = conn.batch_execute(checkpoints) {
                     tracing::warn!(%error, "WAL checkpoint failed; will retry");
                 }
             }
         })
         .expect("the checkpoint thread can start");
+}
+
+/// How often the event log's new rows are filed into the index: each filing writes every
+/// index page it touches once, so filing seldom writes less, while reads scan what is not
+/// filed yet.
+const FILING_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Files the event log's tail into the index ([`events::file`]) on a thread and connection
+/// of its own, so the writer's commits never wait on it, until the store is dropped.
+fn start_filer(mut conn: DbConnection, alive: Weak<()>) {
+    std::thread::Builder::new()
+        .name("conclave-filer".into())
+        .spawn(move || {
+            while alive.upgrade().is_some() {
+                if let Err(error) = events::file(&mut conn) {
+                    tracing::warn!(%error, "could not file events into the index; will retry");
+                }
+                std::thread::sleep(FILING_INTERVAL);
+            }
+        })
+        .expect("the filer thread can start");
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), StoreError> {

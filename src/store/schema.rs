@@ -119,7 +119,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    event_index (stream_id, seq) {
+    idx.event_index (stream_id, seq) {
         stream_id -> Text,
         seq -> BigInt,
         event_id -> BigInt,
@@ -127,9 +127,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    event_filing (id) {
+    idx.event_filing (id) {
         id -> Integer,
         last_id -> BigInt,
+        last_stream -> Nullable<Text>,
+        last_seq -> Nullable<BigInt>,
     }
 }
 

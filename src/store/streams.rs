@@ -72,8 +72,4 @@ impl<S: Stored> Durable for Batch<S> {
         }
         Ok(())
     }
-
-    fn events(&self) -> usize {
-        self.events.len()
-    }
 }

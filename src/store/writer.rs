@@ -4,7 +4,7 @@
 //! Jobs are written and reported in the order they were submitted, so a stream that
 //! submits its events in sequence order also hears back in that order.
 
-use super::{events, transaction, DbConnection, StoreError};
+use super::{transaction, DbConnection, StoreError};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,9 +30,6 @@ pub type Outcomes = Vec<(Done, Result<(), StoreError>)>;
 pub trait Durable: Send + 'static {
     /// Writes it all, inside the writer's transaction for the round.
     fn write(&self, conn: &mut DbConnection) -> Result<(), StoreError>;
-
-    /// How many events it appends to the log.
-    fn events(&self) -> usize;
 }
 
 struct Job {
@@ -58,25 +55,7 @@ impl Writer {
             .name("conclave-writer".into())
             .spawn(move || {
                 let mut pacer = Pacer::new(commit_interval);
-                let mut filing = Filing::default();
-                // Whatever an earlier run left unfiled is filed before anything new.
-                filing.wrote(1, Instant::now());
-                filing.file(&mut conn);
-                loop {
-                    let first = match filing.due_in(Instant::now()) {
-                        Some(wait) => match queue.recv_timeout(wait) {
-                            Ok(job) => job,
-                            Err(mpsc::RecvTimeoutError::Timeout) => {
-                                filing.file(&mut conn);
-                                continue;
-                            }
-                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                        },
-                        None => match queue.recv() {
-                            Ok(job) => job,
-                            Err(mpsc::RecvError) => break,
-                        },
-                    };
+                while let Ok(first) = queue.recv() {
                     let pause = pacer.pause(Instant::now());
                     if !pause.is_zero() {
                         thread::sleep(pause);
@@ -90,16 +69,7 @@ impl Writer {
                         }
                     }
                     pacer.round(started, batch.len());
-                    let events = batch
-                        .iter()
-                        .filter_map(|job| job.work.as_ref())
-                        .map(|work| work.events())
-                        .sum();
                     write_batch(&mut conn, batch);
-                    filing.wrote(events, Instant::now());
-                    if filing.due_in(Instant::now()) == Some(Duration::ZERO) {
-                        filing.file(&mut conn);
-                    }
                 }
             })
             .expect("the writer thread can start");
@@ -164,51 +134,6 @@ impl Pacer {
     /// Notes a round that started at `start` holding `jobs` jobs.
     fn round(&mut self, start: Instant, jobs: usize) {
         self.busy_since = (jobs > 1).then_some(start);
-    }
-}
-
-/// Events are filed into the index once this many are unfiled…
-const FILE_EVENTS: usize = 4096;
-/// …or once the oldest unfiled one has waited this long, so the tail stays short.
-const FILE_AFTER: Duration = Duration::from_secs(2);
-
-/// When to file the log's tail into the index ([`events::file`]): in batches, so each
-/// index page is written once for many events rather than once per commit, but often
-/// enough that reads, which scan the tail, stay cheap.
-#[derive(Default)]
-struct Filing {
-    unfiled: usize,
-    /// When the oldest unfiled event was written.
-    since: Option<Instant>,
-}
-
-impl Filing {
-    /// Notes `events` events written at `now`.
-    fn wrote(&mut self, events: usize, now: Instant) {
-        if events > 0 {
-            self.unfiled += events;
-            self.since.get_or_insert(now);
-        }
-    }
-
-    /// How long until filing is due (zero: now), or `None` with nothing to file.
-    fn due_in(&self, now: Instant) -> Option<Duration> {
-        let since = self.since?;
-        if self.unfiled >= FILE_EVENTS {
-            return Some(Duration::ZERO);
-        }
-        Some(FILE_AFTER.saturating_sub(now - since))
-    }
-
-    /// Files the tail; on failure it is tried again later (reads still find the tail).
-    fn file(&mut self, conn: &mut DbConnection) {
-        match events::file(conn) {
-            Ok(_) => *self = Filing::default(),
-            Err(error) => {
-                tracing::warn!(%error, "could not file events into the index; will retry");
-                self.since = Some(Instant::now());
-            }
-        }
     }
 }
 
@@ -322,23 +247,6 @@ mod tests {
     }
 
     const INTERVAL: Duration = Duration::from_millis(2);
-
-    #[test]
-    fn the_tail_is_filed_once_it_is_long_or_old_enough() {
-        let start = Instant::now();
-        let mut filing = Filing::default();
-        assert_eq!(filing.due_in(start), None, "nothing to file");
-        filing.wrote(0, start);
-        assert_eq!(filing.due_in(start), None);
-        filing.wrote(10, start);
-        assert_eq!(filing.due_in(start), Some(FILE_AFTER));
-        let later = start + Duration::from_millis(500);
-        filing.wrote(10, later);
-        assert_eq!(filing.due_in(later), Some(FILE_AFTER - Duration::from_millis(500)));
-        assert_eq!(filing.due_in(start + FILE_AFTER * 2), Some(Duration::ZERO));
-        filing.wrote(FILE_EVENTS, later);
-        assert_eq!(filing.due_in(later), Some(Duration::ZERO), "long enough");
-    }
 
     #[test]
     fn an_idle_writer_never_waits() {

@@ -14,7 +14,6 @@ INSERT INTO conversation_events
     SELECT stream_id, seq, kind, author_kind, author_id, client_id, customer_visible,
            payload, created_at
     FROM events WHERE stream_id IN (SELECT id FROM conversations);
-DROP TABLE event_filing;
-DROP TABLE event_index;
+DROP SCHEMA idx CASCADE;
 DROP TABLE events;
 ALTER TABLE conversation_events RENAME TO events;

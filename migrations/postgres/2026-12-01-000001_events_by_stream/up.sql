@@ -1,7 +1,7 @@
 -- Events of every stream (a conversation today, a team channel later) in one append-only
--- log numbered by `id` in the order rows were written; `event_index` finds a stream's
--- events by (stream_id, seq), filed in batches by the writer up to `event_filing.last_id`
--- (the rows after that are found by `id`). See the SQLite migration for why.
+-- log numbered by `id` in the order rows were written; `idx.event_index` finds a stream's
+-- events by (stream_id, seq), filed in batches up to `idx.event_filing.last_id` (the rows
+-- after that are found by `id`). See the SQLite migration for why.
 CREATE TABLE stream_events (
     id BIGSERIAL PRIMARY KEY,
     stream_id TEXT NOT NULL,
@@ -25,16 +25,21 @@ ALTER TABLE stream_events RENAME TO events;
 ALTER SEQUENCE stream_events_id_seq RENAME TO events_id_seq;
 ALTER INDEX stream_events_pkey RENAME TO events_pkey;
 
-CREATE TABLE event_index (
+-- The index in a schema of its own, as SQLite keeps it in a file of its own; filing starts
+-- from the beginning of the log.
+CREATE SCHEMA idx;
+CREATE TABLE idx.event_index (
     stream_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
     event_id BIGINT NOT NULL,
     PRIMARY KEY (stream_id, seq)
 );
-INSERT INTO event_index SELECT stream_id, seq, id FROM events;
-
-CREATE TABLE event_filing (
+-- The last event filed, named by its stream and seq too, to tell an index that does not
+-- belong to this log.
+CREATE TABLE idx.event_filing (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    last_id BIGINT NOT NULL
+    last_id BIGINT NOT NULL,
+    last_stream TEXT,
+    last_seq BIGINT
 );
-INSERT INTO event_filing SELECT 1, COALESCE(MAX(id), 0) FROM events;
+INSERT INTO idx.event_filing VALUES (1, 0, NULL, NULL);

@@ -1,9 +1,10 @@
 -- Events of every stream (a conversation today, a team channel later) in one append-only
 -- log: rows are numbered by `id` in the order they were written and never rewritten, so a
 -- commit touches only the last page or two of it, however many streams it carries.
--- `event_index` finds a stream's events by (stream_id, seq). It is filed in batches by the
--- writer, up to `event_filing.last_id`; the few rows after that are found by `id`. Keeping
--- the index in step at every commit would rewrite one page per stream per commit.
+-- `idx.event_index`, in a file of its own beside the database (`…-index`, created on
+-- connection, see store/connection.rs), finds a stream's events by (stream_id, seq). It is
+-- filed in batches up to `idx.event_filing.last_id`; the rows after that are found by `id`.
+-- Keeping an index in step at every commit would rewrite one page per stream per commit.
 CREATE TABLE stream_events (
     id INTEGER PRIMARY KEY,
     stream_id TEXT NOT NULL,
@@ -25,16 +26,3 @@ INSERT INTO stream_events
 DROP TABLE events;
 ALTER TABLE stream_events RENAME TO events;
 
-CREATE TABLE event_index (
-    stream_id TEXT NOT NULL,
-    seq BIGINT NOT NULL,
-    event_id BIGINT NOT NULL,
-    PRIMARY KEY (stream_id, seq)
-) WITHOUT ROWID;
-INSERT INTO event_index SELECT stream_id, seq, id FROM events;
-
-CREATE TABLE event_filing (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    last_id BIGINT NOT NULL
-);
-INSERT INTO event_filing SELECT 1, COALESCE(MAX(id), 0) FROM events;
