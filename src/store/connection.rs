@@ -42,7 +42,9 @@ impl Backend {
 
 /// Opens connections for the pool, with SQLite tuned for concurrent use: a busy timeout
 /// (set before WAL, so switching the journal waits too), WAL, full sync and foreign keys,
-/// and the event index attached as `idx`.
+/// and the event index attached as `idx`. A pooled connection keeps a small page cache
+/// (256 KiB): reads find the rest in the operating system's cache, and eight connections
+/// with SQLite's default 2 MiB each held a megabyte or two per thousand connections.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
@@ -67,7 +69,8 @@ impl Manager {
                 let mut conn = SqliteConnection::establish(&self.url)?;
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -256;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 attach_index(&mut conn, &index_path(&self.url))

@@ -87,22 +87,28 @@ impl Store {
             .build(manager.clone())
             .map_err(|e| StoreError::Migration(format!("could not build the pool: {e}")))?;
         let mut writer_conn = manager.establish()?;
+        let mut filer_conn = manager.establish()?;
         let alive = Arc::new(());
         if backend == Backend::Sqlite {
             // A thread of its own checkpoints the WAL without blocking the writer, so messages
             // do not wait on checkpoints. Under constant writes passive checkpoints cannot
             // finish, so the writer still checkpoints itself past 10,000 pages (about 40 MB),
-            // keeping the WAL bounded. Its page cache holds the indexes of busy conversations,
-            // and its statement journals stay in memory rather than in temporary files.
+            // keeping the WAL bounded. It appends to the log and updates a few rows of the
+            // conversation tables, so SQLite's default cache serves it; its statement
+            // journals stay in memory rather than in temporary files. The filer's cache holds
+            // the index pages of the streams being written.
             writer_conn
                 .batch_execute(
-                    "PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536; \
+                    "PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -2000; \
                      PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(StoreError::Query)?;
+            filer_conn
+                .batch_execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;")
+                .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }
-        start_filer(manager.establish()?, Arc::downgrade(&alive));
+        start_filer(filer_conn, Arc::downgrade(&alive));
         let writer = Writer::start(writer_conn, commit_interval);
         Ok(Store {
             pool,
