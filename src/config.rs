@@ -20,9 +20,10 @@ pub struct Config {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "CONCLAVE_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// Microseconds between the starts of two commits while messages arrive faster than they
-    /// commit: more messages share each commit, for less CPU per message (0: commit at once).
-    #[arg(long, env = "CONCLAVE_COMMIT_INTERVAL_US", default_value_t = 1_000)]
+    /// Group commit: the longest a busy writer waits, in microseconds, for more messages to
+    /// share a commit (it waits 250 µs for each message beyond the first that its last
+    /// commit held, up to this); light traffic commits at once (0: never wait).
+    #[arg(long, env = "CONCLAVE_COMMIT_INTERVAL_US", default_value_t = 4_000)]
     pub commit_interval_us: u64,
     /// Seconds an invitation stays open before it expires.
     #[arg(long, env = "CONCLAVE_INVITATION_TIMEOUT", default_value_t = 120)]
@@ -83,7 +84,7 @@ impl Config {
         config
     }
 
-    /// Shortest time between the starts of two busy commits.
+    /// The longest a busy writer waits for more messages to share a commit.
     pub fn commit_interval(&self) -> Duration {
         Duration::from_micros(self.commit_interval_us)
     }
