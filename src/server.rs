@@ -72,8 +72,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                     .error_handler(|err, _| ApiError::BadRequest(err.to_string()).into()),
             )
             .wrap(middleware::Logger::new("%a \"%r\" %s %Dms"))
-            .wrap(cors(&allowed_origins))
-            .configure(http::routes)
+            .configure(|cfg| http::routes(cfg, cors(&allowed_origins)))
     })
     .on_connect(|connection, _| {
         // Frames are small and latency matters: no Nagle delay (writes are already coalesced

@@ -12,6 +12,7 @@ use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, Request
 use crate::rate::TokenBucket;
 use actix::prelude::*;
 use actix_web_actors::ws;
+use bytestring::ByteString;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -73,9 +74,12 @@ impl Disconnect {
 /// The actor of one WebSocket connection.
 pub struct Session {
     id: SessionId,
-    principal: Principal,
     /// Who acts in this session's commands.
     who: Who,
+    /// For a customer, the conversation their commands are for.
+    conversation: Option<ConversationId>,
+    /// The first frame, until it is sent.
+    hello: Option<ByteString>,
     token_hash: Arc<str>,
     expires_at: i64,
     registry: Arc<Registry>,
@@ -93,13 +97,18 @@ impl Session {
         let config = registry.config();
         let rate = f64::from(config.session_rate);
         let frames = Assembler::new(config.max_frame_bytes);
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         Session {
-            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            id,
+            hello: Some(Self::hello(id, &caller.principal)),
+            conversation: match caller.principal {
+                Principal::Customer { conversation, .. } => Some(conversation),
+                Principal::Staff(_) => None,
+            },
             limits: config.limits(),
             heartbeat: config.heartbeat(),
             rate: (rate > 0.0).then(|| TokenBucket::new(rate, 2.0 * rate, Instant::now())),
             who: Who::of(&caller.principal),
-            principal: caller.principal,
             token_hash: caller.token_hash.into(),
             expires_at: caller.expires_at,
             registry,
@@ -117,18 +126,20 @@ impl Session {
         ctx.text(error_frame(id, error.code(), &error.public_message()));
     }
 
-    fn hello(&self) -> serde_json::Value {
-        match &self.principal {
-            Principal::Staff(user) => serde_json::json!({ "session": self.id, "user": user }),
+    /// The first frame of a session: who it is for.
+    fn hello(session: SessionId, principal: &Principal) -> ByteString {
+        let hello = match principal {
+            Principal::Staff(user) => serde_json::json!({ "session": session, "user": user }),
             Principal::Customer {
                 customer,
                 conversation,
             } => serde_json::json!({
-                "session": self.id,
+                "session": session,
                 "customer": customer,
                 "conversation": conversation,
             }),
-        }
+        };
+        ServerFrame::Hello(&hello).encode()
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
@@ -181,13 +192,13 @@ impl Session {
         command: Command,
         ctx: &mut ws::WebsocketContext<Self>,
     ) -> Result<(), ActionError> {
-        let conversation = match (&self.principal, command.conversation()) {
-            (Principal::Customer { conversation, .. }, None) => *conversation,
-            (Principal::Customer { conversation, .. }, Some(named)) if named != *conversation => {
+        let conversation = match (self.conversation, command.conversation()) {
+            (Some(own), None) => own,
+            (Some(own), Some(named)) if named != own => {
                 return Err(ActionError::NotYourConversation)
             }
             (_, Some(named)) => named,
-            (Principal::Staff(_), None) => return Err(ActionError::ConversationRequired),
+            (None, None) => return Err(ActionError::ConversationRequired),
         };
         let act = Act {
             caller: Caller {
@@ -227,18 +238,20 @@ impl Actor for Session {
         self.registry
             .register_session(self.id, ctx.address(), Arc::clone(&self.token_hash));
         self.schedule_tick(ctx);
-        if let Principal::Staff(user) = &self.principal {
+        if let Who::Staff(staff) = &self.who {
             self.registry
-                .come_online(user.id, &user.teams, self.id, ctx.address());
+                .come_online(staff.id, &staff.teams, self.id, ctx.address());
         }
         tracing::info!(session = self.id, "session opened");
-        ctx.text(ServerFrame::Hello(&self.hello()).encode());
+        if let Some(hello) = self.hello.take() {
+            ctx.text(hello);
+        }
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.registry.unregister_session(self.id);
-        if let Principal::Staff(user) = &self.principal {
-            self.registry.go_offline(user.id, self.id);
+        if let Who::Staff(staff) = &self.who {
+            self.registry.go_offline(staff.id, self.id);
         }
         for addr in self.rooms.values() {
             addr.do_send(Unsubscribe { session: self.id });
@@ -301,7 +314,7 @@ impl Handler<FollowUp> for Session {
     type Result = ();
 
     fn handle(&mut self, msg: FollowUp, ctx: &mut Self::Context) {
-        let Principal::Customer { customer, .. } = self.principal else {
+        let Who::Customer(customer) = self.who else {
             return;
         };
         let registry = Arc::clone(&self.registry);
@@ -316,10 +329,7 @@ impl Handler<FollowUp> for Session {
             open.into_actor(self)
                 .map(move |opened, session, ctx| match opened {
                     Ok((conversation, msg)) => {
-                        session.principal = Principal::Customer {
-                            customer,
-                            conversation,
-                        };
+                        session.conversation = Some(conversation);
                         ctx.text(
                             ServerFrame::ConversationStarted {
                                 conversation,

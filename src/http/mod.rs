@@ -7,6 +7,7 @@ pub mod error;
 pub mod ws;
 
 use crate::actors::Registry;
+use actix_cors::Cors;
 use actix_web::{web, HttpResponse};
 use std::sync::Arc;
 
@@ -22,40 +23,45 @@ async fn health(data: Data) -> HttpResponse {
     }))
 }
 
-/// Every route of the server.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/ws", web::get().to(ws::connect))
-        .service(
-            web::scope("/api")
-                .route("/login", web::post().to(accounts::login))
-                .route("/logout", web::post().to(accounts::logout))
-                .route("/me", web::get().to(accounts::me))
-                .route("/users", web::get().to(accounts::list_users))
-                .route("/users", web::post().to(accounts::create_user))
-                .route("/users/{id}", web::get().to(accounts::get_user))
-                .route("/teams", web::get().to(accounts::list_teams))
-                .route("/teams", web::post().to(accounts::create_team))
-                .route(
-                    "/teams/{team}/members",
-                    web::post().to(accounts::add_member),
-                )
-                .route(
-                    "/teams/{team}/members/{user}",
-                    web::delete().to(accounts::remove_member),
-                )
-                .route("/chats", web::post().to(conversations::start_chat))
-                .route("/conversations", web::get().to(conversations::list))
-                .route("/conversations/{id}", web::get().to(conversations::get))
-                .route(
-                    "/conversations/{id}",
-                    web::delete().to(conversations::delete),
-                )
-                .route(
-                    "/conversations/{id}/events",
-                    web::get().to(conversations::events),
-                )
-                .route("/invitations", web::get().to(conversations::my_invitations))
-                .route("/presence", web::get().to(conversations::presence)),
-        );
+/// Every route of the server. `cors` guards everything but the WebSocket, which checks a
+/// page's origin itself and would otherwise hold the middleware's state for as long as the
+/// connection lives.
+pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
+    cfg.route("/ws", web::get().to(ws::connect)).service(
+        web::scope("")
+            .wrap(cors)
+            .route("/health", web::get().to(health))
+            .service(
+                web::scope("/api")
+                    .route("/login", web::post().to(accounts::login))
+                    .route("/logout", web::post().to(accounts::logout))
+                    .route("/me", web::get().to(accounts::me))
+                    .route("/users", web::get().to(accounts::list_users))
+                    .route("/users", web::post().to(accounts::create_user))
+                    .route("/users/{id}", web::get().to(accounts::get_user))
+                    .route("/teams", web::get().to(accounts::list_teams))
+                    .route("/teams", web::post().to(accounts::create_team))
+                    .route(
+                        "/teams/{team}/members",
+                        web::post().to(accounts::add_member),
+                    )
+                    .route(
+                        "/teams/{team}/members/{user}",
+                        web::delete().to(accounts::remove_member),
+                    )
+                    .route("/chats", web::post().to(conversations::start_chat))
+                    .route("/conversations", web::get().to(conversations::list))
+                    .route("/conversations/{id}", web::get().to(conversations::get))
+                    .route(
+                        "/conversations/{id}",
+                        web::delete().to(conversations::delete),
+                    )
+                    .route(
+                        "/conversations/{id}/events",
+                        web::get().to(conversations::events),
+                    )
+                    .route("/invitations", web::get().to(conversations::my_invitations))
+                    .route("/presence", web::get().to(conversations::presence)),
+            ),
+    );
 }
