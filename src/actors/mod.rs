@@ -1,8 +1,10 @@
 //! The live side: one timeline actor per live stream (a conversation is one kind), one
 //! actor per WebSocket session, and the registry that finds streams and knows who is online.
 
+pub mod caller;
 pub mod conversation;
 pub mod courier;
+pub mod feed;
 pub mod frames;
 pub mod registry;
 pub mod session;

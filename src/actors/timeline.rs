@@ -11,15 +11,14 @@
 //! What a kind of stream adds (its commands, its side effects) comes through [`Live`]; a
 //! conversation is `Timeline<Room>` (see [`super::conversation`]).
 
+pub use super::caller::{Caller, Who};
 use super::courier::Courier;
+pub use super::feed::Feed;
+use super::feed::Subscriber;
 use super::registry::{Directory, Registry};
 use super::session::{Session, SessionId};
 use super::ActionError;
-use crate::auth::Principal;
-use crate::domain::{
-    Audience, Author, CustomerId, EventOf, Kind, Party, Reader, Recorded, RuleError, Staff, Stream,
-    UserId, View,
-};
+use crate::domain::{Audience, Author, EventOf, Kind, Reader, Recorded, Stream, UserId, View};
 use crate::protocol::{
     error_frame, event_frame, history_frame, ok_frame, ok_frame_with_events, OkResult, RequestId,
     ServerFrame, StreamRef,
@@ -40,86 +39,6 @@ const CATCH_UP_PAGE: usize = 500;
 /// How stale a stream's recorded activity time may get while messages keep coming: writing
 /// it for every message would double the writer's work.
 const ACTIVITY_RESOLUTION_MS: i64 = 5_000;
-
-/// What a timeline sends its subscribers: a session, or anything else that follows streams
-/// (a node relay, a queue), through a [`Recipient`].
-#[derive(Message, Debug)]
-#[rtype(result = "()")]
-pub enum Feed {
-    /// One frame, already encoded.
-    Frame(ByteString),
-    /// Several frames to pass on in order (a page of missed events), as one message.
-    Frames(Vec<ByteString>),
-    /// The subscriber fell too far behind and was dropped from the stream: it must
-    /// resubscribe from its last `seq`.
-    Dropped,
-}
-
-/// Who is acting, as the rules need to know them.
-#[derive(Debug, Clone)]
-pub enum Who {
-    /// Shared, so that every command does not copy the staff member's profile.
-    Staff(Arc<Staff>),
-    Customer(CustomerId),
-}
-
-impl Who {
-    /// The acting party of an authenticated principal.
-    pub fn of(principal: &Principal) -> Who {
-        match principal {
-            Principal::Staff(user) => Who::Staff(Arc::new(user.staff())),
-            Principal::Customer { customer, .. } => Who::Customer(*customer),
-        }
-    }
-
-    /// The author of the events this party causes.
-    pub fn author(&self) -> Author {
-        match self {
-            Who::Staff(s) => Author::Staff(s.id),
-            Who::Customer(c) => Author::Customer(*c),
-        }
-    }
-
-    /// This party as the rules take it.
-    pub fn party(&self) -> Party<'_> {
-        match self {
-            Who::Staff(s) => Party::Staff(s),
-            Who::Customer(c) => Party::Customer(*c),
-        }
-    }
-
-    /// The staff member acting; customers are refused.
-    pub fn staff(&self) -> Result<&Staff, RuleError> {
-        match self {
-            Who::Staff(s) => Ok(s),
-            Who::Customer(_) => Err(RuleError::Forbidden),
-        }
-    }
-}
-
-/// A session acting on a stream.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub session: SessionId,
-    pub addr: Addr<Session>,
-    pub who: Who,
-}
-
-impl Caller {
-    /// Sends the caller one frame.
-    pub fn send(&self, frame: ByteString) {
-        self.addr.do_send(Feed::Frame(frame));
-    }
-
-    /// Answers request `request` with `error`.
-    pub fn refuse(&self, request: &RequestId, error: ActionError) {
-        self.send(error_frame(
-            Some(request),
-            error.code(),
-            &error.public_message(),
-        ));
-    }
-}
 
 /// A client command for a stream of kind `C`'s commands.
 #[derive(Message)]
@@ -207,43 +126,6 @@ pub trait Live: Stored + Unpin {
 
     /// Where the registry keeps the running timelines of this kind.
     fn directory(registry: &Registry) -> &Directory<Self>;
-}
-
-/// A reader receiving the stream's events.
-struct Subscriber {
-    feed: Recipient<Feed>,
-    reader: Reader,
-    /// Live events held back while the missed ones are read from storage.
-    catching_up: Option<Vec<ByteString>>,
-}
-
-impl Subscriber {
-    /// Queues a frame for the subscriber; `false` when its queue is full (it is too slow).
-    fn deliver(&mut self, frame: &ByteString, queue_limit: usize) -> bool {
-        match &mut self.catching_up {
-            Some(held) if held.len() >= queue_limit => false,
-            Some(held) => {
-                held.push(frame.clone());
-                true
-            }
-            None => match self.feed.try_send(Feed::Frame(frame.clone())) {
-                Ok(()) | Err(SendError::Closed(_)) => true,
-                Err(SendError::Full(_)) => false,
-            },
-        }
-    }
-}
-
-impl Subscriber {
-    /// Sends the answer to the subscriber's own command, which may carry events: after the
-    /// frames held back for it, if it is catching up. Answers are never refused for a full
-    /// queue (the command's events were not delivered otherwise).
-    fn acknowledge(&mut self, ok: ByteString) {
-        match &mut self.catching_up {
-            Some(held) => held.push(ok),
-            None => self.feed.do_send(Feed::Frame(ok)),
-        }
-    }
 }
 
 /// An acknowledgement to send once a job is durable.

@@ -1,0 +1,77 @@
+//! Who sends a command to a timeline, and how to answer them.
+
+use super::feed::Feed;
+use super::session::{Session, SessionId};
+use super::ActionError;
+use crate::auth::Principal;
+use crate::domain::{Author, CustomerId, Party, RuleError, Staff};
+use crate::protocol::{error_frame, RequestId};
+use actix::prelude::*;
+use bytestring::ByteString;
+use std::sync::Arc;
+
+/// Who is acting, as the rules need to know them.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// Shared, so that every command does not copy the staff member's profile.
+    Staff(Arc<Staff>),
+    Customer(CustomerId),
+}
+
+impl Who {
+    /// The acting party of an authenticated principal.
+    pub fn of(principal: &Principal) -> Who {
+        match principal {
+            Principal::Staff(user) => Who::Staff(Arc::new(user.staff())),
+            Principal::Customer { customer, .. } => Who::Customer(*customer),
+        }
+    }
+
+    /// The author of the events this party causes.
+    pub fn author(&self) -> Author {
+        match self {
+            Who::Staff(s) => Author::Staff(s.id),
+            Who::Customer(c) => Author::Customer(*c),
+        }
+    }
+
+    /// This party as the rules take it.
+    pub fn party(&self) -> Party<'_> {
+        match self {
+            Who::Staff(s) => Party::Staff(s),
+            Who::Customer(c) => Party::Customer(*c),
+        }
+    }
+
+    /// The staff member acting; customers are refused.
+    pub fn staff(&self) -> Result<&Staff, RuleError> {
+        match self {
+            Who::Staff(s) => Ok(s),
+            Who::Customer(_) => Err(RuleError::Forbidden),
+        }
+    }
+}
+
+/// A session acting on a stream.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: SessionId,
+    pub addr: Addr<Session>,
+    pub who: Who,
+}
+
+impl Caller {
+    /// Sends the caller one frame.
+    pub fn send(&self, frame: ByteString) {
+        self.addr.do_send(Feed::Frame(frame));
+    }
+
+    /// Answers request `request` with `error`.
+    pub fn refuse(&self, request: &RequestId, error: ActionError) {
+        self.send(error_frame(
+            Some(request),
+            error.code(),
+            &error.public_message(),
+        ));
+    }
+}
