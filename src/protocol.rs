@@ -5,8 +5,8 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    Author, ConversationId, InvitationId, InviteTarget, Mode, PostKind, Recorded, StreamId, TeamId,
-    UserId,
+    Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, PostKind, Recorded,
+    StreamId, TeamId, UserId,
 };
 use bytestring::ByteString;
 use serde::ser::{SerializeMap, Serializer};
@@ -313,6 +313,8 @@ pub enum ServerFrame<'a> {
     ConversationWaiting {
         conversation: ConversationId,
         team: TeamId,
+        customer: CustomerId,
+        customer_name: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         previous: Option<ConversationId>,
     },

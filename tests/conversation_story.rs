@@ -234,6 +234,43 @@ async fn typing_signals_reach_the_other_side_but_monitors_stay_silent() {
 }
 
 #[actix_rt::test]
+async fn staff_meet_the_customer_by_name_in_the_notice_the_transcript_and_the_lists() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let a = app.staff("Alice", "agent", &[&team], &[]).await;
+    let mut ws_a = app.ws(&a.token).await;
+
+    // Carla starts a chat; the online agent is told who is waiting, by name.
+    let chat = app.start_chat("support", "Carla Jones").await;
+    let conv = chat.conversation.clone();
+    let notice = ws_a.waiting_notice().await;
+    assert_eq!(notice["conversation"], json!(conv));
+    assert_eq!(notice["customer"], json!(chat.customer));
+    assert_eq!(notice["customer_name"], "Carla Jones");
+
+    // The `opened` event carries the name, live and in the transcript.
+    let transcript = app.transcript(&a.token, &conv).await;
+    assert_eq!(transcript[0]["kind"], "opened");
+    assert_eq!(transcript[0]["customer_name"], "Carla Jones");
+
+    // The conversation's detail and the list show it as well.
+    let path = format!("/api/conversations/{conv}");
+    let detail = app.get_ok(&path, &a.token).await;
+    assert_eq!(detail["customer_name"], "Carla Jones");
+    let listed = app.get_ok("/api/conversations", &a.token).await;
+    assert_eq!(listed[0]["id"], json!(conv));
+    assert_eq!(listed[0]["customer_name"], "Carla Jones");
+
+    // The customer sees their own name in what they opened.
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    assert_eq!(
+        customer.event("opened").await["customer_name"],
+        "Carla Jones"
+    );
+}
+
+#[actix_rt::test]
 async fn the_sender_gets_its_own_events_inside_its_ok_and_its_other_sessions_as_frames() {
     let app = TestApp::start().await;
     let team = app.team("support", false).await;

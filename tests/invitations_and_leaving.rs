@@ -581,6 +581,10 @@ async fn closing_reaches_everyone_and_a_late_customer_message_starts_a_follow_up
     assert_eq!(transcript.len(), 2, "{transcript:?}");
     assert_eq!(transcript[0]["kind"], "opened");
     assert_eq!(transcript[0]["previous"], json!(conv));
+    assert_eq!(
+        transcript[0]["customer_name"], "Carla",
+        "the follow-up knows her name too"
+    );
     assert_eq!(transcript[1]["kind"], "reply");
     assert_eq!(transcript[1]["body"], "Actually, one more question");
     assert_eq!(transcript[1]["client_id"], "late-1");
@@ -593,6 +597,7 @@ async fn closing_reaches_everyone_and_a_late_customer_message_starts_a_follow_up
     let notice = ws_a.waiting_notice().await;
     assert_eq!(notice["conversation"], json!(new_conv));
     assert_eq!(notice["previous"], json!(conv));
+    assert_eq!(notice["customer_name"], "Carla");
 
     // Staff may reopen the closed conversation and lead it again.
     ws_b.ok(json!({"type": "reopen", "conversation": conv}))

@@ -69,6 +69,10 @@ pub enum EventKind {
     /// The conversation was started by its customer.
     Opened {
         customer: CustomerId,
+        /// The customer's display name when they opened it (empty in events stored before
+        /// names were recorded).
+        #[serde(default)]
+        customer_name: String,
         team: TeamId,
         /// The closed conversation this one follows on from, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -114,7 +114,12 @@ proptest! {
         let staff = cast(team);
         let online: Vec<Candidate> = staff.iter().map(|s| Candidate { staff: s.clone(), online: true }).collect();
         let mut room = Room::new(ConversationId::generate(), team, customer, false);
-        room.apply(1, &EventKind::Opened { customer, team, previous: None });
+        room.apply(1, &EventKind::Opened {
+            customer,
+            customer_name: "someone".into(),
+            team,
+            previous: None,
+        });
         let mut now = 0i64;
         for action in actions {
             now += 1_000;

@@ -77,6 +77,7 @@ fn waiting_room(team: TeamId, restricted: bool) -> Room {
     );
     let opened = EventKind::Opened {
         customer: room.customer,
+        customer_name: "Carla".into(),
         team,
         previous: None,
     };
@@ -1441,6 +1442,7 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
     let shown_as_is = [
         EventKind::Opened {
             customer: CustomerId::generate(),
+            customer_name: "Carla".into(),
             team,
             previous: Some(ConversationId::generate()),
         },
@@ -1606,11 +1608,13 @@ fn every_kind() -> Vec<EventKind> {
     vec![
         EventKind::Opened {
             customer: CustomerId::generate(),
+            customer_name: "Carla".into(),
             team,
             previous: None,
         },
         EventKind::Opened {
             customer: CustomerId::generate(),
+            customer_name: "Carla".into(),
             team,
             previous: Some(ConversationId::generate()),
         },
@@ -1799,6 +1803,8 @@ fn event_json_without_optional_fields_is_accepted_and_bad_json_is_not() {
             client_id: None,
             kind: EventKind::Opened {
                 customer,
+                // Stored before names were recorded: the name is empty, not an error.
+                customer_name: String::new(),
                 team,
                 previous: None
             },

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
+use crate::store::accounts;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::streams;
 use crate::store::{now_millis, Store, StoreError};
@@ -181,25 +182,36 @@ impl Registry {
             updated_at: now,
             closed_at: None,
         };
-        let opened = Event {
-            stream: id,
-            seq: 1,
-            at: now,
-            author: Author::Customer(customer),
-            client_id: None,
-            kind: EventKind::Opened {
-                customer,
-                team,
-                previous,
-            },
-        };
-        self.store
-            .run(move |conn| conversations::create_conversation(conn, &row, &opened))
+        // The name is read with the insert, in one task: a follow-up has only the id.
+        let customer_name = self
+            .store
+            .run(move |conn| {
+                let name = accounts::customer_by_id(conn, customer)?
+                    .map(|c| c.display_name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("no customer {customer}")))?;
+                let opened = Event {
+                    stream: id,
+                    seq: 1,
+                    at: now,
+                    author: Author::Customer(customer),
+                    client_id: None,
+                    kind: EventKind::Opened {
+                        customer,
+                        customer_name: name.clone(),
+                        team,
+                        previous,
+                    },
+                };
+                conversations::create_conversation(conn, &row, &opened)?;
+                Ok(name)
+            })
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
         let waiting = ServerFrame::ConversationWaiting {
             conversation: id,
             team,
+            customer,
+            customer_name: &customer_name,
             previous,
         };
         self.notify_team(team, &waiting.encode());

@@ -124,10 +124,11 @@ fn may_read(caller: &Principal, view: &ConversationView) -> Result<bool, ApiErro
 async fn load(data: &Data, id: ConversationId) -> Result<ConversationView, ApiError> {
     let row = data
         .store()
-        .run(move |conn| conversations::conversation(conn, id))
+        .run(move |conn| conversations::named_conversation(conn, id))
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    Ok(row.view()?)
+    let (row, customer_name) = row;
+    Ok(row.view(customer_name)?)
 }
 
 fn parse_conversation(raw: &str) -> Result<ConversationId, ApiError> {
@@ -173,8 +174,8 @@ pub async fn list(
         })
         .await?;
     let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let view = row.view()?;
+    for (row, customer_name) in rows {
+        let view = row.view(customer_name)?;
         if room_of(&view).may_view(&staff) {
             views.push(view);
         }

@@ -3,7 +3,7 @@
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
 use super::schema::{
-    conversations, events as event_log, invitation_candidates, invitations, participants,
+    conversations, customers, events as event_log, invitation_candidates, invitations, participants,
 };
 use super::streams::Stored;
 use super::{transaction, DbConnection, StoreError};
@@ -37,6 +37,8 @@ pub struct ConversationView {
     pub id: ConversationId,
     pub team: TeamId,
     pub customer: CustomerId,
+    /// The customer's display name.
+    pub customer_name: String,
     pub status: Status,
     pub lead: Option<UserId>,
     pub restricted: bool,
@@ -48,12 +50,13 @@ pub struct ConversationView {
 }
 
 impl ConversationRow {
-    /// The API's view of this row.
-    pub fn view(&self) -> Result<ConversationView, StoreError> {
+    /// The API's view of this row, with its customer's display name.
+    pub fn view(&self, customer_name: String) -> Result<ConversationView, StoreError> {
         Ok(ConversationView {
             id: parse_id(&self.id)?,
             team: parse_id(&self.team_id)?,
             customer: parse_id(&self.customer_id)?,
+            customer_name,
             status: self
                 .status
                 .parse()
@@ -127,13 +130,28 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
-/// Conversations matching `filter`, most recently active first.
+/// A conversation by id, with its customer's display name.
+pub fn named_conversation(
+    conn: &mut DbConnection,
+    id: ConversationId,
+) -> Result<Option<(ConversationRow, String)>, StoreError> {
+    Ok(conversations::table
+        .inner_join(customers::table.on(customers::id.eq(conversations::customer_id)))
+        .filter(conversations::id.eq(id.to_string()))
+        .select((ConversationRow::as_select(), customers::display_name))
+        .first(conn)
+        .optional()?)
+}
+
+/// Conversations matching `filter`, most recently active first, each with its customer's
+/// display name.
 pub fn list_conversations(
     conn: &mut DbConnection,
     filter: &ListFilter,
-) -> Result<Vec<ConversationRow>, StoreError> {
+) -> Result<Vec<(ConversationRow, String)>, StoreError> {
     let mut query = conversations::table
-        .select(ConversationRow::as_select())
+        .inner_join(customers::table.on(customers::id.eq(conversations::customer_id)))
+        .select((ConversationRow::as_select(), customers::display_name))
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(conversations::status.eq(status.as_str()));
@@ -280,12 +298,11 @@ impl Stored for Room {
         let Some(row) = conversation(conn, id)? else {
             return Ok(None);
         };
-        let view = row.view()?;
         Ok(Some(Room::new(
-            view.id,
-            view.team,
-            view.customer,
-            view.restricted,
+            parse_id(&row.id)?,
+            parse_id(&row.team_id)?,
+            parse_id(&row.customer_id)?,
+            row.restricted,
         )))
     }
 

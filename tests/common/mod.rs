@@ -303,9 +303,17 @@ impl TestApp {
     /// The full transcript of a conversation over REST as `token` sees it.
     pub async fn transcript(&self, token: &str, conversation: &str) -> Vec<Value> {
         let path = format!("/api/conversations/{conversation}/events?limit=1000");
-        let (status, body) = self.call("GET", &path, Some(token), None).await;
-        assert_eq!(status, 200, "transcript failed: {body}");
-        body["events"].as_array().unwrap().clone()
+        self.get_ok(&path, token).await["events"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// `GET path` as the holder of `token`, which must answer 200; returns the body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let (status, body) = self.call("GET", path, Some(token), None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 }
 
