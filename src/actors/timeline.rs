@@ -133,9 +133,9 @@ struct Ack {
     to: Addr<Session>,
     request: RequestId,
     result: OkResult,
-    /// Whether this acknowledges the command that produced the events (rather than a
-    /// retry of it): it then carries them for the caller's session.
-    original: bool,
+    /// The session whose command produced the events, when this acknowledges that command
+    /// (not a retry of it): its `ok` carries the events in place of their frames.
+    caller: Option<SessionId>,
 }
 
 /// Events written but not yet durable, with what to do once they are.
@@ -143,8 +143,6 @@ struct Pending<S: Stream> {
     /// Each event with the staff entitled to it, fixed when it was decided.
     events: Vec<(EventOf<S>, Audience)>,
     acks: Vec<Ack>,
-    /// The session whose command this is: it gets the events inside its `ok`.
-    caller: Option<SessionId>,
     notices: Vec<Notice>,
     /// A session that joined and gets the history before its join.
     history_for: Option<Addr<Session>>,
@@ -261,7 +259,7 @@ impl<S: Live> Timeline<S> {
                 duplicate: true,
                 ..OkResult::about(self.id())
             },
-            original: false,
+            caller: None,
         };
         let waiting = self
             .pending
@@ -294,11 +292,9 @@ impl<S: Live> Timeline<S> {
                 seq: Some(seq),
                 ..OkResult::about(self.id())
             },
-            original: true,
+            caller: Some(caller.session),
         };
-        let pending = self.last_pending();
-        pending.acks.push(ack);
-        pending.caller = Some(caller.session);
+        self.last_pending().acks.push(ack);
     }
 
     /// Like [`Self::act`] for commands that bring the caller in: their session follows the
@@ -395,7 +391,6 @@ impl<S: Live> Timeline<S> {
         self.pending.push_back(Pending {
             events,
             acks: Vec::new(),
-            caller: None,
             notices,
             history_for: None,
         });
@@ -579,6 +574,7 @@ impl<S: Live> Timeline<S> {
         // What the caller's session receives of its own command's events goes into its
         // `ok`, which takes their place in its stream of frames.
         let mut echo = Vec::new();
+        let caller = pending.acks.iter().find_map(|ack| ack.caller);
         for (event, audience) in &pending.events {
             self.durable_seq = event.seq;
             let staff_frame = event_frame(event);
@@ -597,7 +593,7 @@ impl<S: Live> Timeline<S> {
                     }
                     None => continue,
                 };
-                if Some(*session) == pending.caller {
+                if Some(*session) == caller {
                     echo.push(frame.clone());
                 } else if !subscriber.deliver(frame, queue_limit) {
                     too_slow.push(*session);
@@ -618,10 +614,12 @@ impl<S: Live> Timeline<S> {
             self.registry.notify(users, frame);
         }
         for ack in pending.acks {
-            let events = if ack.original { &echo[..] } else { &[] };
+            let events = if ack.caller.is_some() { &echo[..] } else { &[] };
             let ok = ok_frame_with_events(&ack.request, &ack.result, events);
-            let caller = pending.caller.filter(|_| ack.original);
-            match caller.and_then(|session| self.subscribers.get_mut(&session)) {
+            match ack
+                .caller
+                .and_then(|session| self.subscribers.get_mut(&session))
+            {
                 // Behind any catch-up still held for it, to keep its frames in order.
                 Some(subscriber) => subscriber.acknowledge(ok),
                 None => ack.to.do_send(Feed::Frame(ok)),
