@@ -40,6 +40,10 @@ pub struct Config {
     /// Largest message body or resolution note, in bytes.
     #[arg(long, env = "CONCLAVE_MAX_MESSAGE_BYTES", default_value_t = 8_192)]
     pub max_message_bytes: usize,
+    /// Seconds after posting during which a customer may still edit or delete their own
+    /// message (staff may always change their own while they are in the room).
+    #[arg(long, env = "CONCLAVE_CUSTOMER_EDIT_WINDOW", default_value_t = 300)]
+    pub customer_edit_window_secs: u64,
     /// Seconds a staff login token lasts (12 hours by default).
     #[arg(long, env = "CONCLAVE_STAFF_TOKEN_TTL", default_value_t = 12 * 3600)]
     pub staff_token_ttl_secs: u64,
@@ -97,6 +101,11 @@ impl Config {
     /// How long an unwatched conversation stays in memory.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How long after posting a customer may change their message, in milliseconds.
+    pub fn customer_edit_window_ms(&self) -> i64 {
+        (self.customer_edit_window_secs as i64).saturating_mul(1000)
     }
 
     /// Interval between WebSocket pings.

@@ -5,8 +5,8 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, PostKind, Recorded,
-    StreamId, TeamId, UserId,
+    AttachmentId, Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, PostKind,
+    Recorded, StreamId, TeamId, UserId,
 };
 use bytestring::ByteString;
 use serde::ser::{SerializeMap, Serializer};
@@ -24,9 +24,38 @@ pub enum Command {
         conversation: Option<ConversationId>,
         #[serde(default = "reply")]
         kind: PostKind,
+        #[serde(default)]
         body: String,
         /// The client's own id for this message: a retried send is stored once.
         client_id: Option<String>,
+        /// The `seq` of an earlier message of the conversation this one answers.
+        quote: Option<u64>,
+        /// Files uploaded to the conversation beforehand (`POST …/attachments`).
+        #[serde(default)]
+        attachments: Vec<AttachmentId>,
+    },
+    /// Replace the text of your own message.
+    Edit {
+        conversation: Option<ConversationId>,
+        seq: u64,
+        body: String,
+    },
+    /// Delete your own message (admins: anyone's); a tombstone keeps its `seq`.
+    Delete {
+        conversation: Option<ConversationId>,
+        seq: u64,
+    },
+    /// Add an emoji to a message (once per person per emoji).
+    React {
+        conversation: Option<ConversationId>,
+        seq: u64,
+        emoji: String,
+    },
+    /// Take your emoji off a message.
+    Unreact {
+        conversation: Option<ConversationId>,
+        seq: u64,
+        emoji: String,
     },
     /// Take a waiting conversation and become its lead.
     PickUp {
@@ -95,6 +124,10 @@ fn reply() -> PostKind {
 /// The `type`s a client may send.
 pub const COMMAND_TYPES: &[&str] = &[
     "post",
+    "edit",
+    "delete",
+    "react",
+    "unreact",
     "pick_up",
     "monitor",
     "invite",
@@ -115,6 +148,10 @@ impl Command {
     pub fn conversation(&self) -> Option<ConversationId> {
         match self {
             Command::Post { conversation, .. }
+            | Command::Edit { conversation, .. }
+            | Command::Delete { conversation, .. }
+            | Command::React { conversation, .. }
+            | Command::Unreact { conversation, .. }
             | Command::Subscribe { conversation, .. }
             | Command::History { conversation, .. }
             | Command::Typing { conversation } => *conversation,
@@ -244,6 +281,7 @@ fn check_sizes(command: Command, limits: &Limits) -> Result<Command, ProtocolErr
             resolution: Some(r),
             ..
         } => too_big(r),
+        Command::Edit { body, .. } => too_big(body),
         _ => None,
     };
     match problem {
@@ -317,6 +355,15 @@ pub enum ServerFrame<'a> {
         customer_name: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         previous: Option<ConversationId>,
+    },
+    /// A colleague mentioned you in a message (sent to all your sessions, subscribed or not).
+    Mention {
+        conversation: ConversationId,
+        seq: u64,
+        /// Who mentioned you, by name.
+        by: &'a str,
+        kind: PostKind,
+        snippet: &'a str,
     },
     /// Your message after close started a new conversation, linked to the previous one.
     ConversationStarted {
@@ -497,6 +544,10 @@ mod tests {
             Just("invitation"),
             Just("to"),
             Just("resolution"),
+            Just("seq"),
+            Just("emoji"),
+            Just("quote"),
+            Just("attachments"),
             Just("after_seq"),
             Just("before_seq"),
             Just("limit"),
@@ -616,6 +667,8 @@ mod tests {
                 kind: PostKind::Reply,
                 body: "hi".into(),
                 client_id: Some("c-1".into()),
+                quote: None,
+                attachments: vec![],
             })
         );
         let long = format!(

@@ -53,6 +53,32 @@ pub enum RuleError {
     TransferTargetNotParticipant,
     #[error("you are the last agent here: close the conversation instead of leaving")]
     LastAgent,
+    #[error("there is no message with that seq here")]
+    NoSuchMessage,
+    #[error("that message was deleted")]
+    MessageDeleted,
+    #[error(
+        "a reply reaches the customer, so it cannot quote an internal note: quote it in a note"
+    )]
+    ReplyCannotQuoteNote,
+    #[error("you can only edit or delete your own messages")]
+    NotYourMessage,
+    #[error("the time for changing this message has passed")]
+    EditWindowPassed,
+    #[error("you already reacted with that emoji")]
+    AlreadyReacted,
+    #[error("you have not reacted with that emoji")]
+    NotReacted,
+    #[error("this message has the most different reactions allowed")]
+    TooManyReactions,
+    #[error("a reaction is one emoji or a :short_code:")]
+    InvalidEmoji,
+    #[error("a mentioned colleague may not view this conversation: mention only those who may")]
+    MentionNotAllowed,
+    #[error("too many attachments on one message")]
+    TooManyAttachments,
+    #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
+    AmbiguousMention,
 }
 
 impl RuleError {
@@ -84,6 +110,18 @@ impl RuleError {
             RuleError::NotInviter => "not_inviter",
             RuleError::TransferTargetNotParticipant => "transfer_target_not_participant",
             RuleError::LastAgent => "last_agent",
+            RuleError::NoSuchMessage => "no_such_message",
+            RuleError::MessageDeleted => "message_deleted",
+            RuleError::ReplyCannotQuoteNote => "reply_cannot_quote_note",
+            RuleError::NotYourMessage => "not_your_message",
+            RuleError::EditWindowPassed => "edit_window_passed",
+            RuleError::AlreadyReacted => "already_reacted",
+            RuleError::NotReacted => "not_reacted",
+            RuleError::TooManyReactions => "too_many_reactions",
+            RuleError::InvalidEmoji => "invalid_emoji",
+            RuleError::MentionNotAllowed => "mention_not_allowed",
+            RuleError::TooManyAttachments => "too_many_attachments",
+            RuleError::AmbiguousMention => "ambiguous_mention",
         }
     }
 }

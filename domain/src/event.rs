@@ -1,6 +1,7 @@
 //! What happens in a conversation: the events that make up its history.
 
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use super::message::{Deletion, Edit, Message, MessageEvent, MessageEventMut, Reacted};
 use super::stream::{Kind, Recorded};
 use serde::{Deserialize, Serialize};
 
@@ -79,9 +80,15 @@ pub enum EventKind {
         previous: Option<ConversationId>,
     },
     /// A message that reaches the customer.
-    Reply { body: String },
+    Reply(Message),
     /// An internal note for staff only.
-    Note { body: String },
+    Note(Message),
+    /// A message's author changed its text. Its readers are the message's readers.
+    Edited(Edit),
+    /// A message was deleted; a tombstone stays in its place.
+    Deleted(Deletion),
+    /// An emoji was added to a message or taken off it.
+    Reacted(Reacted),
     /// A staff member entered the room.
     Joined {
         user: UserId,
@@ -135,6 +142,9 @@ impl EventKind {
             EventKind::Opened { .. } => "opened",
             EventKind::Reply { .. } => "reply",
             EventKind::Note { .. } => "note",
+            EventKind::Edited(_) => "edited",
+            EventKind::Deleted(_) => "deleted",
+            EventKind::Reacted(_) => "reacted",
             EventKind::Joined { .. } => "joined",
             EventKind::Left { .. } => "left",
             EventKind::Invited { .. } => "invited",
@@ -147,11 +157,14 @@ impl EventKind {
         }
     }
 
-    /// Whether the customer sees this event: replies, the joins and leaves of the lead and
-    /// participants, opening, closing and reopening. Notes, invitations, monitors and lead
-    /// transfers stay among staff.
+    /// Whether the customer sees this event: replies and the changes to them, the joins and
+    /// leaves of the lead and participants, opening, closing and reopening. Notes and what
+    /// happens to them, invitations, monitors and lead transfers stay among staff.
     pub fn customer_sees(&self) -> bool {
         match self {
+            EventKind::Edited(Edit { on, .. })
+            | EventKind::Deleted(Deletion { on, .. })
+            | EventKind::Reacted(Reacted { on, .. }) => *on == PostKind::Reply,
             EventKind::Joined { mode, .. } | EventKind::Left { mode, .. } => *mode != Mode::Monitor,
             EventKind::Opened { .. }
             | EventKind::Reply { .. }
@@ -167,8 +180,9 @@ impl EventKind {
     }
 
     /// What the customer sees of this event ([`Self::customer_sees`]): a join without the
-    /// invitation it came from, a close without its internal resolution note, anything
-    /// else as it is.
+    /// invitation it came from, a close without its internal resolution note, a reply and
+    /// its edits without the staff they mention, a deletion without the files it took,
+    /// anything else as it is.
     pub fn customer_view(&self) -> Option<EventKind> {
         if !self.customer_sees() {
             return None;
@@ -188,6 +202,15 @@ impl EventKind {
                 invitation: None,
             },
             EventKind::Closed { .. } => EventKind::Closed { resolution: None },
+            EventKind::Reply(message) => EventKind::Reply(message.customer_view()),
+            EventKind::Edited(edit) => EventKind::Edited(Edit {
+                mentions: Vec::new(),
+                ..edit.clone()
+            }),
+            EventKind::Deleted(deletion) => EventKind::Deleted(Deletion {
+                attachments: Vec::new(),
+                ..deletion.clone()
+            }),
             other => other.clone(),
         })
     }
@@ -209,7 +232,24 @@ impl Kind for EventKind {
         EventKind::customer_sees(self)
     }
 
-    fn is_message(&self) -> bool {
-        matches!(self, EventKind::Reply { .. } | EventKind::Note { .. })
+    fn message_event(&self) -> Option<MessageEvent<'_>> {
+        Some(match self {
+            EventKind::Reply(message) => MessageEvent::Posted(PostKind::Reply, message),
+            EventKind::Note(message) => MessageEvent::Posted(PostKind::Note, message),
+            EventKind::Edited(edit) => MessageEvent::Edited(edit),
+            EventKind::Deleted(deletion) => MessageEvent::Deleted(deletion),
+            EventKind::Reacted(reacted) => MessageEvent::Reacted(reacted),
+            _ => return None,
+        })
+    }
+
+    fn message_event_mut(&mut self) -> Option<MessageEventMut<'_>> {
+        match self {
+            EventKind::Reply(message) | EventKind::Note(message) => {
+                Some(MessageEventMut::Posted(message))
+            }
+            EventKind::Edited(edit) => Some(MessageEventMut::Edited(edit)),
+            _ => None,
+        }
     }
 }

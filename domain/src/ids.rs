@@ -62,6 +62,11 @@ id_type!(
     InvitationId
 );
 
+id_type!(
+    /// A file uploaded to a stream, carried by a message.
+    AttachmentId
+);
+
 impl StreamId for ConversationId {
     const FIELD: &'static str = "conversation";
 }

@@ -4,14 +4,21 @@
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod message;
 pub mod room;
 pub mod staff;
 pub mod stream;
 
 pub use error::RuleError;
 pub use event::{Author, Event, EventKind, InviteTarget, Mode, PostKind};
-pub use ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
-pub use room::{Candidate, Member, Party, PendingInvitation, PostOutcome, Room, Status, View};
+pub use ids::{AttachmentId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
+pub use message::{
+    Attachment, Deletion, Edit, Later, Mention, Message, MessageEvent, Messages, Posted, Quote,
+    Reacted, Reaction,
+};
+pub use room::{
+    Candidate, Draft, Member, Party, PendingInvitation, PostOutcome, Room, Status, View,
+};
 pub use staff::{Permission, Role, Staff};
 pub use stream::{Audience, EventOf, Kind, Reader, Recorded, Stream, StreamId};
 

@@ -2,6 +2,7 @@
 //! is a typed rule error, and the room's invariants hold after every accepted action.
 
 use super::*;
+use crate::tests::recorded;
 use proptest::prelude::*;
 
 /// An action someone may try.
@@ -114,22 +115,22 @@ proptest! {
         let staff = cast(team);
         let online: Vec<Candidate> = staff.iter().map(|s| Candidate { staff: s.clone(), online: true }).collect();
         let mut room = Room::new(ConversationId::generate(), team, customer, false);
-        room.apply(1, &EventKind::Opened {
+        room.apply(&recorded(room.id, 1, EventKind::Opened {
             customer,
             customer_name: "someone".into(),
             team,
             previous: None,
-        });
+        }));
         let mut now = 0i64;
         for action in actions {
             now += 1_000;
             let invitation = |i: usize| room.invitations.get(i).map(|p| p.id).unwrap_or_else(InvitationId::generate);
             let result: Result<Vec<EventKind>, RuleError> = match action {
-                Action::Post(w, kind) => room.post(Party::Staff(&staff[w]), kind, "hi").map(|o| match o {
+                Action::Post(w, kind) => room.post(Party::Staff(&staff[w]), Draft::text(kind, "hi"), &[]).map(|o| match o {
                     PostOutcome::Post(e) => vec![e],
                     PostOutcome::StartFollowUp => unreachable!("only customers start follow-ups"),
                 }),
-                Action::CustomerPost => match room.post(Party::Customer(customer), PostKind::Reply, "hello") {
+                Action::CustomerPost => match room.post(Party::Customer(customer), Draft::text(PostKind::Reply, "hello"), &[]) {
                     Ok(PostOutcome::Post(e)) => Ok(vec![e]),
                     Ok(PostOutcome::StartFollowUp) => {
                         prop_assert_eq!(room.status, Status::Closed);
@@ -157,7 +158,7 @@ proptest! {
                 Ok(events) => {
                     for event in events {
                         let seq = room.last_seq + 1;
-                        room.apply(seq, &event);
+                        room.apply(&recorded(room.id, seq, event.clone()));
                         prop_assert_eq!(room.last_seq, seq);
                     }
                     // An action's events apply together (a lead leaving is `left` and then

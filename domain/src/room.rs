@@ -5,10 +5,11 @@
 //! changes anything, so a refused action leaves no trace.
 
 use super::error::RuleError;
-use super::event::{EventKind, InviteTarget, Mode, PostKind};
+use super::event::{Author, Event, EventKind, InviteTarget, Mode, PostKind};
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use super::message::{Attachment, Mention, Message, Messages, Poster, MAX_ATTACHMENTS};
 use super::staff::{Permission, Staff};
-use super::stream::{Audience, Reader, Stream};
+use super::stream::{Audience, Kind, Reader, Stream};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -104,6 +105,29 @@ pub enum View {
     Customer,
 }
 
+/// A message as its author wrote it, with what the server resolved for it: the staff its
+/// `@` mentions name, and the uploads it carries (checked to be the author's, of this room).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub kind: PostKind,
+    pub body: String,
+    /// The earlier message (by `seq`) it quotes.
+    pub quote: Option<u64>,
+    pub attachments: Vec<Attachment>,
+}
+
+impl Draft {
+    /// A plain text message.
+    pub fn text(kind: PostKind, body: impl Into<String>) -> Draft {
+        Draft {
+            kind,
+            body: body.into(),
+            quote: None,
+            attachments: Vec::new(),
+        }
+    }
+}
+
 /// What a post turns into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostOutcome {
@@ -124,6 +148,8 @@ pub struct Room {
     /// Staff in the room, in the order they joined.
     pub members: Vec<Member>,
     pub invitations: Vec<PendingInvitation>,
+    /// Every message posted, as the rules of edits, deletes, reactions and quotes need it.
+    pub messages: Messages,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -139,6 +165,7 @@ impl Room {
             restricted,
             members: Vec::new(),
             invitations: Vec::new(),
+            messages: Messages::default(),
             last_seq: 0,
         }
     }
@@ -237,25 +264,35 @@ impl Room {
     }
 
     /// A reply or note. Customers only reply, and a customer writing after close starts a
-    /// follow-up conversation; staff must be lead or participant.
+    /// follow-up conversation; staff must be lead or participant. A message has text or
+    /// attachments; it may quote an earlier message its readers may all see, and mention
+    /// staff who may view the conversation (`mentioned`, resolved from its `@` names; only
+    /// staff messages are searched for them).
     pub fn post(
         &self,
         party: Party<'_>,
-        kind: PostKind,
-        body: &str,
+        draft: Draft,
+        mentioned: &[Staff],
     ) -> Result<PostOutcome, RuleError> {
-        if body.trim().is_empty() {
+        if draft.body.trim().is_empty() && draft.attachments.is_empty() {
             return Err(RuleError::EmptyMessage);
+        }
+        if draft.attachments.len() > MAX_ATTACHMENTS {
+            return Err(RuleError::TooManyAttachments);
         }
         match party {
             Party::Customer(customer) => {
                 if customer != self.customer {
                     return Err(RuleError::Forbidden);
                 }
-                if kind == PostKind::Note {
+                if draft.kind == PostKind::Note {
                     return Err(RuleError::CustomersCannotWriteNotes);
                 }
                 if self.status == Status::Closed {
+                    // Files and quotes belong to the closed conversation, not to the new one.
+                    if !draft.attachments.is_empty() || draft.quote.is_some() {
+                        return Err(RuleError::ConversationClosed);
+                    }
                     return Ok(PostOutcome::StartFollowUp);
                 }
             }
@@ -264,11 +301,117 @@ impl Room {
                 self.speaker(staff)?;
             }
         }
-        let body = body.to_owned();
-        Ok(PostOutcome::Post(match kind {
-            PostKind::Reply => EventKind::Reply { body },
-            PostKind::Note => EventKind::Note { body },
+        let quote = draft
+            .quote
+            .map(|seq| self.messages.quote(poster(party), draft.kind, seq))
+            .transpose()?;
+        let message = Message {
+            body: draft.body,
+            attachments: draft.attachments,
+            quote,
+            mentions: self.mentions(party, mentioned)?,
+            ..Message::default()
+        };
+        Ok(PostOutcome::Post(match draft.kind {
+            PostKind::Reply => EventKind::Reply(message),
+            PostKind::Note => EventKind::Note(message),
         }))
+    }
+
+    /// The mentions of a message by `party`: none for the customer, and for staff each
+    /// colleague named, who must be allowed to view the conversation (so that a mention
+    /// never shows anyone a conversation they may not see).
+    fn mentions(&self, party: Party<'_>, mentioned: &[Staff]) -> Result<Vec<Mention>, RuleError> {
+        if matches!(party, Party::Customer(_)) {
+            return Ok(Vec::new());
+        }
+        mentioned
+            .iter()
+            .map(|staff| {
+                if self.may_view(staff) {
+                    Ok(Mention {
+                        user: staff.id,
+                        name: staff.display_name.clone(),
+                    })
+                } else {
+                    Err(RuleError::MentionNotAllowed)
+                }
+            })
+            .collect()
+    }
+
+    /// Who may change messages of this open conversation: its customer, and staff who may
+    /// speak (lead and participants).
+    fn may_change_messages(&self, party: Party<'_>) -> Result<(), RuleError> {
+        self.not_closed()?;
+        match party {
+            Party::Customer(customer) if customer == self.customer => Ok(()),
+            Party::Customer(_) => Err(RuleError::Forbidden),
+            Party::Staff(staff) => self.speaker(staff).map(|_| ()),
+        }
+    }
+
+    /// The author edits their own message: staff at any time while they may speak, the
+    /// customer their own replies within `customer_window` milliseconds of posting.
+    pub fn edit(
+        &self,
+        party: Party<'_>,
+        target: u64,
+        body: &str,
+        mentioned: &[Staff],
+        customer_window: i64,
+        now: i64,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.may_change_messages(party)?;
+        let mentions = self.mentions(party, mentioned)?;
+        let edit = self.messages.edit(
+            poster(party),
+            target,
+            body,
+            mentions,
+            window(party, customer_window),
+            now,
+        )?;
+        Ok(vec![EventKind::Edited(edit)])
+    }
+
+    /// A message is deleted: by its author, under the same conditions as an edit, or by an
+    /// admin who may view the conversation, at any time, even after close (to remove what
+    /// should never have been written).
+    pub fn delete_message(
+        &self,
+        party: Party<'_>,
+        target: u64,
+        customer_window: i64,
+        now: i64,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        let moderator = matches!(party, Party::Staff(staff)
+            if staff.can(Permission::ConversationsDelete) && self.may_view(staff));
+        if !moderator {
+            self.may_change_messages(party)?;
+        }
+        let deletion = self.messages.delete(
+            poster(party),
+            target,
+            moderator,
+            window(party, customer_window),
+            now,
+        )?;
+        Ok(vec![EventKind::Deleted(deletion)])
+    }
+
+    /// The customer (on replies) or a staff member who may speak adds an emoji to a
+    /// message, or takes theirs off (`added: false`). Monitors stay silent here too.
+    pub fn react(
+        &self,
+        party: Party<'_>,
+        target: u64,
+        emoji: &str,
+        added: bool,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.may_change_messages(party)?;
+        let reacted = self.messages.react(poster(party), target, emoji, added)?;
+        Ok(vec![EventKind::Reacted(reacted)])
     }
 
     /// Whether `party` may tell the room they are typing: the customer, the lead and the
@@ -530,6 +673,39 @@ impl Room {
     }
 }
 
+/// The colleagues a message's `@` names resolve to, given those each name fits: a name that
+/// fits one colleague mentions them, one that fits nobody stays plain text, and one that
+/// fits several is refused (the author must be precise).
+pub fn resolve_mentions(found: Vec<Vec<Staff>>) -> Result<Vec<Staff>, RuleError> {
+    let mut mentioned: Vec<Staff> = Vec::new();
+    for mut fits in found {
+        match fits.len() {
+            0 => {}
+            1 => {
+                let staff = fits.remove(0);
+                if !mentioned.iter().any(|m| m.id == staff.id) {
+                    mentioned.push(staff);
+                }
+            }
+            _ => return Err(RuleError::AmbiguousMention),
+        }
+    }
+    Ok(mentioned)
+}
+
+/// How the message rules tell `party` apart.
+fn poster(party: Party<'_>) -> Poster {
+    match party {
+        Party::Customer(customer) => Poster::Customer(Author::Customer(customer)),
+        Party::Staff(staff) => Poster::Staff(Author::Staff(staff.id)),
+    }
+}
+
+/// How long after posting `party` may change their own messages (`None`: no limit).
+fn window(party: Party<'_>, customer_window: i64) -> Option<i64> {
+    matches!(party, Party::Customer(_)).then_some(customer_window)
+}
+
 impl Stream for Room {
     type Id = ConversationId;
     type Kind = EventKind;
@@ -570,17 +746,17 @@ impl Stream for Room {
     /// own `left` and everyone the `closed`), and whoever the action brought into the room
     /// gets all of the action's events (a reopener sees the `reopened` before their join,
     /// as the history they are sent stops before the action).
-    fn apply_action(&mut self, events: &[EventKind]) -> Vec<Audience> {
+    fn apply_action(&mut self, events: &[Event]) -> Vec<Audience> {
         let in_room = |room: &Room| room.members.iter().map(|m| m.user).collect::<Vec<_>>();
         let before_action = in_room(self);
         let mut audiences = Vec::with_capacity(events.len());
         for event in events {
             let mut audience = in_room(self);
-            self.apply(self.last_seq + 1, event);
+            self.apply(event);
             audience.extend(in_room(self));
             audience.sort();
             audience.dedup();
-            audience.retain(|user| self.staff_receives(*user, event));
+            audience.retain(|user| self.staff_receives(*user, &event.kind));
             audiences.push(audience);
         }
         let newcomers: Vec<UserId> = in_room(self)
@@ -597,11 +773,23 @@ impl Stream for Room {
         audiences
     }
 
-    /// Moves the state on by one event recorded at `seq`.
-    fn apply(&mut self, seq: u64, event: &EventKind) {
+    /// Moves the state on by one event.
+    fn apply(&mut self, recorded: &Event) {
+        let seq = recorded.seq;
         self.last_seq = seq;
+        let event = &recorded.kind;
+        if let Some(message) = event.message_event() {
+            self.messages
+                .apply(seq, recorded.author, recorded.at, message);
+            return;
+        }
         match event {
-            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
+            EventKind::Opened { .. }
+            | EventKind::Reply(_)
+            | EventKind::Note(_)
+            | EventKind::Edited(_)
+            | EventKind::Deleted(_)
+            | EventKind::Reacted(_) => {}
             EventKind::Joined {
                 user,
                 mode,

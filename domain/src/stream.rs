@@ -10,6 +10,7 @@
 use crate::error::RuleError;
 use crate::event::Author;
 use crate::ids::UserId;
+use crate::message::{MessageEvent, MessageEventMut};
 use crate::room::{Party, View};
 use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -53,8 +54,13 @@ pub trait Kind:
     /// Whether a customer sees anything of this event (without building that view).
     fn customer_sees(&self) -> bool;
 
-    /// Whether this is a message: it adds to the transcript and changes nothing else.
-    fn is_message(&self) -> bool;
+    /// The message this event posts or the change it makes to one, if it is about a
+    /// message (and so changes nothing else of the stream).
+    fn message_event(&self) -> Option<MessageEvent<'_>>;
+
+    /// The parts of this event that what messages gather later shows on when read back
+    /// ([`crate::message::show_later`]).
+    fn message_event_mut(&mut self) -> Option<MessageEventMut<'_>>;
 }
 
 /// An event as recorded in its stream: its place, time, author, the client's own id for it
@@ -133,12 +139,12 @@ pub trait Stream {
     /// The sequence number of the last event applied (0 before any).
     fn last_seq(&self) -> u64;
 
-    /// Moves the state on by one event recorded at `seq` (replay from storage).
-    fn apply(&mut self, seq: u64, kind: &Self::Kind);
+    /// Moves the state on by one event, recorded at the next sequence number.
+    fn apply(&mut self, event: &EventOf<Self>);
 
-    /// Applies the events of one action, numbered on from [`Stream::last_seq`], and returns
+    /// Applies the events of one action (numbered on from [`Stream::last_seq`]) and returns
     /// for each the staff who receive it.
-    fn apply_action(&mut self, kinds: &[Self::Kind]) -> Vec<Audience>;
+    fn apply_action(&mut self, events: &[EventOf<Self>]) -> Vec<Audience>;
 
     /// How `party` may follow the stream live.
     fn live_reader(&self, party: Party<'_>) -> Result<Reader, RuleError>;

@@ -6,8 +6,11 @@ use super::registry::{Directory, Registry};
 use super::session::FollowUp;
 use super::timeline::{Caller, Common, Live, Notice, Timeline};
 use super::ActionError;
+use crate::domain::message::{mention_tokens, snippet};
+use crate::domain::room::resolve_mentions;
 use crate::domain::{
-    Author, Candidate, EventKind, InvitationId, InviteTarget, Mode, PostOutcome, Room,
+    Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Message, Mode, PostOutcome,
+    Room, Staff,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
 use crate::store::{accounts, now_millis};
@@ -52,26 +55,85 @@ impl Live for Room {
                 return Ok(());
             }
         }
+        let window = timeline.registry().config().customer_edit_window_ms();
         let room = timeline.stream();
         match command {
             Command::Post {
                 kind,
                 body,
                 client_id,
+                quote,
                 ..
-            } => match room.post(who.party(), kind, &body)? {
-                PostOutcome::Post(event) => {
-                    timeline.act(ctx, caller, request, client_id, vec![event])
-                }
-                PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+            } => {
+                let mentions = timeline.mention_names(caller, &body);
+                timeline.with_mentioned(
+                    ctx,
+                    caller,
                     request,
-                    previous: room.id,
-                    team: room.team,
-                    restricted: room.restricted,
-                    body,
-                    client_id,
-                }),
-            },
+                    mentions,
+                    move |t, ctx, caller, request, mentioned| {
+                        let room = t.stream();
+                        let draft = Draft {
+                            kind,
+                            body: body.clone(),
+                            quote,
+                            attachments: Vec::new(),
+                        };
+                        match room.post(caller.who.party(), draft, &mentioned)? {
+                            PostOutcome::Post(event) => {
+                                let notice = mention_notice(room.id, caller, &event);
+                                t.act(ctx, caller, request, client_id, vec![event]);
+                                if let Some((users, frame)) = notice {
+                                    let seq = t.stream().last_seq;
+                                    t.notify_when_durable(users, frame(seq));
+                                }
+                            }
+                            PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+                                request,
+                                previous: room.id,
+                                team: room.team,
+                                restricted: room.restricted,
+                                body,
+                                client_id,
+                            }),
+                        }
+                        Ok(())
+                    },
+                );
+            }
+            Command::Edit { seq, body, .. } => {
+                let mentions = timeline.mention_names(caller, &body);
+                timeline.with_mentioned(
+                    ctx,
+                    caller,
+                    request,
+                    mentions,
+                    move |t, ctx, caller, request, mentioned| {
+                        let events = t.stream().edit(
+                            caller.who.party(),
+                            seq,
+                            &body,
+                            &mentioned,
+                            window,
+                            now,
+                        )?;
+                        t.act(ctx, caller, request, None, events);
+                        Ok(())
+                    },
+                );
+            }
+            Command::Delete { seq, .. } => {
+                let events = room.delete_message(who.party(), seq, window, now)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
+            Command::React { seq, emoji, .. } => {
+                let events = room.react(who.party(), seq, &emoji, true)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
+            Command::Unreact { seq, emoji, .. } => {
+                let events = room.react(who.party(), seq, &emoji, false)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
             Command::PickUp { .. } => {
                 let events = room.pick_up(who.staff()?)?;
                 timeline.join(ctx, caller, request, events);
@@ -204,7 +266,102 @@ impl Live for Room {
     }
 }
 
+/// The notification a new message sends to the staff it mentions, for its `seq`.
+type MentionNotice = (
+    Vec<crate::domain::UserId>,
+    Box<dyn FnOnce(u64) -> bytestring::ByteString>,
+);
+
+fn mention_notice(
+    conversation: crate::domain::ConversationId,
+    caller: &Caller,
+    event: &EventKind,
+) -> Option<MentionNotice> {
+    let (kind, message): (_, &Message) = match event {
+        EventKind::Reply(m) => (crate::domain::PostKind::Reply, m),
+        EventKind::Note(m) => (crate::domain::PostKind::Note, m),
+        _ => return None,
+    };
+    let by = caller.who.staff().ok()?.display_name.clone();
+    let users: Vec<_> = message.mentions.iter().map(|m| m.user).collect();
+    if users.is_empty() {
+        return None;
+    }
+    let text = snippet(&message.body);
+    let frame = move |seq| {
+        ServerFrame::Mention {
+            conversation,
+            seq,
+            by: &by,
+            kind,
+            snippet: &text,
+        }
+        .encode()
+    };
+    Some((users, Box::new(frame)))
+}
+
 impl Conversation {
+    /// The `@` names in a staff member's text (a customer's text mentions nobody).
+    fn mention_names(&self, caller: &Caller, body: &str) -> Vec<String> {
+        match caller.who.staff() {
+            Ok(_) => mention_tokens(body),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Finds the colleagues `names` fit, then decides with them (at once when there are no
+    /// names). The lookup holds the conversation's other commands back, so what is decided
+    /// sees the room as it is then.
+    fn with_mentioned(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        names: Vec<String>,
+        decide: impl FnOnce(
+                &mut Conversation,
+                &mut Context<Conversation>,
+                &Caller,
+                RequestId,
+                Vec<Staff>,
+            ) -> Result<(), ActionError>
+            + 'static,
+    ) {
+        let caller = caller.clone();
+        if names.is_empty() {
+            if let Err(error) = decide(self, ctx, &caller, request.clone(), Vec::new()) {
+                caller.refuse(&request, error);
+            }
+            return;
+        }
+        let store = self.registry().store().clone();
+        let lookup = async move {
+            store
+                .run(move |conn| {
+                    names
+                        .iter()
+                        .map(|name| {
+                            Ok(accounts::staff_by_mention(conn, name)?
+                                .iter()
+                                .map(|u| u.staff())
+                                .collect())
+                        })
+                        .collect::<Result<Vec<Vec<Staff>>, _>>()
+                })
+                .await
+        };
+        ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
+            let decided = found
+                .map_err(ActionError::from)
+                .and_then(|found| Ok(resolve_mentions(found)?))
+                .and_then(|mentioned| decide(timeline, ctx, &caller, request.clone(), mentioned));
+            if let Err(error) = decided {
+                caller.refuse(&request, error);
+            }
+        }));
+    }
+
     /// Lets an invitation lapse when its time is up, unless it was answered before.
     fn schedule_expiry(&self, ctx: &mut Context<Self>, invitation: InvitationId, expires_at: i64) {
         let delay = Duration::from_millis((expires_at - now_millis()).max(0) as u64);

@@ -342,6 +342,8 @@ impl Handler<FollowUp> for Session {
                             kind: PostKind::Reply,
                             body: msg.body,
                             client_id: msg.client_id,
+                            quote: None,
+                            attachments: Vec::new(),
                         };
                         if let Err(error) = session.route(msg.request.clone(), post, ctx) {
                             Self::send_error(ctx, Some(&msg.request), &error);

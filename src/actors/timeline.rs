@@ -327,6 +327,11 @@ impl<S: Live> Timeline<S> {
             .map(|ack| &mut ack.result)
     }
 
+    /// Sends `frame` to `users` (all their sessions) once the last action is durable.
+    pub fn notify_when_durable(&mut self, users: Vec<UserId>, frame: ByteString) {
+        self.last_pending().notices.push((users, frame));
+    }
+
     fn last_pending(&mut self) -> &mut Pending<S> {
         self.pending.back_mut().expect("a job was just committed")
     }
@@ -347,33 +352,29 @@ impl<S: Live> Timeline<S> {
             .iter()
             .flat_map(|kind| self.stream.notices(kind))
             .collect();
-        let first_seq = self.stream.last_seq() + 1;
-        let audiences = self.stream.apply_action(&kinds);
-        for kind in &kinds {
-            S::applied(self, ctx, kind);
-        }
-        let touch = (kinds.iter().any(|k| !k.is_message())
+        let touch = (kinds.iter().any(|k| k.message_event().is_none())
             || at - self.touched_at >= ACTIVITY_RESOLUTION_MS)
             .then(|| {
                 self.touched_at = at;
                 at
             });
         let stream = self.id();
-        let events: Vec<(EventOf<S>, Audience)> = (first_seq..)
+        let recorded: Vec<EventOf<S>> = (self.stream.last_seq() + 1..)
             .zip(kinds)
-            .zip(audiences)
-            .map(|((seq, kind), audience)| {
-                let event = Recorded {
-                    stream,
-                    seq,
-                    at,
-                    author,
-                    client_id: client_id.clone(),
-                    kind,
-                };
-                (event, audience)
+            .map(|(seq, kind)| Recorded {
+                stream,
+                seq,
+                at,
+                author,
+                client_id: client_id.clone(),
+                kind,
             })
             .collect();
+        let audiences = self.stream.apply_action(&recorded);
+        for event in &recorded {
+            S::applied(self, ctx, &event.kind);
+        }
+        let events: Vec<(EventOf<S>, Audience)> = recorded.into_iter().zip(audiences).collect();
         let last_seq = self.stream.last_seq();
         if let Some(client_id) = client_id {
             self.client_ids

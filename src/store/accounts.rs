@@ -168,6 +168,31 @@ pub fn user_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<UserView>,
     row.map(|r| view(conn, r)).transpose()
 }
 
+/// The staff an `@name` in a message fits: `name` is a whole email, or the part of one
+/// before the `@` (emails are stored lowercased, as `name` comes).
+pub fn staff_by_mention(conn: &mut DbConnection, name: &str) -> Result<Vec<UserView>, StoreError> {
+    let rows: Vec<UserRow> = if name.contains('@') {
+        users::table
+            .filter(users::email.eq(name))
+            .select(UserRow::as_select())
+            .load(conn)?
+    } else {
+        // LIKE narrows it down (its `_` and `%` would match too much); the test is exact.
+        users::table
+            .filter(users::email.like(format!("{name}@%")))
+            .select(UserRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .filter(|r| {
+                r.email
+                    .split_once('@')
+                    .is_some_and(|(local, _)| local == name)
+            })
+            .collect()
+    };
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
 /// A staff user and their password hash, by email (for logging in).
 pub fn user_by_email(
     conn: &mut DbConnection,

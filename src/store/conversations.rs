@@ -2,6 +2,7 @@
 
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
+use super::messages;
 use super::schema::{
     conversations, customers, events as event_log, invitation_candidates, invitations, participants,
 };
@@ -286,6 +287,7 @@ pub fn delete_conversation(
         diesel::delete(participants::table.filter(participants::conversation_id.eq(&id)))
             .execute(conn)?;
         events::delete_stream(conn, conversation)?;
+        messages::delete_stream(conn, conversation)?;
         let n = diesel::delete(conversations::table.find(&id)).execute(conn)?;
         Ok(n > 0)
     })
@@ -314,13 +316,18 @@ impl Stored for Room {
     }
 
     fn project(conn: &mut DbConnection, event: &Event) -> Result<(), StoreError> {
-        if event.kind.is_message() {
+        if event.kind.message_event().is_some() {
             return Ok(());
         }
         let conversation = event.stream.to_string();
         let in_conversation = participants::conversation_id.eq(conversation.clone());
         match &event.kind {
-            EventKind::Opened { .. } | EventKind::Reply { .. } | EventKind::Note { .. } => {}
+            EventKind::Opened { .. }
+            | EventKind::Reply(_)
+            | EventKind::Note(_)
+            | EventKind::Edited(_)
+            | EventKind::Deleted(_)
+            | EventKind::Reacted(_) => {}
             EventKind::Joined {
                 user,
                 mode,

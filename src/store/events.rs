@@ -10,6 +10,7 @@
 //! on to sync.)
 
 use super::accounts::parse_id;
+use super::messages;
 use super::schema::{event_filing, event_index, events};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{Author, EventOf, Kind, Recorded, Stream, StreamId};
@@ -242,8 +243,28 @@ fn page_rows(
     })
 }
 
-/// A page of a stream's events in sequence order.
+/// A page of a stream's events in sequence order, as a reader sees them: with what their
+/// messages gathered since (edits, deletion, reactions), and as the customer sees them for
+/// a customer's page.
 pub fn page<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+    page: Page,
+) -> Result<Vec<Recorded<Id, K>>, StoreError> {
+    let mut events = recorded_page(conn, id, page)?;
+    messages::show_later(conn, id, &mut events)?;
+    if page.customer_only {
+        for event in &mut events {
+            if let Some(view) = event.customer_view() {
+                *event = view;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// A page of a stream's events exactly as they were recorded.
+fn recorded_page<Id: StreamId, K: Kind>(
     conn: &mut DbConnection,
     id: Id,
     page: Page,
@@ -260,17 +281,7 @@ pub fn page<Id: StreamId, K: Kind>(
             by_seq.pop_last();
         }
     }
-    by_seq
-        .values()
-        .map(|row| {
-            let event: Recorded<Id, K> = row.to_event()?;
-            Ok(if page.customer_only {
-                event.customer_view().unwrap_or(event)
-            } else {
-                event
-            })
-        })
-        .collect()
+    by_seq.values().map(EventRow::to_event).collect()
 }
 
 /// The client message ids seen in a stream: (author, client id, sequence number), for
@@ -288,7 +299,7 @@ pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Clie
         customer_only: false,
     };
     let mut client_ids = Vec::new();
-    for event in page::<S::Id, S::Kind>(conn, id, all)? {
+    for event in recorded_page::<S::Id, S::Kind>(conn, id, all)? {
         let event: EventOf<S> = event;
         if event.seq != stream.last_seq() + 1 {
             return Err(StoreError::Corrupt(format!(
@@ -297,7 +308,7 @@ pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Clie
                 event.seq
             )));
         }
-        stream.apply(event.seq, &event.kind);
+        stream.apply(&event);
         if let Some(client_id) = event.client_id {
             client_ids.push((event.author, client_id, event.seq));
         }
@@ -377,9 +388,9 @@ mod tests {
             client_id: Some(format!("c-{seq}")),
             // Every third event is a note, which customers never see.
             kind: if seq.is_multiple_of(3) {
-                EventKind::Note { body }
+                EventKind::Note(crate::domain::Message::text(body))
             } else {
-                EventKind::Reply { body }
+                EventKind::Reply(crate::domain::Message::text(body))
             },
         }
     }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod connection;
 pub mod conversations;
 pub mod events;
+pub mod messages;
 pub mod schema;
 pub mod streams;
 pub mod writer;

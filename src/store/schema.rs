@@ -135,6 +135,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    message_states (stream_id, seq) {
+        stream_id -> Text,
+        seq -> BigInt,
+        body -> Nullable<Text>,
+        mentions -> Nullable<Text>,
+        edited_at -> Nullable<BigInt>,
+        deleted -> Bool,
+        reactions -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mentions (user_id, stream_id, seq) {
+        user_id -> Text,
+        stream_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    read_markers (stream_id, reader_id) {
+        stream_id -> Text,
+        reader_id -> Text,
+        last_read_seq -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        stream_id -> Text,
+        uploader_id -> Text,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        seq -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(user_skills -> users (user_id));
@@ -157,4 +201,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_index,
     event_filing,
+    message_states,
+    mentions,
+    read_markers,
+    attachments,
 );

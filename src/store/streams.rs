@@ -2,6 +2,7 @@
 //! queryable tables it keeps in step with its events, and its activity time.
 
 use super::events::{self, ClientIds};
+use super::messages;
 use super::writer::Durable;
 use super::{DbConnection, StoreError};
 use crate::domain::{EventOf, Stream};
@@ -65,6 +66,7 @@ impl<S: Stored> Durable for Batch<S> {
             events::insert(conn, event)?;
         }
         for event in &self.events {
+            messages::project(conn, event)?;
             S::project(conn, event)?;
         }
         if let (Some(at), Some(first)) = (self.touch, self.events.first()) {

@@ -59,11 +59,31 @@ fn left(staff: &Staff, mode: Mode) -> EventKind {
     }
 }
 
+/// `kind` as recorded in `stream` at `seq`, by the server, at `NOW`.
+pub(crate) fn recorded(stream: ConversationId, seq: u64, kind: EventKind) -> Event {
+    Event {
+        stream,
+        seq,
+        at: NOW,
+        author: Author::System,
+        client_id: None,
+        kind,
+    }
+}
+
+/// One action's events, numbered on from the room's last event.
+fn numbered(room: &Room, kinds: &[EventKind]) -> Vec<Event> {
+    (room.last_seq + 1..)
+        .zip(kinds)
+        .map(|(seq, kind)| recorded(room.id, seq, kind.clone()))
+        .collect()
+}
+
 /// Applies `events` in order at the next sequence numbers.
 fn apply_all(room: &mut Room, events: &[EventKind]) {
     for event in events {
         let seq = room.last_seq + 1;
-        room.apply(seq, event);
+        room.apply(&recorded(room.id, seq, event.clone()));
     }
 }
 
@@ -192,18 +212,16 @@ fn staff_post_reply_and_note_by_role_and_seat() {
             let s = scene(role, seat);
             for kind in [PostKind::Reply, PostKind::Note] {
                 let event = match kind {
-                    PostKind::Reply => EventKind::Reply {
-                        body: "hello".into(),
-                    },
-                    PostKind::Note => EventKind::Note {
-                        body: "hello".into(),
-                    },
+                    PostKind::Reply => EventKind::Reply(Message::text("hello")),
+                    PostKind::Note => EventKind::Note(Message::text("hello")),
                 };
                 let expected = match speaker_refusal(seat) {
                     None => Ok(PostOutcome::Post(event)),
                     Some(why) => Err(why),
                 };
-                let got = s.room.post(Party::Staff(&s.actor), kind, "hello");
+                let got = s
+                    .room
+                    .post(Party::Staff(&s.actor), Draft::text(kind, "hello"), &[]);
                 assert_eq!(got, expected, "{role} as {seat:?} posting {kind:?}");
             }
         }
@@ -216,18 +234,16 @@ fn customer_replies_but_never_writes_notes_and_only_in_their_own_conversation() 
     let me = Party::Customer(s.room.customer);
     let stranger = Party::Customer(CustomerId::generate());
     assert_eq!(
-        s.room.post(me, PostKind::Reply, "help"),
-        Ok(PostOutcome::Post(EventKind::Reply {
-            body: "help".into()
-        }))
+        s.room.post(me, Draft::text(PostKind::Reply, "help"), &[]),
+        Ok(PostOutcome::Post(EventKind::Reply(Message::text("help"))))
     );
     assert_eq!(
-        s.room.post(me, PostKind::Note, "help"),
+        s.room.post(me, Draft::text(PostKind::Note, "help"), &[]),
         Err(RuleError::CustomersCannotWriteNotes)
     );
     for kind in [PostKind::Reply, PostKind::Note] {
         assert_eq!(
-            s.room.post(stranger, kind, "help"),
+            s.room.post(stranger, Draft::text(kind, "help"), &[]),
             Err(RuleError::Forbidden)
         );
     }
@@ -236,10 +252,10 @@ fn customer_replies_but_never_writes_notes_and_only_in_their_own_conversation() 
     let waiting = waiting_room(s.team, false);
     let me = Party::Customer(waiting.customer);
     assert_eq!(
-        waiting.post(me, PostKind::Reply, "anyone?"),
-        Ok(PostOutcome::Post(EventKind::Reply {
-            body: "anyone?".into()
-        }))
+        waiting.post(me, Draft::text(PostKind::Reply, "anyone?"), &[]),
+        Ok(PostOutcome::Post(EventKind::Reply(Message::text(
+            "anyone?"
+        ))))
     );
 }
 
@@ -251,13 +267,13 @@ fn staff_cannot_post_in_a_waiting_conversation() {
     assert_eq!(room.status, Status::Waiting);
     for kind in [PostKind::Reply, PostKind::Note] {
         assert_eq!(
-            room.post(Party::Staff(&supervisor), kind, "hi"),
+            room.post(Party::Staff(&supervisor), Draft::text(kind, "hi"), &[]),
             Err(RuleError::MonitorReadOnly)
         );
         for role in Role::ALL {
             let outsider = staff(role, &[team], &[]);
             assert_eq!(
-                room.post(Party::Staff(&outsider), kind, "hi"),
+                room.post(Party::Staff(&outsider), Draft::text(kind, "hi"), &[]),
                 Err(RuleError::NotAParticipant)
             );
         }
@@ -272,25 +288,29 @@ fn after_close_staff_are_refused_and_the_customer_starts_a_follow_up() {
             let room = closed(s.room);
             for kind in [PostKind::Reply, PostKind::Note] {
                 assert_eq!(
-                    room.post(Party::Staff(&s.actor), kind, "late"),
+                    room.post(Party::Staff(&s.actor), Draft::text(kind, "late"), &[]),
                     Err(RuleError::ConversationClosed),
                     "{role} who was {seat:?}"
                 );
             }
             let customer = Party::Customer(room.customer);
             assert_eq!(
-                room.post(customer, PostKind::Reply, "one more thing"),
+                room.post(
+                    customer,
+                    Draft::text(PostKind::Reply, "one more thing"),
+                    &[]
+                ),
                 Ok(PostOutcome::StartFollowUp)
             );
             assert_eq!(
-                room.post(customer, PostKind::Note, "one more thing"),
+                room.post(customer, Draft::text(PostKind::Note, "one more thing"), &[]),
                 Err(RuleError::CustomersCannotWriteNotes)
             );
             assert_eq!(
                 room.post(
                     Party::Customer(CustomerId::generate()),
-                    PostKind::Reply,
-                    "hi"
+                    Draft::text(PostKind::Reply, "hi"),
+                    &[]
                 ),
                 Err(RuleError::Forbidden)
             );
@@ -306,7 +326,8 @@ fn empty_messages_are_refused_from_everyone() {
                 let s = scene(role, seat);
                 for kind in [PostKind::Reply, PostKind::Note] {
                     assert_eq!(
-                        s.room.post(Party::Staff(&s.actor), kind, body),
+                        s.room
+                            .post(Party::Staff(&s.actor), Draft::text(kind, body), &[]),
                         Err(RuleError::EmptyMessage),
                         "{role} as {seat:?} posting {body:?}"
                     );
@@ -316,13 +337,14 @@ fn empty_messages_are_refused_from_everyone() {
         let s = scene(Role::Agent, Seat::Lead);
         let customer = Party::Customer(s.room.customer);
         assert_eq!(
-            s.room.post(customer, PostKind::Reply, body),
+            s.room
+                .post(customer, Draft::text(PostKind::Reply, body), &[]),
             Err(RuleError::EmptyMessage)
         );
         // An empty message after close starts no follow-up either.
         let room = closed(s.room);
         assert_eq!(
-            room.post(customer, PostKind::Reply, body),
+            room.post(customer, Draft::text(PostKind::Reply, body), &[]),
             Err(RuleError::EmptyMessage)
         );
     }
@@ -439,7 +461,11 @@ fn monitoring_joins_silently_and_can_be_left() {
     let me = room.member(s.actor.id).unwrap();
     assert_eq!((me.mode, me.since), (Mode::Monitor, room.last_seq));
     assert_eq!(
-        room.post(Party::Staff(&s.actor), PostKind::Note, "hm"),
+        room.post(
+            Party::Staff(&s.actor),
+            Draft::text(PostKind::Note, "hm"),
+            &[]
+        ),
         Err(RuleError::MonitorReadOnly)
     );
     assert_eq!(
@@ -1316,7 +1342,11 @@ fn reopen_by_role_team_and_restriction() {
                         "{context}"
                     );
                     assert!(room
-                        .post(Party::Staff(&actor), PostKind::Reply, "back")
+                        .post(
+                            Party::Staff(&actor),
+                            Draft::text(PostKind::Reply, "back"),
+                            &[]
+                        )
                         .is_ok());
                     assert_eq!(room.leave(&actor), Err(RuleError::LastAgent));
                 }
@@ -1370,15 +1400,13 @@ fn may_view_by_role_team_and_restriction_whatever_the_seat() {
 
 #[test]
 fn staff_receive_what_happens_in_rooms_they_are_in() {
-    let note = EventKind::Note {
-        body: "psst".into(),
-    };
+    let note = EventKind::Note(Message::text("psst"));
     for role in Role::ALL {
         for seat in SEATS {
             let s = scene(role, seat);
             let newcomer = staff(Role::Agent, &[s.team], &[]);
             let events = [
-                EventKind::Reply { body: "hi".into() },
+                EventKind::Reply(Message::text("hi")),
                 note.clone(),
                 joined(&newcomer, Mode::Monitor, None),
                 EventKind::Invited {
@@ -1446,9 +1474,7 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
             team,
             previous: Some(ConversationId::generate()),
         },
-        EventKind::Reply {
-            body: "hello".into(),
-        },
+        EventKind::Reply(Message::text("hello")),
         joined(&agent, Mode::Lead, None),
         joined(&agent, Mode::Participant, None),
         left(&agent, Mode::Lead),
@@ -1459,9 +1485,7 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
         assert_eq!(event.customer_view().as_ref(), Some(event));
     }
     let hidden = [
-        EventKind::Note {
-            body: "hello".into(),
-        },
+        EventKind::Note(Message::text("hello")),
         joined(&agent, Mode::Monitor, None),
         left(&agent, Mode::Monitor),
         EventKind::Invited {
@@ -1524,9 +1548,7 @@ fn an_event_as_the_customer_sees_it_keeps_its_place_and_author() {
         }
     );
     let note = Event {
-        kind: EventKind::Note {
-            body: "internal".into(),
-        },
+        kind: EventKind::Note(Message::text("internal")),
         ..event
     };
     assert_eq!(note.customer_view(), None);
@@ -1543,14 +1565,18 @@ fn apply_tracks_the_last_seq_and_the_members_in_join_order() {
     let mut room = waiting_room(team, false);
     assert_eq!((room.last_seq, room.status), (1, Status::Waiting));
 
-    room.apply(2, &joined(&watcher, Mode::Monitor, None));
+    room.apply(&recorded(room.id, 2, joined(&watcher, Mode::Monitor, None)));
     assert_eq!((room.last_seq, room.status), (2, Status::Waiting));
-    room.apply(3, &joined(&lead, Mode::Lead, None));
+    room.apply(&recorded(room.id, 3, joined(&lead, Mode::Lead, None)));
     assert_eq!((room.last_seq, room.status), (3, Status::Active));
-    room.apply(4, &EventKind::Reply { body: "hi".into() });
-    room.apply(5, &EventKind::Note { body: "hm".into() });
+    room.apply(&recorded(room.id, 4, EventKind::Reply(Message::text("hi"))));
+    room.apply(&recorded(room.id, 5, EventKind::Note(Message::text("hm"))));
     assert_eq!(room.last_seq, 5);
-    room.apply(6, &joined(&helper, Mode::Participant, None));
+    room.apply(&recorded(
+        room.id,
+        6,
+        joined(&helper, Mode::Participant, None),
+    ));
     let expected = |user: &Staff, mode, since| Member {
         user: user.id,
         mode,
@@ -1565,14 +1591,15 @@ fn apply_tracks_the_last_seq_and_the_members_in_join_order() {
         ]
     );
 
-    room.apply(7, &left(&watcher, Mode::Monitor));
-    room.apply(
+    room.apply(&recorded(room.id, 7, left(&watcher, Mode::Monitor)));
+    room.apply(&recorded(
+        room.id,
         8,
-        &EventKind::LeadTransferred {
+        EventKind::LeadTransferred {
             from: lead.id,
             to: helper.id,
         },
-    );
+    ));
     assert_eq!(room.last_seq, 8);
     assert_eq!(
         room.members,
@@ -1584,14 +1611,18 @@ fn apply_tracks_the_last_seq_and_the_members_in_join_order() {
     assert_eq!(room.lead(), Some(helper.id));
 
     // Joining again changes the mode but neither duplicates the member nor resets attendance.
-    room.apply(9, &joined(&lead, Mode::Monitor, None));
+    room.apply(&recorded(room.id, 9, joined(&lead, Mode::Monitor, None)));
     assert_eq!(room.members[0], expected(&lead, Mode::Monitor, 3));
     assert_eq!(room.members.len(), 2);
 
-    room.apply(10, &EventKind::Closed { resolution: None });
+    room.apply(&recorded(
+        room.id,
+        10,
+        EventKind::Closed { resolution: None },
+    ));
     assert_eq!((room.last_seq, room.status), (10, Status::Closed));
     assert!(room.members.is_empty());
-    room.apply(11, &EventKind::Reopened);
+    room.apply(&recorded(room.id, 11, EventKind::Reopened));
     assert_eq!((room.last_seq, room.status), (11, Status::Active));
 }
 
@@ -1618,10 +1649,77 @@ fn every_kind() -> Vec<EventKind> {
             team,
             previous: Some(ConversationId::generate()),
         },
-        EventKind::Reply {
-            body: "hello \"world\"\n".into(),
-        },
-        EventKind::Note { body: "n".into() },
+        EventKind::Reply(Message::text("hello \"world\"\n")),
+        EventKind::Note(Message::text("n")),
+        EventKind::Reply(Message {
+            body: String::new(),
+            attachments: vec![Attachment {
+                id: AttachmentId::generate(),
+                name: "screen.png".into(),
+                content_type: "image/png".into(),
+                size: 2048,
+                width: Some(640),
+                height: Some(480),
+            }],
+            quote: Some(Quote {
+                seq: 3,
+                author: Author::Customer(CustomerId::generate()),
+                snippet: "my order".into(),
+                deleted: false,
+            }),
+            mentions: vec![Mention {
+                user: agent.id,
+                name: agent.display_name.clone(),
+            }],
+            ..Message::default()
+        }),
+        EventKind::Note(Message {
+            deleted: true,
+            ..Message::default()
+        }),
+        EventKind::Edited(Edit {
+            target: 3,
+            on: PostKind::Reply,
+            body: "fixed".into(),
+            mentions: vec![],
+        }),
+        EventKind::Edited(Edit {
+            target: 4,
+            on: PostKind::Note,
+            body: "see @ana".into(),
+            mentions: vec![Mention {
+                user: agent.id,
+                name: "Ana".into(),
+            }],
+        }),
+        EventKind::Deleted(Deletion {
+            target: 3,
+            on: PostKind::Reply,
+            attachments: vec![AttachmentId::generate()],
+        }),
+        EventKind::Deleted(Deletion {
+            target: 4,
+            on: PostKind::Note,
+            attachments: vec![],
+        }),
+        EventKind::Reacted(Reacted {
+            target: 3,
+            on: PostKind::Reply,
+            emoji: "👍".into(),
+            added: true,
+            reactions: vec![Reaction {
+                emoji: "👍".into(),
+                count: 1,
+                by: vec![Author::Staff(agent.id)],
+            }],
+        }),
+        EventKind::Reacted(Reacted {
+            target: 4,
+            on: PostKind::Note,
+            emoji: ":eyes:".into(),
+            added: false,
+            reactions: vec![],
+        }),
         joined(&agent, Mode::Lead, None),
         joined(&nameless, Mode::Participant, Some(invitation)),
         left(&agent, Mode::Monitor),
@@ -1709,7 +1807,7 @@ fn event_json_is_flat_and_leaves_out_absent_options() {
         at: NOW,
         author: Author::Staff(agent),
         client_id: None,
-        kind: EventKind::Reply { body: "hi".into() },
+        kind: EventKind::Reply(Message::text("hi")),
     };
     assert_eq!(
         serde_json::to_value(&event).unwrap(),
@@ -1868,16 +1966,17 @@ fn who_may_follow_the_room_live_and_who_may_read_its_transcript() {
     let outsider = staff(Role::Agent, &[], &[]);
     let admin = staff(Role::Admin, &[], &[]);
     let mut room = Room::new(ConversationId::generate(), team, customer, true);
-    room.apply(
+    room.apply(&recorded(
+        room.id,
         1,
-        &EventKind::Joined {
+        EventKind::Joined {
             user: member.id,
             mode: Mode::Lead,
             name: member.display_name.clone(),
             avatar_url: None,
             invitation: None,
         },
-    );
+    ));
     assert_eq!(
         room.live_view(Party::Customer(customer)),
         Ok(View::Customer)
@@ -1926,16 +2025,17 @@ fn a_conversation_holds_only_so_many_pending_invitations() {
         CustomerId::generate(),
         false,
     );
-    room.apply(
+    room.apply(&recorded(
+        room.id,
         1,
-        &EventKind::Joined {
+        EventKind::Joined {
             user: lead.id,
             mode: Mode::Lead,
             name: lead.display_name.clone(),
             avatar_url: None,
             invitation: None,
         },
-    );
+    ));
     let invitees: Vec<Staff> = (0..=room::MAX_PENDING_INVITATIONS)
         .map(|_| staff(Role::Agent, &[team], &[]))
         .collect();
@@ -1955,7 +2055,7 @@ fn a_conversation_holds_only_so_many_pending_invitations() {
         );
         if i < room::MAX_PENDING_INVITATIONS {
             let events = result.expect("under the cap");
-            room.apply(room.last_seq + 1, &events[0]);
+            room.apply(&recorded(room.id, room.last_seq + 1, events[0].clone()));
         } else {
             assert_eq!(result, Err(RuleError::TooManyInvitations));
         }
@@ -1974,16 +2074,17 @@ fn the_customer_lead_and_participants_may_signal_typing_but_monitors_may_not() {
         .into_iter()
         .enumerate()
     {
-        room.apply(
+        room.apply(&recorded(
+            room.id,
             seq as u64 + 1,
-            &EventKind::Joined {
+            EventKind::Joined {
                 user: who.id,
                 mode,
                 name: who.display_name.clone(),
                 avatar_url: None,
                 invitation: None,
             },
-        );
+        ));
     }
     assert_eq!(room.typing(Party::Customer(customer)), Ok(()));
     assert_eq!(
@@ -1999,7 +2100,11 @@ fn the_customer_lead_and_participants_may_signal_typing_but_monitors_may_not() {
         room.typing(Party::Staff(&outsider)),
         Err(RuleError::NotAParticipant)
     );
-    room.apply(3, &EventKind::Closed { resolution: None });
+    room.apply(&recorded(
+        room.id,
+        3,
+        EventKind::Closed { resolution: None },
+    ));
     assert_eq!(
         room.typing(Party::Customer(customer)),
         Err(RuleError::ConversationClosed)
@@ -2025,21 +2130,24 @@ fn an_action_tells_who_receives_each_of_its_events() {
         false,
     );
     assert_eq!(
-        room.apply_action(&[joined(&lead, Mode::Lead)]),
+        room.apply_action(&numbered(&room, &[joined(&lead, Mode::Lead)])),
         vec![vec![lead.id]]
     );
-    room.apply_action(&[joined(&helper, Mode::Participant)]);
+    room.apply_action(&numbered(&room, &[joined(&helper, Mode::Participant)]));
     // The leaving lead gets its own `left` but not the handover that follows.
     let leaving = room.leave(&lead).unwrap();
-    let audiences = room.apply_action(&leaving);
+    let audiences = room.apply_action(&numbered(&room, &leaving));
     assert!(audiences[0].contains(&lead.id) && audiences[0].contains(&helper.id));
     assert_eq!(audiences[1], vec![helper.id]);
     // Everyone in the room gets the close; a reopener gets the `reopened` before their join.
     let closing = room.close(&helper, None).unwrap();
-    assert_eq!(room.apply_action(&closing), vec![vec![helper.id]]);
+    assert_eq!(
+        room.apply_action(&numbered(&room, &closing)),
+        vec![vec![helper.id]]
+    );
     let reopening = room.reopen(&lead).unwrap();
     assert_eq!(
-        room.apply_action(&reopening),
+        room.apply_action(&numbered(&room, &reopening)),
         vec![vec![lead.id], vec![lead.id]]
     );
     assert_eq!(room.last_seq, 7);
@@ -2093,8 +2201,8 @@ fn a_room_follows_the_stream_rules_it_already_has() {
     let outsider = staff(Role::Agent, &[], &[]);
     let mut room = Room::new(ConversationId::generate(), team, customer, false);
     assert_eq!((Stream::id(&room), Stream::last_seq(&room)), (room.id, 0));
-    room.apply_action(&[joined(&lead, Mode::Lead, None)]);
-    room.apply_action(&[joined(&watcher, Mode::Monitor, None)]);
+    room.apply_action(&numbered(&room, &[joined(&lead, Mode::Lead, None)]));
+    room.apply_action(&numbered(&room, &[joined(&watcher, Mode::Monitor, None)]));
     assert_eq!(Stream::last_seq(&room), 2);
 
     assert_eq!(
@@ -2127,6 +2235,8 @@ fn a_room_follows_the_stream_rules_it_already_has() {
     assert!(room.may_follow(Reader::Customer));
     assert!(!room.may_follow(Reader::Staff(outsider.id)));
     let leaving = room.leave(&watcher).unwrap();
-    room.apply_action(&leaving);
+    room.apply_action(&numbered(&room, &leaving));
     assert!(!room.may_follow(Reader::Staff(watcher.id)));
 }
+
+mod messages;
