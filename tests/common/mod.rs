@@ -317,6 +317,109 @@ impl TestApp {
     }
 }
 
+/// Sets up a conversation with its cast: `app.room("support").lead(&a).participant(&b)
+/// .monitor(&s).build()`. Every socket is quiet when it is built (all earlier frames read).
+pub struct RoomBuilder<'a> {
+    app: &'a TestApp,
+    team: String,
+    customer_name: String,
+    lead: Option<Agent>,
+    participants: Vec<Agent>,
+    monitors: Vec<Agent>,
+}
+
+/// A conversation and a connected, subscribed socket for each of its cast.
+pub struct Room {
+    pub conversation: String,
+    pub chat: Chat,
+    pub customer: Ws,
+    pub lead: Ws,
+    pub participants: Vec<Ws>,
+    pub monitors: Vec<Ws>,
+}
+
+impl TestApp {
+    /// A conversation with `team` (by name), to cast with [`RoomBuilder`].
+    pub fn room(&self, team: &str) -> RoomBuilder<'_> {
+        RoomBuilder {
+            app: self,
+            team: team.to_owned(),
+            customer_name: "Carla".to_owned(),
+            lead: None,
+            participants: Vec::new(),
+            monitors: Vec::new(),
+        }
+    }
+}
+
+impl RoomBuilder<'_> {
+    /// The customer's display name (Carla by default).
+    pub fn customer(mut self, name: &str) -> Self {
+        self.customer_name = name.to_owned();
+        self
+    }
+
+    /// Who picks the conversation up.
+    pub fn lead(mut self, agent: &Agent) -> Self {
+        self.lead = Some(agent.clone());
+        self
+    }
+
+    /// Invited by the lead and accepting, as a participant.
+    pub fn participant(mut self, agent: &Agent) -> Self {
+        self.participants.push(agent.clone());
+        self
+    }
+
+    /// Joining as a monitor (a supervisor or admin).
+    pub fn monitor(mut self, agent: &Agent) -> Self {
+        self.monitors.push(agent.clone());
+        self
+    }
+
+    pub async fn build(self) -> Room {
+        let app = self.app;
+        let chat = app.start_chat(&self.team, &self.customer_name).await;
+        let conversation = chat.conversation.clone();
+        let mut customer = app.ws(&chat.token).await;
+        customer.ok(json!({"type": "subscribe"})).await;
+        let lead = self.lead.expect("a room needs a lead");
+        let mut lead_ws = app.ws(&lead.token).await;
+        lead_ws.pick_up(&conversation).await;
+        let mut participants = Vec::new();
+        for agent in &self.participants {
+            let mut ws = app.ws(&agent.token).await;
+            let target = json!({"kind": "agent", "id": agent.id});
+            let invited = lead_ws.invite(&conversation, target, "participant").await;
+            ws.expect("invitation").await;
+            ws.accept(&conversation, &invited["invitation"]).await;
+            participants.push(ws);
+        }
+        let mut monitors = Vec::new();
+        for agent in &self.monitors {
+            let mut ws = app.ws(&agent.token).await;
+            ws.ok(json!({"type": "monitor", "conversation": conversation}))
+                .await;
+            monitors.push(ws);
+        }
+        for ws in std::iter::once(&mut customer)
+            .chain(std::iter::once(&mut lead_ws))
+            .chain(participants.iter_mut())
+            .chain(monitors.iter_mut())
+        {
+            ws.settle(&conversation).await;
+        }
+        Room {
+            conversation,
+            chat,
+            customer,
+            lead: lead_ws,
+            participants,
+            monitors,
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.child.kill().ok();
@@ -582,6 +685,18 @@ impl Ws {
         assert_eq!(&joined["invitation"], invitation, "{joined}");
         self.expect("history").await;
         joined
+    }
+
+    /// Reads and drops every frame the server sent this socket about `conversation` so far
+    /// (a history request is answered after everything queued before it).
+    pub async fn settle(&mut self, conversation: &str) {
+        let id = self
+            .send(json!({"type": "history", "conversation": conversation, "limit": 1}))
+            .await;
+        let answer = self.answer(&id).await;
+        assert_eq!(answer["type"], "ok", "{answer}");
+        self.take_received();
+        self.unpacked.clear();
     }
 
     /// Reads until the server closes the connection and returns the close code it gave.

@@ -1,0 +1,286 @@
+//! Messages people expect, played by real WebSocket and HTTP clients against a real server:
+//! quotes, mentions, edits, deletes and reactions, live, after a resume, in `history` and in
+//! the REST transcript, each reader seeing only what they may.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{json, Value};
+
+/// The events of a transcript, by seq.
+fn at(transcript: &[Value], seq: &Value) -> Value {
+    transcript
+        .iter()
+        .find(|e| &e["seq"] == seq)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[actix_rt::test]
+async fn edits_deletes_reactions_and_quotes_reach_each_reader_as_they_may_see_them() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let sam = app.staff("Sam", "supervisor", &[&team], &[]).await;
+    let mut room = app
+        .room("support")
+        .lead(&alice)
+        .participant(&bob)
+        .monitor(&sam)
+        .build()
+        .await;
+    let conv = room.conversation.clone();
+    let customer = &mut room.customer;
+    let lead = &mut room.lead;
+    let bob_ws = &mut room.participants[0];
+
+    // The customer writes; the lead answers it with a quote.
+    let asked = customer
+        .ok(json!({"type": "post", "body": "My order #1 is late"}))
+        .await;
+    customer.take_received();
+    let asked_seq = asked["seq"].clone();
+    lead.event("reply").await;
+    let quoting = lead
+        .ok(json!({"type": "post", "conversation": conv, "body": "Looking into it", "quote": asked_seq}))
+        .await;
+    lead.take_received();
+    let answer_seq = quoting["seq"].clone();
+    let answer = customer.event("reply").await;
+    assert_eq!(answer["quote"]["seq"], asked_seq);
+    assert_eq!(answer["quote"]["snippet"], "My order #1 is late");
+    assert_eq!(answer["quote"]["author"]["kind"], "customer");
+    bob_ws.event("reply").await;
+    bob_ws.event("reply").await;
+
+    // A note for staff; a reply may not quote it, and for the customer it does not exist.
+    let note = lead
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "VIP customer"}))
+        .await;
+    lead.take_received();
+    let note_seq = note["seq"].clone();
+    bob_ws.event("note").await;
+    lead.refused(
+        json!({"type": "post", "conversation": conv, "body": "as I noted", "quote": note_seq}),
+        "reply_cannot_quote_note",
+    )
+    .await;
+    customer
+        .refused(
+            json!({"type": "post", "body": "what note?", "quote": note_seq}),
+            "no_such_message",
+        )
+        .await;
+    customer
+        .refused(
+            json!({"type": "react", "seq": note_seq, "emoji": "👀"}),
+            "no_such_message",
+        )
+        .await;
+    bob_ws
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "noted", "quote": note_seq}))
+        .await;
+    bob_ws.take_received();
+    lead.event("note").await;
+
+    // The customer leaves for a moment; everything from here on they miss live.
+    let last_seen = answer_seq.as_u64().unwrap();
+    room.customer.close().await;
+
+    // The lead fixes their reply and their note; Bob reacts to the customer's message and
+    // to the note; the lead deletes the note.
+    lead.ok(json!({"type": "edit", "conversation": conv, "seq": answer_seq, "body": "Looking into it now"}))
+        .await;
+    lead.take_received();
+    let edited = bob_ws.event("edited").await;
+    assert_eq!(edited["target"], answer_seq);
+    assert_eq!(edited["on"], "reply");
+    assert_eq!(edited["body"], "Looking into it now");
+    lead.ok(json!({"type": "edit", "conversation": conv, "seq": note_seq, "body": "VIP customer, be quick"}))
+        .await;
+    lead.take_received();
+    bob_ws.event("edited").await;
+    bob_ws
+        .ok(json!({"type": "react", "conversation": conv, "seq": asked_seq, "emoji": "👍"}))
+        .await;
+    bob_ws.take_received();
+    let reacted = lead.event("reacted").await;
+    assert_eq!(
+        reacted["reactions"],
+        json!([{"emoji": "👍", "count": 1, "by": [{"kind": "staff", "id": bob.id}]}])
+    );
+    bob_ws
+        .refused(
+            json!({"type": "react", "conversation": conv, "seq": asked_seq, "emoji": "👍"}),
+            "already_reacted",
+        )
+        .await;
+    bob_ws
+        .ok(json!({"type": "react", "conversation": conv, "seq": note_seq, "emoji": "🔥"}))
+        .await;
+    bob_ws.take_received();
+    lead.event("reacted").await;
+    bob_ws
+        .refused(
+            json!({"type": "edit", "conversation": conv, "seq": note_seq, "body": "mine"}),
+            "not_your_message",
+        )
+        .await;
+    room.monitors[0]
+        .refused(
+            json!({"type": "react", "conversation": conv, "seq": asked_seq, "emoji": "👍"}),
+            "monitor_read_only",
+        )
+        .await;
+    let deleted = lead
+        .ok(json!({"type": "delete", "conversation": conv, "seq": note_seq}))
+        .await;
+    lead.take_received();
+    let tombstone = bob_ws.event("deleted").await;
+    assert_eq!(tombstone["target"], note_seq);
+    lead.refused(
+        json!({"type": "edit", "conversation": conv, "seq": note_seq, "body": "back"}),
+        "message_deleted",
+    )
+    .await;
+
+    // The customer comes back and resumes: the reply's edit and Bob's reaction to their
+    // message, nothing of the note, its edit, its reaction or its deletion.
+    let mut customer = app.ws(&room.chat.token).await;
+    customer
+        .ok(json!({"type": "subscribe", "after_seq": last_seen}))
+        .await;
+    let missed = customer.take_received();
+    let kinds: Vec<&str> = missed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["edited", "reacted"], "{missed:?}");
+    assert_eq!(missed[0]["body"], "Looking into it now");
+    assert!(missed.iter().all(|e| e["on"] == "reply"));
+
+    // The customer edits their own message; everyone sees it.
+    customer
+        .ok(json!({"type": "edit", "seq": asked_seq, "body": "My order #1 is very late"}))
+        .await;
+    customer.take_received();
+    lead.event("edited").await;
+    customer
+        .refused(
+            json!({"type": "edit", "seq": answer_seq, "body": "mine now"}),
+            "not_your_message",
+        )
+        .await;
+
+    // Read back, every message shows what it gathered, as each reader may see it.
+    let staff_view = app.transcript(&alice.token, &conv).await;
+    let first = at(&staff_view, &asked_seq);
+    assert_eq!(first["body"], "My order #1 is very late");
+    assert!(first["edited_at"].is_i64(), "{first}");
+    assert_eq!(first["reactions"][0]["emoji"], "👍");
+    assert_eq!(first["reactions"][0]["count"], 1);
+    let gone = at(&staff_view, &note_seq);
+    assert_eq!(gone["deleted"], true, "{gone}");
+    assert!(
+        gone.get("body").is_none(),
+        "a tombstone has no body: {gone}"
+    );
+    assert!(gone.get("reactions").is_none());
+    let quote_of_gone = staff_view
+        .iter()
+        .find(|e| e["quote"]["seq"] == note_seq)
+        .unwrap();
+    assert_eq!(quote_of_gone["quote"]["deleted"], true);
+    assert!(quote_of_gone["quote"].get("snippet").is_none());
+    let edit_of_gone = staff_view
+        .iter()
+        .find(|e| e["kind"] == "edited" && e["target"] == note_seq)
+        .unwrap();
+    assert!(
+        edit_of_gone.get("body").is_none(),
+        "the text of a deleted message is gone everywhere: {edit_of_gone}"
+    );
+    assert_eq!(at(&staff_view, &deleted["seq"])["kind"], "deleted");
+    common::assert_gapless(&staff_view);
+
+    let customer_view = app.transcript(&room.chat.token, &conv).await;
+    let text = serde_json::to_string(&customer_view).unwrap();
+    assert!(!text.contains("VIP") && !text.contains("🔥") && !text.contains("noted"));
+    assert!(customer_view.iter().all(|e| e["kind"] != "note"
+        && e["kind"] != "deleted"
+        && (e.get("on").is_none() || e["on"] == "reply")));
+    let reply = at(&customer_view, &answer_seq);
+    assert_eq!(reply["body"], "Looking into it now");
+    assert!(reply["edited_at"].is_i64());
+
+    // The WebSocket history shows the same.
+    let history = lead
+        .ok(json!({"type": "history", "conversation": conv, "limit": 100}))
+        .await;
+    let page = lead.expect("history").await;
+    assert_eq!(history["type"], "ok");
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(at(events, &asked_seq)["body"], "My order #1 is very late");
+    assert_eq!(at(events, &note_seq)["deleted"], true);
+}
+
+#[actix_rt::test]
+async fn a_mention_reaches_a_colleague_outside_the_room_and_never_names_a_stranger() {
+    let app = TestApp::start().await;
+    let open_team = app.team("support", false).await;
+    let vip_team = app.team("vip", true).await;
+    let alice = app
+        .staff("Alice", "agent", &[&open_team, &vip_team], &[])
+        .await;
+    let dana = app.staff("Dana", "agent", &[&open_team], &[]).await;
+    let mut room = app.room("support").lead(&alice).build().await;
+    let conv = room.conversation.clone();
+
+    // Dana is online but not in the room, and follows nothing.
+    let mut dana_ws = app.ws(&dana.token).await;
+    let note = room
+        .lead
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "@dana could you check the refund?"}))
+        .await;
+    let mention = dana_ws.expect("mention").await;
+    assert_eq!(mention["conversation"], json!(conv));
+    assert_eq!(mention["seq"], note["seq"]);
+    assert_eq!(mention["by"], "Alice");
+    assert_eq!(mention["kind"], "note");
+    assert_eq!(mention["snippet"], "@dana could you check the refund?");
+    let event = room.lead.take_received();
+    assert_eq!(
+        event[0]["mentions"],
+        json!([{"user": dana.id, "name": "Dana"}])
+    );
+
+    // A reply may mention too, but the customer never learns whom.
+    room.lead
+        .ok(json!({"type": "post", "conversation": conv, "body": "@dana@example.com will help you"}))
+        .await;
+    dana_ws.expect("mention").await;
+    let reply = room.customer.event("reply").await;
+    assert!(reply.get("mentions").is_none(), "{reply}");
+    // Words with an @ that name nobody are just text.
+    room.lead
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "ping @nobody"}))
+        .await;
+
+    // In a restricted room, a colleague outside its team may not be mentioned: the mention
+    // is refused before anything is stored or sent.
+    let mut vip = app.room("vip").lead(&alice).build().await;
+    vip.lead
+        .refused(
+            json!({"type": "post", "conversation": vip.conversation, "kind": "note", "body": "@dana look"}),
+            "mention_not_allowed",
+        )
+        .await;
+    let transcript = app.transcript(&alice.token, &vip.conversation).await;
+    assert!(transcript.iter().all(|e| e["kind"] != "note"));
+    // Dana heard of the first room only.
+    dana_ws
+        .ok(json!({"type": "history", "conversation": conv}))
+        .await;
+    assert!(dana_ws
+        .take_received()
+        .iter()
+        .all(|f| f["type"] != "mention"));
+}
