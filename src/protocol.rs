@@ -108,6 +108,11 @@ pub enum Command {
     Typing {
         conversation: Option<ConversationId>,
     },
+    /// Move your read marker to `seq` (never backwards).
+    Read {
+        conversation: Option<ConversationId>,
+        seq: u64,
+    },
     /// A page of the transcript: the newest before `before_seq`, or the oldest after `after_seq`.
     History {
         conversation: Option<ConversationId>,
@@ -141,6 +146,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "subscribe",
     "history",
     "typing",
+    "read",
 ];
 
 impl Command {
@@ -154,6 +160,7 @@ impl Command {
             | Command::Unreact { conversation, .. }
             | Command::Subscribe { conversation, .. }
             | Command::History { conversation, .. }
+            | Command::Read { conversation, .. }
             | Command::Typing { conversation } => *conversation,
             Command::PickUp { conversation }
             | Command::Monitor { conversation }
@@ -375,6 +382,18 @@ pub enum ServerFrame<'a> {
         #[serde(flatten)]
         stream: StreamRef,
         author: Author,
+    },
+    /// Your read marker moved (from another of your sessions).
+    Read {
+        #[serde(flatten)]
+        stream: StreamRef,
+        seq: u64,
+    },
+    /// The customer has seen the conversation up to `seq` (to staff following it).
+    Seen {
+        #[serde(flatten)]
+        stream: StreamRef,
+        seq: u64,
     },
     /// Your live view of a stream ended (storage trouble or restart): subscribe again with
     /// your last `seq`.

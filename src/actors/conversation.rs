@@ -37,6 +37,7 @@ impl Live for Room {
                 limit,
             }),
             Command::Typing { .. } => Ok(Common::Typing),
+            Command::Read { seq, .. } => Ok(Common::Read { seq }),
             own => Err(own),
         }
     }
@@ -174,7 +175,10 @@ impl Live for Room {
                 let events = room.close(who.staff()?, resolution.as_deref())?;
                 timeline.act(ctx, caller, request, None, events);
             }
-            Command::Subscribe { .. } | Command::History { .. } | Command::Typing { .. } => {
+            Command::Subscribe { .. }
+            | Command::History { .. }
+            | Command::Typing { .. }
+            | Command::Read { .. } => {
                 unreachable!("common commands are answered by the timeline")
             }
         }

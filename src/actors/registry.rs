@@ -328,6 +328,18 @@ impl Registry {
         }
     }
 
+    /// Sends a frame to every open session of `user` but `except`.
+    pub fn notify_others(&self, user: UserId, except: SessionId, frame: &ByteString) {
+        let online = self.online.lock().expect("presence lock");
+        let sessions = online
+            .get(&user)
+            .into_iter()
+            .flat_map(|o| o.sessions.iter());
+        for (_, addr) in sessions.filter(|(id, _)| *id != except) {
+            addr.do_send(Feed::Frame(frame.clone()));
+        }
+    }
+
     /// Sends a frame to every open session of each of `users`.
     pub fn notify(&self, users: &[UserId], frame: &ByteString) {
         let online = self.online.lock().expect("presence lock");

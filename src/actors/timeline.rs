@@ -24,6 +24,7 @@ use crate::protocol::{
     ServerFrame, StreamRef,
 };
 use crate::store::events::{self, Page};
+use crate::store::reads;
 use crate::store::streams::{Batch, Loaded, Stored};
 use crate::store::writer::Route;
 use crate::store::{now_millis, StoreError};
@@ -62,6 +63,8 @@ pub enum Common {
     },
     /// A best-effort "is typing" signal to the other readers.
     Typing,
+    /// Move the caller's read marker forward to `seq`.
+    Read { seq: u64 },
 }
 
 /// A session went away.
@@ -80,6 +83,15 @@ pub struct Evict;
 #[derive(Message)]
 #[rtype(result = "()")]
 struct Persisted(Result<(), StoreError>);
+
+/// The writer finished moving a read marker.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct MarkerWritten {
+    caller: Caller,
+    request: RequestId,
+    result: Result<Option<reads::Marker>, StoreError>,
+}
 
 /// A frame for staff outside the stream (an invitation offered, one withdrawn).
 pub type Notice = (Vec<UserId>, ByteString);
@@ -235,6 +247,90 @@ impl<S: Live> Timeline<S> {
                 self.stream.typing(caller.who.party())?;
                 self.typing(caller, request);
                 Ok(())
+            }
+            Common::Read { seq } => self.read(ctx, caller, request, seq),
+        }
+    }
+
+    /// Moves the caller's read marker (anyone who may read the history has one) to `seq`,
+    /// or to the last durable event if `seq` is beyond it.
+    fn read(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        seq: u64,
+    ) -> Result<(), ActionError> {
+        self.stream.history_view(caller.who.party())?;
+        let reader = reads::reader_id(caller.who.author()).expect("callers are people");
+        let outcome = Arc::new(std::sync::Mutex::new(None));
+        let mark = reads::Mark {
+            stream: self.id().to_string(),
+            reader,
+            seq: seq.min(self.durable_seq),
+            at: now_millis(),
+            outcome: Arc::clone(&outcome),
+        };
+        let addr = ctx.address();
+        let caller = caller.clone();
+        self.registry.store().writer().submit(
+            Box::new(mark),
+            Arc::clone(&self.courier),
+            Box::new(move |result| {
+                let result = result.map(|()| outcome.lock().expect("marker outcome").take());
+                addr.do_send(MarkerWritten {
+                    caller,
+                    request,
+                    result,
+                })
+            }),
+        );
+        Ok(())
+    }
+
+    /// A read marker is durable: acknowledge it, and when it moved, tell the reader's other
+    /// sessions, and the staff following the stream when the reader is its customer.
+    fn marker_written(&mut self, written: MarkerWritten) {
+        let MarkerWritten {
+            caller,
+            request,
+            result,
+        } = written;
+        let marker = match result {
+            Ok(Some(marker)) => marker,
+            Ok(None) => return,
+            Err(error) => return caller.refuse(&request, error.into()),
+        };
+        let ok = OkResult {
+            seq: Some(marker.seq),
+            ..OkResult::about(self.id())
+        };
+        caller.send(ok_frame(&request, &ok));
+        if !marker.moved {
+            return;
+        }
+        let stream = StreamRef::to(self.id());
+        let read = ServerFrame::Read {
+            stream,
+            seq: marker.seq,
+        }
+        .encode();
+        match &caller.who {
+            Who::Staff(staff) => self.registry.notify_others(staff.id, caller.session, &read),
+            Who::Customer(_) => {
+                let seen = ServerFrame::Seen {
+                    stream,
+                    seq: marker.seq,
+                }
+                .encode();
+                for (session, subscriber) in &self.subscribers {
+                    let frame = match subscriber.reader {
+                        Reader::Customer if *session != caller.session => &read,
+                        Reader::Customer => continue,
+                        Reader::Staff(_) => &seen,
+                    };
+                    subscriber.feed.do_send(Feed::Frame(frame.clone()));
+                }
             }
         }
     }
@@ -737,6 +833,14 @@ impl<S: Live> Handler<Evict> for Timeline<S> {
     fn handle(&mut self, _: Evict, ctx: &mut Context<Self>) {
         self.resync_all();
         ctx.stop();
+    }
+}
+
+impl<S: Live> Handler<MarkerWritten> for Timeline<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: MarkerWritten, _: &mut Context<Self>) {
+        self.marker_written(msg);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::store::accounts::{self, CustomerRow, TokenRow};
 use crate::store::conversations::{self, ConversationView, ListFilter};
 use crate::store::events::{self, Page};
 use crate::store::now_millis;
+use crate::store::reads;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -162,6 +163,7 @@ pub async fn list(
         limit: query.limit.unwrap_or(50).clamp(1, 500),
     };
     let team = query.team;
+    let reader = staff.id.to_string();
     let rows = data
         .store()
         .run(move |conn| {
@@ -170,16 +172,28 @@ pub async fn list(
                 let found = accounts::find_team(conn, &team)?;
                 filter.team = Some(found.map_or(team, |t| t.id));
             }
-            conversations::list_conversations(conn, &filter)
+            let mut rows = Vec::new();
+            for (row, customer_name) in conversations::list_conversations(conn, &filter)? {
+                let view = row.view(customer_name)?;
+                if room_of(&view).may_view(&staff) {
+                    let unread = reads::unread(conn, &row.id, &reader, false)?;
+                    rows.push((view, unread));
+                }
+            }
+            Ok(rows)
         })
         .await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for (row, customer_name) in rows {
-        let view = row.view(customer_name)?;
-        if room_of(&view).may_view(&staff) {
-            views.push(view);
-        }
-    }
+    let views: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(view, unread)| {
+            let mut body = serde_json::to_value(view).expect("views serialize");
+            let unread = serde_json::to_value(unread).expect("counts serialize");
+            body.as_object_mut()
+                .unwrap()
+                .extend(unread.as_object().unwrap().clone());
+            body
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -192,9 +206,19 @@ pub async fn get(
     let id = parse_conversation(&path)?;
     let view = load(&data, id).await?;
     let as_customer = may_read(&caller.0, &view)?;
-    let participants = data
+    let reader = match &caller.0 {
+        Principal::Staff(user) => user.id.to_string(),
+        Principal::Customer { customer, .. } => customer.to_string(),
+    };
+    let customer = view.customer.to_string();
+    let (participants, unread, customer_read_seq) = data
         .store()
-        .run(move |conn| conversations::participants_of(conn, id))
+        .run(move |conn| {
+            let participants = conversations::participants_of(conn, id)?;
+            let unread = reads::unread(conn, &id.to_string(), &reader, as_customer)?;
+            let seen = reads::marker(conn, &id.to_string(), &customer)?;
+            Ok((participants, unread, seen.unwrap_or(0)))
+        })
         .await?;
     let participants: Vec<_> = participants
         .into_iter()
@@ -205,6 +229,14 @@ pub async fn get(
         body["resolution"] = serde_json::Value::Null;
     }
     body["participants"] = serde_json::to_value(participants).expect("views serialize");
+    let unread = serde_json::to_value(unread).expect("counts serialize");
+    body.as_object_mut()
+        .unwrap()
+        .extend(unread.as_object().unwrap().clone());
+    if !as_customer {
+        // "Seen by the customer up to seq N".
+        body["customer_read_seq"] = customer_read_seq.into();
+    }
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod conversations;
 pub mod error;
+pub mod reads;
 pub mod ws;
 
 use crate::actors::Registry;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/login", web::post().to(accounts::login))
                     .route("/logout", web::post().to(accounts::logout))
                     .route("/me", web::get().to(accounts::me))
+                    .route("/me/unread", web::get().to(reads::unread))
                     .route("/users", web::get().to(accounts::list_users))
                     .route("/users", web::post().to(accounts::create_user))
                     .route("/users/{id}", web::get().to(accounts::get_user))

@@ -2,11 +2,11 @@
 
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
-use super::messages;
 use super::schema::{
     conversations, customers, events as event_log, invitation_candidates, invitations, participants,
 };
 use super::streams::Stored;
+use super::{messages, reads};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{
     ConversationId, CustomerId, Event, EventKind, InvitationId, Kind, Mode, Room, Status, TeamId,
@@ -116,6 +116,27 @@ pub fn latest_of_customer(
         .first(conn)
         .optional()?;
     id.as_deref().map(parse_id).transpose()
+}
+
+/// Every conversation a customer started, oldest first.
+pub fn of_customer(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    Ok(conversations::table
+        .filter(conversations::customer_id.eq(customer.to_string()))
+        .order((conversations::created_at.asc(), conversations::id.asc()))
+        .select(ConversationRow::as_select())
+        .load(conn)?)
+}
+
+/// Conversations by id (those that exist).
+pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ConversationRow>, StoreError> {
+    Ok(conversations::table
+        .filter(conversations::id.eq_any(ids))
+        .order(conversations::updated_at.desc())
+        .select(ConversationRow::as_select())
+        .load(conn)?)
 }
 
 /// Filters for listing conversations.
@@ -288,6 +309,7 @@ pub fn delete_conversation(
             .execute(conn)?;
         events::delete_stream(conn, conversation)?;
         messages::delete_stream(conn, conversation)?;
+        reads::delete_stream(conn, &id)?;
         let n = diesel::delete(conversations::table.find(&id)).execute(conn)?;
         Ok(n > 0)
     })

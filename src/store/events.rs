@@ -346,6 +346,54 @@ pub fn missed<Id: StreamId, K: Kind>(
     Ok(missed)
 }
 
+/// How many messages of `stream` after `after` a reader may see that others wrote and
+/// nobody deleted: replies only for a customer (`customer`), replies and notes for staff.
+/// `reader` is the reader's author id, whose own messages do not count.
+pub fn count_unread(
+    conn: &mut DbConnection,
+    stream: &str,
+    after: u64,
+    reader: &str,
+    customer: bool,
+) -> Result<u64, StoreError> {
+    use super::schema::message_states;
+    let kinds: &[&str] = if customer {
+        &["reply"]
+    } else {
+        &["reply", "note"]
+    };
+    let after = after as i64;
+    let deleted = || {
+        message_states::table
+            .filter(message_states::stream_id.eq(stream))
+            .filter(message_states::deleted.eq(true))
+            .select(message_states::seq)
+    };
+    let by_others = || events::author_id.ne(reader).or(events::author_id.is_null());
+    transaction(conn, |conn| {
+        let filed = filed_upto(conn)?;
+        let indexed: i64 = event_index::table
+            .inner_join(events::table)
+            .filter(event_index::stream_id.eq(stream))
+            .filter(event_index::seq.gt(after))
+            .filter(events::kind.eq_any(kinds))
+            .filter(by_others())
+            .filter(event_index::seq.ne_all(deleted()))
+            .count()
+            .get_result(conn)?;
+        let tail: i64 = events::table
+            .filter(events::id.gt(filed))
+            .filter(events::stream_id.eq(stream))
+            .filter(events::seq.gt(after))
+            .filter(events::kind.eq_any(kinds))
+            .filter(by_others())
+            .filter(events::seq.ne_all(deleted()))
+            .count()
+            .get_result(conn)?;
+        Ok((indexed + tail) as u64)
+    })
+}
+
 /// Deletes every event of a stream, filed or not.
 pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<(), StoreError> {
     let stream = id.to_string();

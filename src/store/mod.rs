@@ -8,6 +8,7 @@ pub mod connection;
 pub mod conversations;
 pub mod events;
 pub mod messages;
+pub mod reads;
 pub mod schema;
 pub mod streams;
 pub mod writer;
