@@ -14,6 +14,13 @@ pub struct Config {
     /// SQLite file path (created if missing) or a postgres:// URL.
     #[arg(long, env = "DATABASE_URL", default_value = "conclave.db")]
     pub database_url: String,
+    /// Directory for uploaded files (default: beside an SQLite database, `<file>-files`;
+    /// with PostgreSQL, `conclave-files` in the working directory).
+    #[arg(long, env = "CONCLAVE_FILES_DIR")]
+    pub files_dir: Option<std::path::PathBuf>,
+    /// Largest file one upload may be, in bytes (25 MiB by default).
+    #[arg(long, env = "CONCLAVE_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
     /// Database connections in the read pool.
     #[arg(long, env = "CONCLAVE_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
@@ -86,6 +93,22 @@ impl Config {
         let mut config = <Defaults as clap::Parser>::parse_from(["conclave"]).config;
         config.database_url = database_url.to_owned();
         config
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        match &self.files_dir {
+            Some(dir) => dir.clone(),
+            None if crate::store::Backend::of(&self.database_url)
+                == crate::store::Backend::Postgres =>
+            {
+                "conclave-files".into()
+            }
+            None => {
+                let path = self.database_url.trim_start_matches("sqlite://");
+                format!("{path}-files").into()
+            }
+        }
     }
 
     /// The longest a busy writer waits for more messages to share a commit.

@@ -10,6 +10,7 @@ pub use conclave_domain as domain;
 pub mod actors;
 pub mod auth;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod protocol;
 pub mod rate;

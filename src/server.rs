@@ -4,6 +4,7 @@
 use crate::actors::session::Disconnect;
 use crate::actors::Registry;
 use crate::config::Config;
+use crate::files::DiskFiles;
 use crate::http;
 use crate::http::error::ApiError;
 use crate::store::Store;
@@ -21,6 +22,11 @@ pub enum StartError {
     Database {
         url: String,
         source: crate::store::StoreError,
+    },
+    #[error("could not use the files directory {dir:?}: {source} (set --files-dir to a writable directory)")]
+    Files {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
     },
     #[error(
         "could not listen on {addr}: {source} (is another server using that port? set --bind)"
@@ -53,7 +59,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         config.workers
     };
     let backend = store.backend();
-    let registry = Registry::new(store, Arc::new(config.clone()));
+    let files_dir = config.files_dir();
+    let files = DiskFiles::open(&files_dir).map_err(|source| StartError::Files {
+        dir: files_dir.clone(),
+        source,
+    })?;
+    let registry = Registry::new(store, Arc::new(files), Arc::new(config.clone()));
     let data = web::Data::new(registry);
     let max_json = config.max_frame_bytes;
     let shutdown_timeout = config.shutdown_timeout_secs;

@@ -77,6 +77,10 @@ pub enum RuleError {
     MentionNotAllowed,
     #[error("too many attachments on one message")]
     TooManyAttachments,
+    #[error("no such upload of yours in this conversation: upload the file here first")]
+    UnknownAttachment,
+    #[error("that upload is already on a message: upload it again to send it again")]
+    AttachmentInUse,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
 }
@@ -122,6 +126,8 @@ impl RuleError {
             RuleError::MentionNotAllowed => "mention_not_allowed",
             RuleError::TooManyAttachments => "too_many_attachments",
             RuleError::AmbiguousMention => "ambiguous_mention",
+            RuleError::UnknownAttachment => "unknown_attachment",
+            RuleError::AttachmentInUse => "attachment_in_use",
         }
     }
 }

@@ -17,7 +17,7 @@ pub use message::{
     Reacted, Reaction,
 };
 pub use room::{
-    Candidate, Draft, Member, Party, PendingInvitation, PostOutcome, Room, Status, View,
+    Candidate, Draft, Member, Party, PendingInvitation, PostOutcome, Room, Status, Upload, View,
 };
 pub use staff::{Permission, Role, Staff};
 pub use stream::{Audience, EventOf, Kind, Reader, Recorded, Stream, StreamId};

@@ -246,7 +246,8 @@ pub enum Poster {
 }
 
 impl Poster {
-    fn author(self) -> Author {
+    /// The author of what they do.
+    pub fn author(self) -> Author {
         match self {
             Poster::Customer(a) | Poster::Staff(a) => a,
         }
@@ -263,6 +264,11 @@ impl Messages {
     /// The message at `seq`, if there is one.
     pub fn get(&self, seq: u64) -> Option<&Posted> {
         self.posted.get(&seq)
+    }
+
+    /// Whether a message of the stream carries (or carried, before it was deleted) `file`.
+    pub fn carries(&self, file: AttachmentId) -> bool {
+        self.posted.values().any(|p| p.attachments.contains(&file))
     }
 
     /// How many messages the stream holds (deleted ones included).

@@ -128,6 +128,17 @@ impl Draft {
     }
 }
 
+/// A file uploaded to a conversation, as stored, for the rules to check it may go on a
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub attachment: Attachment,
+    pub conversation: ConversationId,
+    pub uploader: Author,
+    /// Already on a message.
+    pub posted: bool,
+}
+
 /// What a post turns into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostOutcome {
@@ -349,6 +360,40 @@ impl Room {
             Party::Customer(_) => Err(RuleError::Forbidden),
             Party::Staff(staff) => self.speaker(staff).map(|_| ()),
         }
+    }
+
+    /// Whether `party` may upload files to the conversation: whoever may post in it while
+    /// it is open (its customer, its lead and participants).
+    pub fn may_upload(&self, party: Party<'_>) -> Result<(), RuleError> {
+        self.may_change_messages(party)
+    }
+
+    /// The files `ids` as a message by `party` may carry them, given the `uploads` found
+    /// for them: each must be the author's own upload to this conversation, not yet on a
+    /// message (a file goes out once, so deleting its message deletes it).
+    pub fn attachments(
+        &self,
+        party: Party<'_>,
+        ids: &[crate::ids::AttachmentId],
+        uploads: &[Upload],
+    ) -> Result<Vec<Attachment>, RuleError> {
+        let author = poster(party).author();
+        let mut files: Vec<Attachment> = Vec::new();
+        for id in ids {
+            if files.iter().any(|f| f.id == *id) {
+                continue;
+            }
+            let upload = uploads
+                .iter()
+                .find(|u| u.attachment.id == *id)
+                .filter(|u| u.conversation == self.id && u.uploader == author)
+                .ok_or(RuleError::UnknownAttachment)?;
+            if upload.posted || self.messages.carries(*id) {
+                return Err(RuleError::AttachmentInUse);
+            }
+            files.push(upload.attachment.clone());
+        }
+        Ok(files)
     }
 
     /// The author edits their own message: staff at any time while they may speak, the

@@ -4,16 +4,16 @@
 
 use super::registry::{Directory, Registry};
 use super::session::FollowUp;
-use super::timeline::{Caller, Common, Live, Notice, Timeline};
+use super::timeline::{Caller, Common, Live, Notice, Timeline, Who};
 use super::ActionError;
 use crate::domain::message::{mention_tokens, snippet};
 use crate::domain::room::resolve_mentions;
 use crate::domain::{
-    Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Message, Mode, PostOutcome,
-    Room, Staff,
+    AttachmentId, Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Message, Mode,
+    PostOutcome, Room, RuleError, Staff, Upload,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
-use crate::store::{accounts, now_millis};
+use crate::store::{accounts, attachments, now_millis, StoreError};
 use actix::prelude::*;
 use std::time::Duration;
 
@@ -64,60 +64,32 @@ impl Live for Room {
                 body,
                 client_id,
                 quote,
+                attachments,
                 ..
             } => {
-                let mentions = timeline.mention_names(caller, &body);
-                timeline.with_mentioned(
-                    ctx,
-                    caller,
-                    request,
-                    mentions,
-                    move |t, ctx, caller, request, mentioned| {
-                        let room = t.stream();
-                        let draft = Draft {
-                            kind,
-                            body: body.clone(),
-                            quote,
-                            attachments: Vec::new(),
-                        };
-                        match room.post(caller.who.party(), draft, &mentioned)? {
-                            PostOutcome::Post(event) => {
-                                let notice = mention_notice(room.id, caller, &event);
-                                t.act(ctx, caller, request, client_id, vec![event]);
-                                if let Some((users, frame)) = notice {
-                                    let seq = t.stream().last_seq;
-                                    t.notify_when_durable(users, frame(seq));
-                                }
-                            }
-                            PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
-                                request,
-                                previous: room.id,
-                                team: room.team,
-                                restricted: room.restricted,
-                                body,
-                                client_id,
-                            }),
-                        }
-                        Ok(())
-                    },
-                );
+                let draft = Draft {
+                    kind,
+                    body,
+                    quote,
+                    attachments: Vec::new(),
+                };
+                timeline.post(ctx, caller, request, draft, attachments, client_id);
             }
             Command::Edit { seq, body, .. } => {
-                let mentions = timeline.mention_names(caller, &body);
-                timeline.with_mentioned(
+                let wanted = Wanted {
+                    names: timeline.mention_names(caller, &body),
+                    files: Vec::new(),
+                };
+                timeline.resolve(
                     ctx,
                     caller,
                     request,
-                    mentions,
-                    move |t, ctx, caller, request, mentioned| {
-                        let events = t.stream().edit(
-                            caller.who.party(),
-                            seq,
-                            &body,
-                            &mentioned,
-                            window,
-                            now,
-                        )?;
+                    wanted,
+                    move |t, ctx, caller, request, found| {
+                        let party = caller.who.party();
+                        let events =
+                            t.stream()
+                                .edit(party, seq, &body, &found.mentioned, window, now)?;
                         t.act(ctx, caller, request, None, events);
                         Ok(())
                     },
@@ -270,6 +242,34 @@ impl Live for Room {
     }
 }
 
+/// Asks whether a caller may upload files to the conversation now (the upload itself goes
+/// over HTTP; the room's rules decide).
+#[derive(Message)]
+#[rtype(result = "Result<(), RuleError>")]
+pub struct MayUpload(pub Who);
+
+impl Handler<MayUpload> for Conversation {
+    type Result = Result<(), RuleError>;
+
+    fn handle(&mut self, msg: MayUpload, _: &mut Context<Self>) -> Self::Result {
+        self.stream().may_upload(msg.0.party())
+    }
+}
+
+/// What a message names, to look up before it is decided.
+struct Wanted {
+    /// Its `@` names.
+    names: Vec<String>,
+    /// The uploads it carries.
+    files: Vec<AttachmentId>,
+}
+
+/// What was found of it.
+struct Found {
+    mentioned: Vec<Staff>,
+    uploads: Vec<Upload>,
+}
+
 /// The notification a new message sends to the staff it mentions, for its `seq`.
 type MentionNotice = (
     Vec<crate::domain::UserId>,
@@ -306,6 +306,57 @@ fn mention_notice(
 }
 
 impl Conversation {
+    /// A post: its mentions and files are looked up, then the rules decide it; the staff it
+    /// mentions hear of it once it is durable.
+    fn post(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        draft: Draft,
+        files: Vec<AttachmentId>,
+        client_id: Option<String>,
+    ) {
+        let wanted = Wanted {
+            names: self.mention_names(caller, &draft.body),
+            files: files.clone(),
+        };
+        self.resolve(
+            ctx,
+            caller,
+            request,
+            wanted,
+            move |t, ctx, caller, request, found| {
+                let room = t.stream();
+                let party = caller.who.party();
+                let draft = Draft {
+                    attachments: room.attachments(party, &files, &found.uploads)?,
+                    ..draft
+                };
+                let body = draft.body.clone();
+                match room.post(party, draft, &found.mentioned)? {
+                    PostOutcome::Post(event) => {
+                        let notice = mention_notice(room.id, caller, &event);
+                        t.act(ctx, caller, request, client_id, vec![event]);
+                        if let Some((users, frame)) = notice {
+                            let seq = t.stream().last_seq;
+                            t.notify_when_durable(users, frame(seq));
+                        }
+                    }
+                    PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+                        request,
+                        previous: room.id,
+                        team: room.team,
+                        restricted: room.restricted,
+                        body,
+                        client_id,
+                    }),
+                }
+                Ok(())
+            },
+        );
+    }
+
     /// The `@` names in a staff member's text (a customer's text mentions nobody).
     fn mention_names(&self, caller: &Caller, body: &str) -> Vec<String> {
         match caller.who.staff() {
@@ -314,52 +365,64 @@ impl Conversation {
         }
     }
 
-    /// Finds the colleagues `names` fit, then decides with them (at once when there are no
-    /// names). The lookup holds the conversation's other commands back, so what is decided
-    /// sees the room as it is then.
-    fn with_mentioned(
+    /// Looks up what a message names (the colleagues its `@` names fit, the uploads it
+    /// carries), then decides with what was found (at once when it names nothing). The
+    /// lookup holds the conversation's other commands back, so the decision sees the room
+    /// as it is then.
+    fn resolve(
         &mut self,
         ctx: &mut Context<Self>,
         caller: &Caller,
         request: RequestId,
-        names: Vec<String>,
+        wanted: Wanted,
         decide: impl FnOnce(
                 &mut Conversation,
                 &mut Context<Conversation>,
                 &Caller,
                 RequestId,
-                Vec<Staff>,
+                Found,
             ) -> Result<(), ActionError>
             + 'static,
     ) {
         let caller = caller.clone();
-        if names.is_empty() {
-            if let Err(error) = decide(self, ctx, &caller, request.clone(), Vec::new()) {
+        if wanted.names.is_empty() && wanted.files.is_empty() {
+            let found = Found {
+                mentioned: Vec::new(),
+                uploads: Vec::new(),
+            };
+            if let Err(error) = decide(self, ctx, &caller, request.clone(), found) {
                 caller.refuse(&request, error);
             }
             return;
         }
         let store = self.registry().store().clone();
+        let author = caller.who.author();
         let lookup = async move {
             store
                 .run(move |conn| {
-                    names
+                    let fits = wanted
+                        .names
                         .iter()
                         .map(|name| {
-                            Ok(accounts::staff_by_mention(conn, name)?
-                                .iter()
-                                .map(|u| u.staff())
-                                .collect())
+                            let users = accounts::staff_by_mention(conn, name)?;
+                            Ok(users.iter().map(|u| u.staff()).collect())
                         })
-                        .collect::<Result<Vec<Vec<Staff>>, _>>()
+                        .collect::<Result<Vec<Vec<Staff>>, StoreError>>()?;
+                    let uploads = attachments::uploads(conn, &wanted.files, author)?;
+                    Ok((fits, uploads))
                 })
                 .await
         };
         ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
             let decided = found
                 .map_err(ActionError::from)
-                .and_then(|found| Ok(resolve_mentions(found)?))
-                .and_then(|mentioned| decide(timeline, ctx, &caller, request.clone(), mentioned));
+                .and_then(|(fits, uploads)| {
+                    Ok(Found {
+                        mentioned: resolve_mentions(fits)?,
+                        uploads,
+                    })
+                })
+                .and_then(|found| decide(timeline, ctx, &caller, request.clone(), found));
             if let Err(error) = decided {
                 caller.refuse(&request, error);
             }
@@ -493,7 +556,12 @@ mod tests {
             .await
             .unwrap();
         // Both conversations start on this test's thread, so they share it.
-        let registry = Registry::new(store, Arc::new(Config::with_database(&url)));
+        let files = crate::files::DiskFiles::open(&dir.path().join("files")).unwrap();
+        let registry = Registry::new(
+            store,
+            Arc::new(files),
+            Arc::new(Config::with_database(&url)),
+        );
         let crashing = registry
             .open_conversation(customer, team, false, None)
             .await

@@ -10,6 +10,7 @@ use super::timeline::{Feed, Live, Timeline};
 use super::ActionError;
 use crate::config::Config;
 use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
+use crate::files::FileStore;
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
 use crate::store::accounts;
@@ -75,6 +76,7 @@ impl<S: Live> Directory<S> {
 /// Shared by every actor and HTTP handler of one server.
 pub struct Registry {
     store: Store,
+    files: Arc<dyn FileStore>,
     config: Arc<Config>,
     conversations: Directory<Room>,
     online: Mutex<HashMap<UserId, Online>>,
@@ -85,9 +87,10 @@ pub struct Registry {
 
 impl Registry {
     /// A registry over `store`, with the server's settings.
-    pub fn new(store: Store, config: Arc<Config>) -> Arc<Registry> {
+    pub fn new(store: Store, files: Arc<dyn FileStore>, config: Arc<Config>) -> Arc<Registry> {
         Arc::new(Registry {
             store,
+            files,
             config,
             conversations: Directory::default(),
             online: Mutex::default(),
@@ -99,6 +102,27 @@ impl Registry {
     /// The database.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Uploaded files' bytes.
+    pub fn files(&self) -> &Arc<dyn FileStore> {
+        &self.files
+    }
+
+    /// Deletes the bytes of files whose rows are gone, off the caller's thread; a failure is
+    /// logged (the file is left behind, harmless: nothing refers to it any more).
+    pub fn delete_files(&self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let files = Arc::clone(&self.files);
+        std::thread::spawn(move || {
+            for id in ids {
+                if let Err(error) = files.delete(&id) {
+                    tracing::warn!(file = %id, %error, "could not delete an attachment's bytes");
+                }
+            }
+        });
     }
 
     /// The server's settings.

@@ -18,7 +18,9 @@ use super::feed::Subscriber;
 use super::registry::{Directory, Registry};
 use super::session::{Session, SessionId};
 use super::ActionError;
-use crate::domain::{Audience, Author, EventOf, Kind, Reader, Recorded, Stream, UserId, View};
+use crate::domain::{
+    Audience, Author, EventOf, Kind, MessageEvent, Reader, Recorded, Stream, UserId, View,
+};
 use crate::protocol::{
     error_frame, event_frame, history_frame, ok_frame, ok_frame_with_events, OkResult, RequestId,
     ServerFrame, StreamRef,
@@ -709,6 +711,14 @@ impl<S: Live> Timeline<S> {
         }
         for (users, frame) in &pending.notices {
             self.registry.notify(users, frame);
+        }
+        // A deleted message's files go once its deletion is durable (never before: a failed
+        // write would leave a message whose files are gone).
+        for (event, _) in &pending.events {
+            if let Some(MessageEvent::Deleted(deletion)) = event.kind.message_event() {
+                let ids = deletion.attachments.iter().map(|a| a.to_string()).collect();
+                self.registry.delete_files(ids);
+            }
         }
         for ack in pending.acks {
             let events = if ack.caller.is_some() { &echo[..] } else { &[] };

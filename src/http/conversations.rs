@@ -291,11 +291,16 @@ pub async fn delete(
     if let Some(addr) = data.running(id) {
         addr.do_send(crate::actors::timeline::Evict);
     }
-    let deleted = data
+    let (deleted, files) = data
         .store()
-        .run(move |conn| conversations::delete_conversation(conn, id))
+        .run(move |conn| {
+            let files = crate::store::attachments::of_stream(conn, &id.to_string())?;
+            Ok((conversations::delete_conversation(conn, id)?, files))
+        })
         .await?;
     if deleted {
+        // Its files' rows went with it; their bytes go now.
+        data.delete_files(files);
         tracing::info!(conversation = %id, by = %staff.id, "conversation deleted");
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -20,6 +20,12 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{0}")]
     TooManyRequests(&'static str),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error(transparent)]
+    Rule(#[from] crate::domain::RuleError),
     #[error("storage is unavailable; try again")]
     Storage(StoreError),
 }
@@ -44,6 +50,9 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests(_) => "rate_limited",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedType(_) => "unsupported_type",
+            ApiError::Rule(rule) => rule.code(),
         }
     }
 }
@@ -60,6 +69,9 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Rule(_) => StatusCode::FORBIDDEN,
         }
     }
 

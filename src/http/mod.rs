@@ -1,6 +1,7 @@
 //! The HTTP side: JSON REST routes and the WebSocket upgrade.
 
 pub mod accounts;
+pub mod attachments;
 pub mod auth;
 pub mod conversations;
 pub mod error;
@@ -62,6 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         "/conversations/{id}/events",
                         web::get().to(conversations::events),
                     )
+                    .route(
+                        "/conversations/{id}/attachments",
+                        web::post().to(attachments::upload),
+                    )
+                    .route("/attachments/{id}", web::get().to(attachments::download))
                     .route("/invitations", web::get().to(conversations::my_invitations))
                     .route("/presence", web::get().to(conversations::presence)),
             ),

@@ -4,6 +4,7 @@
 //! through the single [`Writer`] thread, which batches them across conversations.
 
 pub mod accounts;
+pub mod attachments;
 pub mod connection;
 pub mod conversations;
 pub mod events;

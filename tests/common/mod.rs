@@ -39,6 +39,16 @@ pub struct Agent {
     pub token: String,
 }
 
+/// An answered download.
+#[derive(Debug)]
+pub struct Download {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub disposition: Option<String>,
+    pub nosniff: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
 /// A chat started by a customer.
 #[derive(Clone, Debug)]
 pub struct Chat {
@@ -193,6 +203,78 @@ impl TestApp {
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         (response.status().as_u16(), value)
+    }
+
+    /// Where the server keeps uploaded files.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("files")
+    }
+
+    /// Uploads `bytes` as the file `name` to `conversation` (a `multipart/form-data` form
+    /// with one `file` field, as a browser sends it); returns the status and JSON body.
+    pub async fn upload(
+        &self,
+        token: &str,
+        conversation: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        let boundary = "conclave-test-boundary-7d1f";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let client = awc::Client::builder().timeout(PATIENCE).finish();
+        let mut response = client
+            .post(format!(
+                "{}/api/conversations/{conversation}/attachments",
+                self.base
+            ))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header((
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .send_body(body)
+            .await
+            .expect("the server answers");
+        let bytes = response.body().limit(1 << 20).await.expect("a body");
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (response.status().as_u16(), value)
+    }
+
+    /// Downloads an attachment as the holder of `token`: the status, the headers that
+    /// matter and the bytes.
+    pub async fn download(&self, token: &str, attachment: &str) -> Download {
+        let client = awc::Client::builder().timeout(PATIENCE).finish();
+        let mut response = client
+            .get(format!("{}/api/attachments/{attachment}", self.base))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send()
+            .await
+            .expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (content_type, disposition, nosniff) = (
+            header("content-type"),
+            header("content-disposition"),
+            header("x-content-type-options"),
+        );
+        let bytes = response.body().limit(64 << 20).await.expect("a body");
+        Download {
+            status: response.status().as_u16(),
+            content_type,
+            disposition,
+            nosniff,
+            bytes: bytes.to_vec(),
+        }
     }
 
     /// Creates a team and returns its id.
@@ -456,7 +538,9 @@ fn spawn_server(
             "127.0.0.1:0",
             "--database-url",
             database_url,
+            "--files-dir",
         ])
+        .arg(dir.join("files"))
         .args(extra_args)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

@@ -898,3 +898,73 @@ fn the_rules_remember_every_message_from_its_events() {
     assert_eq!(room.messages.len(), 5);
     assert!(room.messages.get(2).is_none(), "a join is not a message");
 }
+
+#[test]
+fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
+    let t = talk(Role::Agent, Seat::Lead);
+    let room = &t.s.room;
+    let me = Party::Staff(&t.s.actor);
+    let upload = |uploader: Author, conversation: ConversationId, posted: bool| Upload {
+        attachment: Attachment {
+            id: AttachmentId::generate(),
+            name: "a.png".into(),
+            content_type: "image/png".into(),
+            size: 1,
+            width: Some(1),
+            height: Some(1),
+        },
+        conversation,
+        uploader,
+        posted,
+    };
+    let mine = upload(Author::Staff(t.s.actor.id), room.id, false);
+    let theirs = upload(Author::Customer(room.customer), room.id, false);
+    let elsewhere = upload(
+        Author::Staff(t.s.actor.id),
+        ConversationId::generate(),
+        false,
+    );
+    let sent = upload(Author::Staff(t.s.actor.id), room.id, true);
+    let all = [
+        mine.clone(),
+        theirs.clone(),
+        elsewhere.clone(),
+        sent.clone(),
+    ];
+    let id = |u: &Upload| u.attachment.id;
+    assert_eq!(
+        room.attachments(me, &[id(&mine), id(&mine)], &all),
+        Ok(vec![mine.attachment.clone()])
+    );
+    for other in [&theirs, &elsewhere] {
+        assert_eq!(
+            room.attachments(me, &[id(other)], &all),
+            Err(RuleError::UnknownAttachment)
+        );
+    }
+    assert_eq!(
+        room.attachments(me, &[AttachmentId::generate()], &all),
+        Err(RuleError::UnknownAttachment)
+    );
+    assert_eq!(
+        room.attachments(me, &[id(&sent)], &all),
+        Err(RuleError::AttachmentInUse)
+    );
+    // Whoever may post may upload; monitors and outsiders may not, nor anyone after close.
+    for seat in SEATS {
+        let s = scene(Role::Agent, seat);
+        assert_eq!(
+            s.room.may_upload(Party::Staff(&s.actor)).err(),
+            speaker_refusal(seat)
+        );
+    }
+    assert_eq!(room.may_upload(Party::Customer(room.customer)), Ok(()));
+    assert_eq!(
+        room.may_upload(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
+    );
+    assert_eq!(
+        closed(room.clone()).may_upload(me),
+        Err(RuleError::ConversationClosed)
+    );
+}
