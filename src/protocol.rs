@@ -5,8 +5,8 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    AttachmentId, Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, PostKind,
-    Recorded, StreamId, TeamId, UserId,
+    AttachmentId, Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, Person,
+    PostKind, Recorded, StreamId, TeamId, UserId,
 };
 use bytestring::ByteString;
 use serde::ser::{SerializeMap, Serializer};
@@ -496,12 +496,14 @@ pub fn ok_frame_with_events(
     ByteString::from(text)
 }
 
-/// Encodes a `history` frame: a page of a stream's events, oldest first, and whether older
-/// ones exist.
+/// Encodes a `history` frame: a page of a stream's events, oldest first, whether older ones
+/// exist, and `people`: the name of everyone the page's events are by, and of those who may
+/// speak in the stream now, as the reader may know them.
 pub fn history_frame<Id: StreamId, K: Serialize>(
     id: Id,
     events: &[Recorded<Id, K>],
     has_more: bool,
+    people: &[Person],
 ) -> ByteString {
     #[derive(Serialize)]
     #[serde(tag = "type", rename = "history")]
@@ -510,11 +512,13 @@ pub fn history_frame<Id: StreamId, K: Serialize>(
         stream: StreamRef,
         events: &'a [E],
         has_more: bool,
+        people: &'a [Person],
     }
     encode(&HistoryFrame {
         stream: StreamRef::to(id),
         events,
         has_more,
+        people,
     })
 }
 
@@ -637,11 +641,12 @@ mod tests {
         assert_eq!(frame, expected);
 
         let history: Value =
-            serde_json::from_str(&history_frame(id, std::slice::from_ref(&event), true)).unwrap();
+            serde_json::from_str(&history_frame(id, std::slice::from_ref(&event), true, &[]))
+                .unwrap();
         assert_eq!(
             history,
             serde_json::json!({"type": "history", "conversation": id.to_string(),
-                "events": [event_json], "has_more": true})
+                "events": [event_json], "has_more": true, "people": []})
         );
 
         let ok = OkResult {

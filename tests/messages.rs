@@ -284,3 +284,84 @@ async fn a_mention_reaches_a_colleague_outside_the_room_and_never_names_a_strang
         .iter()
         .all(|f| f["type"] != "mention"));
 }
+
+#[actix_rt::test]
+async fn every_reader_can_name_everyone_in_a_transcript_and_a_customer_never_a_monitor() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let ada = app.staff("Ada", "admin", &[&team], &[]).await;
+    let mut room = app
+        .room("support")
+        .lead(&alice)
+        .participant(&bob)
+        .monitor(&ada)
+        .build()
+        .await;
+    let conv = room.conversation.clone();
+    room.lead
+        .ok(json!({"type": "post", "conversation": conv, "body": "Hello Carla"}))
+        .await;
+    let oops = room
+        .customer
+        .ok(json!({"type": "post", "body": "my card is 4111 1111 1111 1111"}))
+        .await;
+    // Ada, an admin watching unseen, removes it.
+    room.monitors[0]
+        .ok(json!({"type": "delete", "conversation": conv, "seq": oops["seq"]}))
+        .await;
+
+    let names = |people: &Value| -> Vec<String> {
+        let mut names: Vec<String> = people
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let path = format!("/api/conversations/{conv}/events");
+    let staff_page = app.get_ok(&path, &alice.token).await;
+    assert_eq!(
+        names(&staff_page["people"]),
+        ["Ada", "Alice", "Bob", "Carla"]
+    );
+    let customer_page = app.get_ok(&path, &room.chat.token).await;
+    assert_eq!(names(&customer_page["people"]), ["Alice", "Bob", "Carla"]);
+    let text = customer_page.to_string();
+    assert!(!text.contains(&ada.id), "nothing names the monitor: {text}");
+    let deletion = customer_page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "deleted")
+        .unwrap();
+    assert_eq!(deletion["author"], json!({"kind": "system"}));
+    assert!(!text.contains("4111"));
+
+    // Live, too, the customer sees the message go, not who took it.
+    let (live, _) = room.customer.until_event("deleted").await;
+    assert_eq!(live["author"], json!({"kind": "system"}));
+
+    // The WebSocket history carries the same directory.
+    room.customer.ok(json!({"type": "history"})).await;
+    let page = room.customer.expect("history").await;
+    assert_eq!(names(&page["people"]), ["Alice", "Bob", "Carla"]);
+    let person = page["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Alice")
+        .unwrap();
+    assert_eq!(person["kind"], "staff");
+    assert_eq!(person["id"], json!(alice.id));
+    let (live, _) = room.lead.until_event("deleted").await;
+    assert_eq!(live["author"], json!({"kind": "staff", "id": ada.id}));
+    room.lead
+        .ok(json!({"type": "history", "conversation": conv}))
+        .await;
+    let page = room.lead.expect("history").await;
+    assert_eq!(names(&page["people"]), ["Ada", "Alice", "Bob", "Carla"]);
+}

@@ -51,6 +51,16 @@ pub enum Author {
     System,
 }
 
+/// Who an author is, by name: what a reader needs to show them without looking ids up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    #[serde(flatten)]
+    pub author: Author,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+}
+
 /// Whom an invitation is addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -230,6 +240,12 @@ impl Kind for EventKind {
 
     fn customer_sees(&self) -> bool {
         EventKind::customer_sees(self)
+    }
+
+    /// A deletion may be an admin's moderation, and an admin may be watching unseen, so the
+    /// customer sees that a message went, not who took it.
+    fn customer_sees_author(&self) -> bool {
+        !matches!(self, EventKind::Deleted(_))
     }
 
     fn message_event(&self) -> Option<MessageEvent<'_>> {

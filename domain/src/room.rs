@@ -786,6 +786,18 @@ impl Stream for Room {
         Room::typing(self, party)
     }
 
+    /// The customer and the staff in the room; a customer's view leaves monitors out.
+    fn cast(&self, view: View) -> Vec<Author> {
+        std::iter::once(Author::Customer(self.customer))
+            .chain(
+                self.members
+                    .iter()
+                    .filter(|m| view == View::Staff || m.mode != Mode::Monitor)
+                    .map(|m| Author::Staff(m.user)),
+            )
+            .collect()
+    }
+
     /// Applies the events of one action, numbered on from `last_seq`, and returns for each
     /// the staff who receive it: those in the room before or after it (so a leaver gets its
     /// own `left` and everyone the `closed`), and whoever the action brought into the room

@@ -54,6 +54,12 @@ pub trait Kind:
     /// Whether a customer sees anything of this event (without building that view).
     fn customer_sees(&self) -> bool;
 
+    /// Whether the customer's view of this event names its author (otherwise it shows the
+    /// server as the author).
+    fn customer_sees_author(&self) -> bool {
+        true
+    }
+
     /// The message this event posts or the change it makes to one, if it is about a
     /// message (and so changes nothing else of the stream).
     fn message_event(&self) -> Option<MessageEvent<'_>>;
@@ -92,7 +98,11 @@ impl<Id: Copy, K: Kind> Recorded<Id, K> {
             stream: self.stream,
             seq: self.seq,
             at: self.at,
-            author: self.author,
+            author: if self.kind.customer_sees_author() {
+                self.author
+            } else {
+                Author::System
+            },
             client_id: self.client_id.clone(),
             kind,
         })
@@ -155,6 +165,10 @@ pub trait Stream {
 
     /// How `party` may read the stream's history (which may be wider than who follows it live).
     fn history_view(&self, party: Party<'_>) -> Result<View, RuleError>;
+
+    /// Who a reader with `view` should be able to name besides the authors of what they
+    /// read: those who may speak in the stream now (never anyone a customer may not see).
+    fn cast(&self, view: View) -> Vec<Author>;
 
     /// Whether `party` may tell the stream's readers they are typing.
     fn typing(&self, party: Party<'_>) -> Result<(), RuleError>;

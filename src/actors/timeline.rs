@@ -26,9 +26,9 @@ use crate::protocol::{
     ServerFrame, StreamRef,
 };
 use crate::store::events::{self, Page};
-use crate::store::reads;
 use crate::store::streams::{Batch, Loaded, Stored};
 use crate::store::writer::Route;
+use crate::store::{accounts, reads};
 use crate::store::{now_millis, StoreError};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -626,6 +626,12 @@ impl<S: Live> Timeline<S> {
     ) {
         let id = self.id();
         let store = self.registry.store().clone();
+        let view = if page.customer_only {
+            View::Customer
+        } else {
+            View::Staff
+        };
+        let cast = self.stream.cast(view);
         let read = async move {
             store
                 .run(move |conn| {
@@ -642,15 +648,19 @@ impl<S: Live> Timeline<S> {
                             events.pop();
                         }
                     }
-                    Ok((events, has_more))
+                    let authors: Vec<Author> =
+                        events.iter().map(|e| e.author).chain(cast).collect();
+                    let people = accounts::people(conn, &authors)?;
+                    Ok((events, has_more, people))
                 })
                 .await
         };
         ctx.spawn(
             read.into_actor(self)
                 .map(move |result, timeline, _| match result {
-                    Ok((events, has_more)) => {
-                        to.do_send(Feed::Frame(history_frame(timeline.id(), &events, has_more)));
+                    Ok((events, has_more, people)) => {
+                        let frame = history_frame(timeline.id(), &events, has_more, &people);
+                        to.do_send(Feed::Frame(frame));
                         if let Some((_, request)) = answer {
                             let ok = OkResult::about(timeline.id());
                             to.do_send(Feed::Frame(ok_frame(&request, &ok)));

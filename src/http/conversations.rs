@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::Data;
 use crate::auth::{new_token, Principal};
 use crate::domain::{
-    ConversationId, CustomerId, EventKind, Party, Permission, Room, Staff, Status,
+    Author, ConversationId, CustomerId, EventKind, Party, Permission, Room, Staff, Status,
 };
 use crate::store::accounts::{self, CustomerRow, TokenRow};
 use crate::store::conversations::{self, ConversationView, ListFilter};
@@ -264,16 +264,33 @@ pub async fn events(
         limit: limit + 1,
         customer_only,
     };
-    let mut events = data
+    let customer = view.customer;
+    let (events, has_more, people) = data
         .store()
-        .run(move |conn| events::page::<_, EventKind>(conn, id, page))
+        .run(move |conn| {
+            let mut events = events::page::<_, EventKind>(conn, id, page)?;
+            let has_more = events.len() > limit as usize;
+            events.truncate(limit as usize);
+            // Everyone the page is by, and everyone who may speak in the room now.
+            let cast = conversations::participants_of(conn, id)?
+                .into_iter()
+                .filter(|p| !customer_only || p.mode != "monitor")
+                .map(|p| Author::Staff(p.user));
+            let authors: Vec<Author> = events
+                .iter()
+                .map(|e| e.author)
+                .chain(std::iter::once(Author::Customer(customer)))
+                .chain(cast)
+                .collect();
+            let people = accounts::people(conn, &authors)?;
+            Ok((events, has_more, people))
+        })
         .await?;
-    let has_more = events.len() > limit as usize;
-    events.truncate(limit as usize);
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "conversation": id,
         "events": events,
         "has_more": has_more,
+        "people": people,
     })))
 }
 

@@ -2,7 +2,7 @@
 
 use super::schema::{customers, team_members, teams, tokens, user_skills, users};
 use super::{transaction, DbConnection, StoreError};
-use crate::domain::{CustomerId, Role, Staff, TeamId, UserId};
+use crate::domain::{Author, CustomerId, Person, Role, Staff, TeamId, UserId};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -191,6 +191,54 @@ pub fn staff_by_mention(conn: &mut DbConnection, name: &str) -> Result<Vec<UserV
             .collect()
     };
     rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// The names (and avatars) of `authors`, staff and customers, in the order given; the
+/// server (`System`) and anyone no longer stored are left out.
+pub fn people(conn: &mut DbConnection, authors: &[Author]) -> Result<Vec<Person>, StoreError> {
+    let mut staff_ids: Vec<String> = Vec::new();
+    let mut customer_ids: Vec<String> = Vec::new();
+    for author in authors {
+        match author {
+            Author::Staff(id) => staff_ids.push(id.to_string()),
+            Author::Customer(id) => customer_ids.push(id.to_string()),
+            Author::System => {}
+        }
+    }
+    let mut found: std::collections::HashMap<String, (String, Option<String>)> = users::table
+        .filter(users::id.eq_any(&staff_ids))
+        .select((users::id, users::display_name, users::avatar_url))
+        .load::<(String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, name, avatar)| (id, (name, avatar)))
+        .collect();
+    found.extend(
+        customers::table
+            .filter(customers::id.eq_any(&customer_ids))
+            .select((customers::id, customers::display_name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .map(|(id, name)| (id, (name, None))),
+    );
+    let mut people: Vec<Person> = Vec::new();
+    for author in authors {
+        let id = match author {
+            Author::Staff(id) => id.to_string(),
+            Author::Customer(id) => id.to_string(),
+            Author::System => continue,
+        };
+        if people.iter().any(|p| p.author == *author) {
+            continue;
+        }
+        if let Some((name, avatar_url)) = found.get(&id) {
+            people.push(Person {
+                author: *author,
+                name: name.clone(),
+                avatar_url: avatar_url.clone(),
+            });
+        }
+    }
+    Ok(people)
 }
 
 /// A staff user and their password hash, by email (for logging in).

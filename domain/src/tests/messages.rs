@@ -968,3 +968,36 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
         Err(RuleError::ConversationClosed)
     );
 }
+
+#[test]
+fn the_customer_sees_that_a_message_went_never_who_took_it_nor_a_monitor_in_the_cast() {
+    let t = talk(Role::Admin, Seat::Monitor);
+    let room = &t.s.room;
+    let deletion = room
+        .delete_message(Party::Staff(&t.s.actor), t.customer_reply, WINDOW, NOW)
+        .unwrap()
+        .remove(0);
+    let event = Event {
+        author: Author::Staff(t.s.actor.id),
+        ..recorded(room.id, room.last_seq + 1, deletion)
+    };
+    assert_eq!(event.customer_view().unwrap().author, Author::System);
+    let reply = Event {
+        author: Author::Staff(t.s.lead.id),
+        ..recorded(room.id, 9, EventKind::Reply(Message::text("hi")))
+    };
+    assert_eq!(
+        reply.customer_view().unwrap().author,
+        Author::Staff(t.s.lead.id)
+    );
+    let staff_cast = room.cast(View::Staff);
+    let customer_cast = room.cast(View::Customer);
+    for member in [&t.s.lead, &t.s.participant] {
+        assert!(customer_cast.contains(&Author::Staff(member.id)));
+    }
+    for watcher in [&t.s.monitor, &t.s.actor] {
+        assert!(staff_cast.contains(&Author::Staff(watcher.id)));
+        assert!(!customer_cast.contains(&Author::Staff(watcher.id)));
+    }
+    assert!(customer_cast.contains(&Author::Customer(room.customer)));
+}
