@@ -15,6 +15,11 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often uploads that never went on a message are looked for.
+const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+/// How old an upload that never went on a message gets before it is deleted.
+const ABANDONED_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -108,6 +113,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     std::io::stdout().flush().ok();
     tracing::info!(workers, database = backend.name(), "server started");
+    let sweeper = data.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(UPLOAD_SWEEP_INTERVAL);
+        loop {
+            every.tick().await;
+            sweeper.sweep_abandoned_uploads(ABANDONED_UPLOAD_AGE).await;
+        }
+    });
     let server = server.run();
     let handle = server.handle();
     let registry = data.get_ref().clone();

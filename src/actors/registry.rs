@@ -13,9 +13,9 @@ use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, 
 use crate::files::FileStore;
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
-use crate::store::accounts;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::streams;
+use crate::store::{accounts, attachments};
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr};
 use bytestring::ByteString;
@@ -123,6 +123,23 @@ impl Registry {
                 }
             }
         });
+    }
+
+    /// Deletes uploads that never went on a message within `age` (their rows and bytes).
+    pub async fn sweep_abandoned_uploads(&self, age: Duration) {
+        let before = now_millis() - age.as_millis() as i64;
+        let swept = self
+            .store
+            .run(move |conn| attachments::forget_abandoned(conn, before))
+            .await;
+        match swept {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "deleting uploads never sent");
+                self.delete_files(ids);
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not look for abandoned uploads"),
+        }
     }
 
     /// The server's settings.

@@ -16,8 +16,7 @@ pub trait FileStore: Send + Sync + 'static {
     fn open(&self, key: &str) -> io::Result<Box<dyn Read + Send>>;
     /// Removes what is stored under `key` (nothing stored is not an error).
     fn delete(&self, key: &str) -> io::Result<()>;
-    /// A directory for uploads in progress, on the same file system as nothing in
-    /// particular: uploads are moved or copied in by [`FileStore::put`].
+    /// A local directory for uploads in progress; [`FileStore::put`] takes them from there.
     fn scratch(&self) -> &Path;
 }
 
@@ -28,10 +27,13 @@ pub struct DiskFiles {
 }
 
 impl DiskFiles {
-    /// Files under `dir`, created if missing.
+    /// Files under `dir`, created if missing. Uploads cut short by a stop are cleared.
     pub fn open(dir: &Path) -> io::Result<DiskFiles> {
         let incoming = dir.join(".incoming");
         fs::create_dir_all(&incoming)?;
+        for leftover in fs::read_dir(&incoming)?.flatten() {
+            fs::remove_file(leftover.path()).ok();
+        }
         Ok(DiskFiles {
             dir: dir.to_owned(),
             incoming,

@@ -114,3 +114,46 @@ pub fn forget_abandoned(conn: &mut DbConnection, before: i64) -> Result<Vec<Stri
     diesel::delete(attachments::table.filter(attachments::id.eq_any(&ids))).execute(conn)?;
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::connection::Manager;
+
+    fn row(seq: Option<i64>, created_at: i64) -> AttachmentRow {
+        AttachmentRow {
+            id: AttachmentId::generate().to_string(),
+            stream_id: ConversationId::generate().to_string(),
+            uploader_id: "someone".into(),
+            name: "a.txt".into(),
+            content_type: "text/plain".into(),
+            size: 1,
+            width: None,
+            height: None,
+            seq,
+            created_at,
+        }
+    }
+
+    #[test]
+    fn only_old_uploads_that_never_went_on_a_message_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("files.db").display().to_string();
+        let mut conn = Manager::new(&url).establish().unwrap();
+        crate::store::migrate(&mut conn).unwrap();
+        let old_unsent = row(None, 10);
+        let old_sent = row(Some(4), 10);
+        let new_unsent = row(None, 1_000);
+        for r in [&old_unsent, &old_sent, &new_unsent] {
+            insert(&mut conn, r).unwrap();
+        }
+        assert_eq!(
+            forget_abandoned(&mut conn, 500).unwrap(),
+            vec![old_unsent.id.clone()]
+        );
+        let id = |r: &AttachmentRow| r.id.parse().unwrap();
+        assert!(by_id(&mut conn, id(&old_unsent)).unwrap().is_none());
+        assert!(by_id(&mut conn, id(&old_sent)).unwrap().is_some());
+        assert!(by_id(&mut conn, id(&new_unsent)).unwrap().is_some());
+    }
+}
