@@ -22,6 +22,11 @@ enum Action {
     Transfer(usize, usize),
     Close(usize),
     Reopen(usize),
+    /// Someone (5: the customer) quotes a message (by position) in a new post.
+    Quote(usize, usize, PostKind),
+    Edit(usize, usize),
+    Delete(usize, usize),
+    React(usize, usize, usize, bool),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -45,6 +50,16 @@ fn action() -> impl Strategy<Value = Action> {
         (who.clone(), who.clone()).prop_map(|(w, t)| Action::Transfer(w, t)),
         who.clone().prop_map(Action::Close),
         who.prop_map(Action::Reopen),
+        (
+            0..6usize,
+            0..40usize,
+            prop_oneof![Just(PostKind::Reply), Just(PostKind::Note)]
+        )
+            .prop_map(|(w, t, k)| Action::Quote(w, t, k)),
+        (0..6usize, 0..40usize).prop_map(|(w, t)| Action::Edit(w, t)),
+        (0..6usize, 0..40usize).prop_map(|(w, t)| Action::Delete(w, t)),
+        (0..6usize, 0..40usize, 0..3usize, any::<bool>())
+            .prop_map(|(w, t, e, add)| Action::React(w, t, e, add)),
     ]
 }
 
@@ -103,6 +118,51 @@ fn check_invariants(room: &Room) {
         }
     }
     assert!(room.invitations.len() <= room::MAX_PENDING_INVITATIONS);
+    for seq in 1..=room.last_seq {
+        let Some(posted) = room.messages.get(seq) else {
+            continue;
+        };
+        for reaction in &posted.reactions {
+            assert_eq!(reaction.count, reaction.by.len());
+            assert!(reaction.count > 0, "an emoji nobody holds is gone");
+            let mut by = reaction.by.clone();
+            by.sort_by_key(|a| format!("{a:?}"));
+            by.dedup();
+            assert_eq!(by.len(), reaction.by.len(), "one per person per emoji");
+        }
+        if posted.deleted {
+            assert!(posted.reactions.is_empty() && posted.snippet.is_empty());
+        }
+    }
+}
+
+/// What an accepted action's events must respect about the messages they touch, judged
+/// before they apply.
+fn check_message_events(room: &Room, events: &[EventKind]) {
+    for event in events {
+        let (target, on) = match event {
+            EventKind::Edited(e) => (e.target, e.on),
+            EventKind::Deleted(d) => (d.target, d.on),
+            EventKind::Reacted(r) => (r.target, r.on),
+            EventKind::Reply(m) | EventKind::Note(m) => {
+                if let (EventKind::Reply(_), Some(quote)) = (event, &m.quote) {
+                    let quoted = room
+                        .messages
+                        .get(quote.seq)
+                        .expect("a quote names a message");
+                    assert_eq!(quoted.kind, PostKind::Reply, "a reply never quotes a note");
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let message = room.messages.get(target).expect("a change names a message");
+        assert_eq!(
+            message.kind, on,
+            "a change's readers are its message's readers"
+        );
+        assert!(!message.deleted, "a deleted message never changes");
+    }
 }
 
 proptest! {
@@ -122,9 +182,22 @@ proptest! {
             previous: None,
         }));
         let mut now = 0i64;
+        const EMOJI: [&str; 3] = ["👍", "🎉", ":eyes:"];
         for action in actions {
             now += 1_000;
             let invitation = |i: usize| room.invitations.get(i).map(|p| p.id).unwrap_or_else(InvitationId::generate);
+            // Who acts: one of the staff, or (index 5) the customer.
+            let party = |w: usize| if w < staff.len() { Party::Staff(&staff[w]) } else { Party::Customer(customer) };
+            let author = match action {
+                Action::CustomerPost => Author::Customer(customer),
+                Action::Quote(w, ..) | Action::Edit(w, _) | Action::Delete(w, _) | Action::React(w, ..) if w >= staff.len() => Author::Customer(customer),
+                Action::Post(w, _) | Action::PickUp(w) | Action::Monitor(w) | Action::Invite(w, ..) | Action::InviteTeam(w)
+                | Action::Accept(w, _) | Action::Decline(w, _) | Action::Cancel(w, _) | Action::Leave(w) | Action::Transfer(w, _)
+                | Action::Close(w) | Action::Reopen(w) | Action::Quote(w, ..) | Action::Edit(w, _) | Action::Delete(w, _)
+                | Action::React(w, ..) => Author::Staff(staff[w].id),
+                Action::Expire(_) => Author::System,
+            };
+            let target = |t: usize| (t as u64 % room.last_seq) + 1;
             let result: Result<Vec<EventKind>, RuleError> = match action {
                 Action::Post(w, kind) => room.post(Party::Staff(&staff[w]), Draft::text(kind, "hi"), &[]).map(|o| match o {
                     PostOutcome::Post(e) => vec![e],
@@ -153,12 +226,24 @@ proptest! {
                 Action::Transfer(w, t) => room.transfer(&staff[w], staff[t].id),
                 Action::Close(w) => room.close(&staff[w], Some("done")),
                 Action::Reopen(w) => room.reopen(&staff[w]),
+                Action::Quote(w, t, kind) => {
+                    let draft = Draft { quote: Some(target(t)), ..Draft::text(kind, "re") };
+                    match room.post(party(w), draft, &[]) {
+                        Ok(PostOutcome::Post(e)) => Ok(vec![e]),
+                        Ok(PostOutcome::StartFollowUp) => Ok(vec![]),
+                        Err(e) => Err(e),
+                    }
+                }
+                Action::Edit(w, t) => room.edit(party(w), target(t), "fixed", &[], 2_000, now),
+                Action::Delete(w, t) => room.delete_message(party(w), target(t), 2_000, now),
+                Action::React(w, t, e, add) => room.react(party(w), target(t), EMOJI[e], add),
             };
             match result {
                 Ok(events) => {
+                    check_message_events(&room, &events);
                     for event in events {
                         let seq = room.last_seq + 1;
-                        room.apply(&recorded(room.id, seq, event.clone()));
+                        room.apply(&Event { author, at: now, ..recorded(room.id, seq, event.clone()) });
                         prop_assert_eq!(room.last_seq, seq);
                     }
                     // An action's events apply together (a lead leaving is `left` and then
