@@ -107,3 +107,34 @@ async fn multiplexed_agents_reuse_the_fixtures_and_get_every_rooms_events() {
     // 4 customers, and 2 connections each for leads, participants and monitors.
     assert_eq!(report.connections.count, 4 + 3 * 2);
 }
+
+#[actix_rt::test]
+async fn a_mix_of_reactions_and_edits_is_delivered_and_checked_like_messages() {
+    let app = common::TestApp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_tool(
+        &app.base,
+        dir.path(),
+        "2",
+        &["--mix", "reactions=0.3,edits=0.2"],
+    );
+    assert_clean(&report);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["options"]["mix"]["reactions"], 0.3);
+    // Every acknowledged send, changes included, reached at least the three staff members.
+    assert!(
+        report.throughput.delivered >= 3 * report.throughput.acked,
+        "{report}"
+    );
+    // The server holds the changes: some messages read back edited and with reactions.
+    let (_, conversations) = app
+        .call("GET", "/api/conversations?limit=10", Some(&app.admin), None)
+        .await;
+    let first = conversations[0]["id"].as_str().unwrap();
+    let events = app.transcript(&app.admin, first).await;
+    assert!(events.iter().any(|e| e["kind"] == "edited"));
+    assert!(events.iter().any(|e| e["kind"] == "reacted"));
+    assert!(events.iter().any(|e| e["edited_at"].is_i64()));
+}

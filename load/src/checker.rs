@@ -45,9 +45,9 @@ impl PostKind {
     }
 }
 
-/// Event kinds the customer must never receive.
+/// Event kinds the customer must never receive. (Notes, and changes to them, are found by
+/// their `seq`: see [`check`].)
 const HIDDEN_FROM_CUSTOMER: &[&str] = &[
-    "note",
     "invited",
     "invitation_declined",
     "invitation_cancelled",
@@ -180,6 +180,11 @@ pub fn check(rooms: &[RoomLog], foreign: u64) -> Verdict {
                     verdict
                         .example(|| format!("room {room}, {role}: {} seq {seq} lost", kind.name()));
                 }
+                // Whatever its kind's name (a note, or an edit or reaction of one).
+                if !entitled && session.has(seq) {
+                    verdict.leaked += 1;
+                    verdict.example(|| format!("room {room}, {role}: note seq {seq} leaked"));
+                }
             }
         }
     }
@@ -293,6 +298,17 @@ mod tests {
         let verdict = check(&[room], 0);
         assert_eq!(verdict.leaked, 1, "{verdict:?}");
         assert!(!verdict.clean());
+    }
+
+    #[test]
+    fn a_change_to_a_note_reaching_the_customer_is_leaked() {
+        let mut room = clean_room();
+        room.posts.push((9, PostKind::Note));
+        for session in &mut room.sessions {
+            session.record(9, "reacted");
+        }
+        let verdict = check(&[room], 0);
+        assert_eq!(verdict.leaked, 1, "{verdict:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::checker::{PostKind, Role, SessionLog};
 use crate::frames::{self, Incoming};
 use crate::layout::PostPlan;
 use crate::live::Live;
+use crate::options::Mix;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -198,12 +199,54 @@ struct Slot {
     acked: Vec<(u64, PostKind)>,
     plan: Option<PostPlan>,
     next: Option<Instant>,
+    /// The `seq` of this sender's last acknowledged message, which the mix changes.
+    own: Option<u64>,
+    /// Whether the mix's last reaction on `own` added the emoji (the next takes it off).
+    reacted: bool,
+    /// Shares of the mix accumulated since the last reaction and edit.
+    credit: (f64, f64),
+}
+
+/// What a sender sends next.
+enum Send {
+    Post,
+    React { seq: u64, add: bool },
+    Edit { seq: u64 },
+}
+
+impl Slot {
+    /// The next send: a change to the sender's last message as often as the mix asks
+    /// (spread evenly), once it has one, else a new message.
+    fn next_send(&mut self, mix: Mix) -> Send {
+        let Some(seq) = self.own else {
+            return Send::Post;
+        };
+        self.credit.0 += mix.reactions;
+        self.credit.1 += mix.edits;
+        if self.credit.0 >= 1.0 {
+            self.credit.0 -= 1.0;
+            self.reacted = !self.reacted;
+            Send::React {
+                seq,
+                add: self.reacted,
+            }
+        } else if self.credit.1 >= 1.0 {
+            self.credit.1 -= 1.0;
+            Send::Edit { seq }
+        } else {
+            Send::Post
+        }
+    }
 }
 
 /// A command waiting for its answer.
 enum Pending {
     Order(oneshot::Sender<Answer>),
-    Post { slot: usize },
+    /// A send of the plan: a new message (`post`) or a change to one.
+    Post {
+        slot: usize,
+        post: bool,
+    },
 }
 
 /// Why the connection loop ended early.
@@ -302,6 +345,9 @@ impl Connection {
                     acked: Vec::new(),
                     plan: seat.plan,
                     next: None,
+                    own: None,
+                    reacted: false,
+                    credit: (0.0, 0.0),
                 });
                 self.send_command(command, answer).await
             }
@@ -354,8 +400,19 @@ impl Connection {
                 let id = self.next_id;
                 self.next_id += 1;
                 let sent_ns = self.live.now_ns();
-                frames::post(&mut self.text, id, &slot.conversation, plan.kind, sent_ns);
-                self.pending.insert(id, Pending::Post { slot: index });
+                let send = slot.next_send(plan.mix);
+                let conversation = &slot.conversation;
+                match send {
+                    Send::Post => {
+                        frames::post(&mut self.text, id, conversation, plan.kind, sent_ns)
+                    }
+                    Send::React { seq, add } => {
+                        frames::react(&mut self.text, id, conversation, seq, add)
+                    }
+                    Send::Edit { seq } => frames::edit(&mut self.text, id, conversation, seq),
+                }
+                let post = matches!(send, Send::Post);
+                self.pending.insert(id, Pending::Post { slot: index, post });
                 self.socket.feed(Message::text(self.text.as_str())).await?;
                 self.live.sent(sent_ns);
                 wrote = true;
@@ -434,8 +491,10 @@ impl Connection {
             Some(&slot) => self.slots[slot].log.record(seq, kind.unwrap_or("")),
             None => self.foreign += 1,
         }
-        if let Some(sent_ns) = client_id.and_then(frames::sent_at) {
-            self.live.delivered(sent_ns);
+        match client_id.and_then(frames::sent_at) {
+            Some(sent_ns) => self.live.delivered(sent_ns),
+            None if matches!(kind, Some("edited" | "reacted")) => self.live.delivered_untimed(),
+            None => {}
         }
     }
 
@@ -445,11 +504,16 @@ impl Connection {
             Some(Pending::Order(waiting)) => {
                 let _ = waiting.send(answer);
             }
-            Some(Pending::Post { slot }) => match seq {
+            Some(Pending::Post { slot, post }) => match seq {
                 Ok(seq) => {
                     let slot = &mut self.slots[slot];
                     let plan = slot.plan.expect("only slots with a plan post");
+                    // A change to a message has the message's readers: the same as a post.
                     slot.acked.push((seq, plan.kind));
+                    if post {
+                        slot.own = Some(seq);
+                        slot.reacted = false;
+                    }
                     self.live.acked(plan.audience);
                 }
                 Err(code) => self.live.refused(code),

@@ -56,6 +56,27 @@ pub fn post(out: &mut String, id: u64, conversation: &str, kind: PostKind, sent_
     .expect("writing to a String cannot fail");
 }
 
+/// Writes a `react` (or, when not `add`, `unreact`) command on message `seq` into `out`.
+pub fn react(out: &mut String, id: u64, conversation: &str, seq: u64, add: bool) {
+    out.clear();
+    let command = if add { "react" } else { "unreact" };
+    write!(
+        out,
+        r#"{{"id":{id},"type":"{command}","conversation":"{conversation}","seq":{seq},"emoji":"👍"}}"#
+    )
+    .expect("writing to a String cannot fail");
+}
+
+/// Writes an `edit` command of message `seq` into `out`.
+pub fn edit(out: &mut String, id: u64, conversation: &str, seq: u64) {
+    out.clear();
+    write!(
+        out,
+        r#"{{"id":{id},"type":"edit","conversation":"{conversation}","seq":{seq},"body":"{BODY} (edited)"}}"#
+    )
+    .expect("writing to a String cannot fail");
+}
+
 /// The send time a `client_id` written by [`post`] carries.
 pub fn sent_at(client_id: &str) -> Option<u64> {
     client_id.split_once('-')?.0.parse().ok()

@@ -2,7 +2,7 @@
 //! of a room posts.
 
 use crate::checker::{PostKind, Role};
-use crate::options::Options;
+use crate::options::{Mix, Options};
 use std::time::Duration;
 
 /// Most connections one staff user holds; the server caps connections per token.
@@ -22,6 +22,7 @@ pub struct Layout {
     rooms: usize,
     per_connection: usize,
     staff: Vec<Role>,
+    mix: Mix,
 }
 
 /// When and what a sender posts in one room.
@@ -34,6 +35,8 @@ pub struct PostPlan {
     pub offset: Duration,
     /// How many sessions are entitled to each message.
     pub audience: u64,
+    /// What share of the sends change the sender's last message instead.
+    pub mix: Mix,
 }
 
 impl Layout {
@@ -50,6 +53,7 @@ impl Layout {
             rooms: options.rooms as usize,
             per_connection: options.rooms_per_connection(),
             staff,
+            mix: options.mix,
         }
     }
 
@@ -117,6 +121,7 @@ impl Layout {
             period,
             offset: start + period.mul_f64(phase),
             audience: self.audience(SENDERS[sender].1),
+            mix: self.mix,
         })
     }
 

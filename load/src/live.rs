@@ -185,6 +185,18 @@ impl Live {
         }
     }
 
+    /// A change to a message (an edit, a reaction) was delivered to a session now; such
+    /// events carry no send time, so they count without a latency.
+    pub fn delivered_untimed(&self) {
+        let now = self.now_ns();
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        if now >= self.steady_from.load(Ordering::Relaxed)
+            && now < self.steady_until.load(Ordering::Relaxed)
+        {
+            self.delivered_steady.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Something went wrong, described by `code` (an error code of the server, or the
     /// tool's own, such as `connection_closed`).
     pub fn error(&self, code: &str) {

@@ -56,6 +56,11 @@ pub struct Options {
     /// Participant notes per second in each room (needs --participants 1).
     #[arg(long, default_value_t = 1.0, value_parser = rate)]
     pub note_rate: f64,
+    /// Share of each sender's sends that change its own last message instead of posting a
+    /// new one, as `reactions=0.3,edits=0.1` (a reaction is added, then taken off, in turn).
+    /// Every change is checked for delivery like a message.
+    #[arg(long, default_value = "", value_parser = Mix::parse)]
+    pub mix: Mix,
     /// Seconds of full-rate sending, after the ramp-up (with --idle: seconds to hold).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub duration: f64,
@@ -83,6 +88,38 @@ pub struct Options {
     /// Hard bound on the whole run, set-up included, in seconds.
     #[arg(long, default_value_t = 600.0, value_parser = positive_seconds)]
     pub max_run: f64,
+}
+
+/// What share of the sends are reactions and edits rather than new messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Mix {
+    pub reactions: f64,
+    pub edits: f64,
+}
+
+impl Mix {
+    fn parse(text: &str) -> Result<Mix, String> {
+        let mut mix = Mix::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, share) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected reactions=SHARE or edits=SHARE"))?;
+            let share: f64 = share
+                .parse()
+                .ok()
+                .filter(|s| (0.0..=1.0).contains(s))
+                .ok_or_else(|| format!("{part:?}: a share is a number from 0 to 1"))?;
+            match name {
+                "reactions" => mix.reactions = share,
+                "edits" => mix.edits = share,
+                other => return Err(format!("{other:?}: the mix knows reactions and edits")),
+            }
+        }
+        if mix.reactions + mix.edits > 1.0 {
+            return Err("the shares of reactions and edits add up to more than 1".into());
+        }
+        Ok(mix)
+    }
 }
 
 /// The highest rate one sender may be given, in messages per second.
@@ -168,6 +205,30 @@ mod tests {
         assert_eq!(options.mode, Mode::PerMember);
         assert_eq!(options.rooms_per_connection(), 1);
         assert_eq!(options.rates(), [1.0, 1.0, 1.0]);
+        assert_eq!(options.mix, Mix::default());
+    }
+
+    #[test]
+    fn a_mix_names_shares_of_reactions_and_edits() {
+        let options = Options::parse_from(["conclave-load", "--mix", "reactions=0.3,edits=0.1"]);
+        assert_eq!(
+            options.mix,
+            Mix {
+                reactions: 0.3,
+                edits: 0.1
+            }
+        );
+        for bad in [
+            "reactions",
+            "reactions=2",
+            "likes=0.1",
+            "reactions=0.6,edits=0.6",
+        ] {
+            assert!(
+                Options::try_parse_from(["conclave-load", "--mix", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
