@@ -145,17 +145,72 @@ async fn edits_deletes_reactions_and_quotes_reach_each_reader_as_they_may_see_th
     )
     .await;
 
-    // The customer comes back and resumes: the reply's edit and Bob's reaction to their
-    // message, nothing of the note, its edit, its reaction or its deletion.
+    // A reply sent to the wrong chat, quoting the customer, is taken back at once.
+    let wrong = lead
+        .ok(json!({"type": "post", "conversation": conv, "body": "Your refund is on its way", "quote": asked_seq}))
+        .await;
+    lead.take_received();
+    bob_ws.event("reply").await;
+    lead.ok(json!({"type": "delete", "conversation": conv, "seq": wrong["seq"]}))
+        .await;
+    lead.take_received();
+    bob_ws.event("deleted").await;
+
+    // Staff see every version of an edited message; a deleted one has none left.
+    let versions = app
+        .get_ok(
+            &format!("/api/conversations/{conv}/messages/{answer_seq}/versions"),
+            &bob.token,
+        )
+        .await;
+    let texts: Vec<&str> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Looking into it", "Looking into it now"]);
+    assert_eq!(versions["people"][0]["name"], "Alice");
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/api/conversations/{conv}/messages/{note_seq}/versions"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/api/conversations/{conv}/messages/{answer_seq}/versions"),
+            Some(&room.chat.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The customer comes back and resumes: the reply's edit, Bob's reaction to their
+    // message, the reply taken back (a tombstone, and who took it unnamed), and nothing of
+    // the note, its edit, its reaction or its deletion.
     let mut customer = app.ws(&room.chat.token).await;
     customer
         .ok(json!({"type": "subscribe", "after_seq": last_seen}))
         .await;
     let missed = customer.take_received();
     let kinds: Vec<&str> = missed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["edited", "reacted"], "{missed:?}");
+    assert_eq!(
+        kinds,
+        ["edited", "reacted", "reply", "deleted"],
+        "{missed:?}"
+    );
     assert_eq!(missed[0]["body"], "Looking into it now");
-    assert!(missed.iter().all(|e| e["on"] == "reply"));
+    assert!(missed[2]["deleted"] == true && missed[2].get("body").is_none());
+    assert!(missed[2].get("quote").is_none(), "{}", missed[2]);
+    assert_eq!(missed[3]["author"], json!({"kind": "system"}));
+    assert!(missed
+        .iter()
+        .all(|e| e.get("on").is_none() || e["on"] == "reply"));
 
     // The customer edits their own message; everyone sees it.
     customer
@@ -204,9 +259,10 @@ async fn edits_deletes_reactions_and_quotes_reach_each_reader_as_they_may_see_th
     let customer_view = app.transcript(&room.chat.token, &conv).await;
     let text = serde_json::to_string(&customer_view).unwrap();
     assert!(!text.contains("VIP") && !text.contains("🔥") && !text.contains("noted"));
-    assert!(customer_view.iter().all(|e| e["kind"] != "note"
-        && e["kind"] != "deleted"
-        && (e.get("on").is_none() || e["on"] == "reply")));
+    assert!(customer_view
+        .iter()
+        .all(|e| e["kind"] != "note" && (e.get("on").is_none() || e["on"] == "reply")));
+    assert!(!text.contains("refund"), "a deleted reply's text is gone");
     let reply = at(&customer_view, &answer_seq);
     assert_eq!(reply["body"], "Looking into it now");
     assert!(reply["edited_at"].is_i64());

@@ -294,6 +294,40 @@ pub async fn events(
     })))
 }
 
+/// `GET /api/conversations/{id}/messages/{seq}/versions` (staff who may view it): every
+/// version of a message's text, oldest first. Customers see only the current text.
+pub async fn versions(
+    data: Data,
+    caller: Caller,
+    path: web::Path<(String, u64)>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let (id, seq) = path.into_inner();
+    let id = parse_conversation(&id)?;
+    let view = load(&data, id).await?;
+    room_of(&view)
+        .transcript_view(Party::Staff(&staff))
+        .map_err(|_| ApiError::Forbidden("you may not view this conversation"))?;
+    let (versions, people) = data
+        .store()
+        .run(move |conn| {
+            let Some(versions) = events::versions::<_, EventKind>(conn, id, seq)? else {
+                return Ok(None);
+            };
+            let authors: Vec<Author> = versions.iter().map(|v| v.author).collect();
+            let people = accounts::people(conn, &authors)?;
+            Ok(Some((versions, people)))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("message"))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "conversation": id,
+        "seq": seq,
+        "versions": versions,
+        "people": people,
+    })))
+}
+
 /// `DELETE /api/conversations/{id}` (admins).
 pub async fn delete(
     data: Data,

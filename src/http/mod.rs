@@ -64,6 +64,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         web::get().to(conversations::events),
                     )
                     .route(
+                        "/conversations/{id}/messages/{seq}/versions",
+                        web::get().to(conversations::versions),
+                    )
+                    .route(
                         "/conversations/{id}/attachments",
                         web::post().to(attachments::upload),
                     )

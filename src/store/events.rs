@@ -346,6 +346,85 @@ pub fn missed<Id: StreamId, K: Kind>(
     Ok(missed)
 }
 
+/// One version of a message's text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Version {
+    pub body: String,
+    /// When it was written.
+    pub at: i64,
+    pub author: Author,
+}
+
+/// Every version of the message at `seq`, oldest first: its text as posted, then each
+/// edit's. The log keeps them all (what is read back elsewhere shows only the last).
+/// `None` when there is no message at `seq`, or it was deleted (its versions went with it).
+pub fn versions<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+    seq: u64,
+) -> Result<Option<Vec<Version>>, StoreError> {
+    use crate::domain::MessageEvent;
+    let one = Page {
+        after_seq: Some(seq.saturating_sub(1)),
+        before_seq: Some(seq + 1),
+        limit: 1,
+        customer_only: false,
+    };
+    let mut original: Vec<Recorded<Id, K>> = recorded_page(conn, id, one)?;
+    let Some(posted) = original.first().cloned() else {
+        return Ok(None);
+    };
+    let Some(MessageEvent::Posted(_, message)) = posted.kind.message_event() else {
+        return Ok(None);
+    };
+    let mut versions = vec![Version {
+        body: message.body.clone(),
+        at: posted.at,
+        author: posted.author,
+    }];
+    messages::show_later(conn, id, &mut original)?;
+    if matches!(original[0].kind.message_event(), Some(MessageEvent::Posted(_, m)) if m.deleted) {
+        return Ok(None);
+    }
+    let stream = id.to_string();
+    let after = seq as i64;
+    let rows = transaction(conn, |conn| {
+        let filed = filed_upto(conn)?;
+        let mut rows: Vec<EventRow> = event_index::table
+            .inner_join(events::table)
+            .filter(event_index::stream_id.eq(&stream))
+            .filter(event_index::seq.gt(after))
+            .filter(events::kind.eq("edited"))
+            .select(EventRow::as_select())
+            .load(conn)?;
+        rows.extend(
+            events::table
+                .filter(events::id.gt(filed))
+                .filter(events::stream_id.eq(&stream))
+                .filter(events::seq.gt(after))
+                .filter(events::kind.eq("edited"))
+                .select(EventRow::as_select())
+                .load::<EventRow>(conn)?,
+        );
+        Ok(rows)
+    })?;
+    // A filing between the two reads can show a row in both: keep each seq once.
+    let by_seq: BTreeMap<i64, EventRow> = rows.into_iter().map(|r| (r.seq, r)).collect();
+    for row in by_seq.values() {
+        let edit: Recorded<Id, K> = row.to_event()?;
+        if let Some(MessageEvent::Edited(e)) = edit.kind.message_event() {
+            if e.target == seq {
+                versions.push(Version {
+                    body: e.body.clone(),
+                    at: edit.at,
+                    author: edit.author,
+                });
+            }
+        }
+    }
+    Ok(Some(versions))
+}
+
 /// How many messages of `stream` after `after` a reader may see that others wrote and
 /// nobody deleted: replies only for a customer (`customer`), replies and notes for staff.
 /// `reader` is the reader's author id, whose own messages do not count.
