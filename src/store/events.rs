@@ -346,6 +346,65 @@ pub fn missed<Id: StreamId, K: Kind>(
     Ok(missed)
 }
 
+/// Rewrites, in the log, what a deleted message leaves behind: the message itself becomes
+/// its tombstone, and the edits of it and the quotes of it lose its text. The log is
+/// otherwise never rewritten; a deletion is where a person asks for words to be gone
+/// (a card number typed into the chat), so they go from storage, not only from view.
+pub fn purge<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+    seq: u64,
+) -> Result<(), StoreError> {
+    let stream = id.to_string();
+    let target = seq as i64;
+    let filed = filed_upto(conn)?;
+    // The message, and every later event that may quote or edit it.
+    let later = || events::kind.eq_any(["reply", "note", "edited"]);
+    let mut rows: Vec<(i64, EventRow)> = event_index::table
+        .inner_join(events::table)
+        .filter(event_index::stream_id.eq(&stream))
+        .filter(
+            event_index::seq
+                .eq(target)
+                .or(event_index::seq.gt(target).and(later())),
+        )
+        .select((events::id, EventRow::as_select()))
+        .load(conn)?;
+    rows.extend(
+        events::table
+            .filter(events::id.gt(filed))
+            .filter(events::stream_id.eq(&stream))
+            .filter(
+                events::seq
+                    .eq(target)
+                    .or(events::seq.gt(target).and(later())),
+            )
+            .select((events::id, EventRow::as_select()))
+            .load::<(i64, EventRow)>(conn)?,
+    );
+    let gone = BTreeMap::from([(
+        seq,
+        crate::domain::Later {
+            deleted: true,
+            ..Default::default()
+        },
+    )]);
+    for (row_id, row) in rows {
+        let mut event: Recorded<Id, K> = row.to_event()?;
+        let Some(part) = event.kind.message_event_mut() else {
+            continue;
+        };
+        crate::domain::message::show_later(part, event.seq, &gone);
+        let payload = serde_json::to_string(&event.kind).expect("events always serialize");
+        if payload != row.payload {
+            diesel::update(events::table.find(row_id))
+                .set(events::payload.eq(payload))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// One version of a message's text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Version {
@@ -545,6 +604,70 @@ mod tests {
             limit,
             customer_only: false,
         }
+    }
+
+    #[test]
+    fn a_deleted_messages_words_go_from_the_log_filed_or_not() {
+        use crate::domain::{Edit, Message, PostKind, Quote};
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("purge.db").display().to_string();
+        let mut conn = Manager::new(&url).establish().unwrap();
+        crate::store::migrate(&mut conn).unwrap();
+        let stream = ConversationId::generate();
+        let author = Author::Customer(CustomerId::generate());
+        let at = |seq: u64, kind: EventKind| Event {
+            stream,
+            seq,
+            at: seq as i64,
+            author,
+            client_id: None,
+            kind,
+        };
+        let secret = "card 4111 1111 1111 1111";
+        let quoting = Message {
+            quote: Some(Quote {
+                seq: 1,
+                author,
+                snippet: secret.into(),
+                deleted: false,
+            }),
+            ..Message::text("is that right?")
+        };
+        let events = [
+            at(1, EventKind::Reply(Message::text(secret))),
+            at(2, EventKind::Reply(Message::text("unrelated"))),
+            at(
+                3,
+                EventKind::Edited(Edit {
+                    target: 1,
+                    on: PostKind::Reply,
+                    body: format!("{secret}!"),
+                    mentions: vec![],
+                }),
+            ),
+        ];
+        for event in &events {
+            insert(&mut conn, event).unwrap();
+        }
+        // Half filed, half in the tail.
+        file(&mut conn).unwrap();
+        insert(&mut conn, &at(4, EventKind::Reply(quoting))).unwrap();
+        purge::<_, EventKind>(&mut conn, stream, 1).unwrap();
+        let payloads: Vec<String> = events::table
+            .filter(events::stream_id.eq(stream.to_string()))
+            .order(events::seq)
+            .select(events::payload)
+            .load(&mut conn)
+            .unwrap();
+        assert!(payloads.iter().all(|p| !p.contains("4111")), "{payloads:?}");
+        assert_eq!(payloads[0], r#"{"kind":"reply","deleted":true}"#);
+        assert_eq!(
+            payloads[1], r#"{"kind":"reply","body":"unrelated"}"#,
+            "others are left as they were"
+        );
+        assert!(
+            payloads[3].contains(r#""deleted":true"#) && payloads[3].contains("is that right?")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! shares this; [`show_later`] puts the state on events as they are read back.
 
 use super::schema::{attachments, mentions, message_states};
-use super::{DbConnection, StoreError};
+use super::{events, DbConnection, StoreError};
 use crate::domain::message::{self, MessageEvent};
 use crate::domain::{Kind, Later, Mention, Reaction, Recorded, StreamId};
 use diesel::prelude::*;
@@ -48,6 +48,7 @@ pub fn project<Id: StreamId, K: Kind>(
                 .execute(conn)?;
         }
         MessageEvent::Deleted(deletion) => {
+            events::purge::<Id, K>(conn, event.stream, deletion.target)?;
             ensure_row(conn, &stream, deletion.target)?;
             diesel::update(message_states::table.find((&stream, deletion.target as i64)))
                 .set((
