@@ -18,7 +18,8 @@ use std::time::Duration;
 /// How often uploads that never went on a message are looked for.
 const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 /// How old an upload that never went on a message gets before it is deleted.
-const ABANDONED_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
+const ABANDONED_UPLOAD_AGE: Duration =
+    Duration::from_millis(crate::domain::room::UPLOAD_KEPT_MS as u64);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

@@ -179,3 +179,24 @@ async fn a_read_marker_is_refused_to_whoever_may_not_read_the_conversation() {
     )
     .await;
 }
+
+#[actix_rt::test]
+async fn who_a_message_mentions_is_who_its_last_version_mentions() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let carol = app.staff("Carol", "agent", &[&team], &[]).await;
+    let mut room = app.room("support").lead(&alice).build().await;
+    let conv = room.conversation.clone();
+    let note = room
+        .lead
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "@bob look"}))
+        .await;
+    assert_eq!(unread_of(&app, &bob.token, &conv).await["mentions"], 1);
+    room.lead
+        .ok(json!({"type": "edit", "conversation": conv, "seq": note["seq"], "body": "@carol look"}))
+        .await;
+    assert_eq!(unread_of(&app, &bob.token, &conv).await, Value::Null);
+    assert_eq!(unread_of(&app, &carol.token, &conv).await["mentions"], 1);
+}

@@ -128,6 +128,14 @@ impl Draft {
     }
 }
 
+/// How long after uploading a file may still go on a message (milliseconds). Uploads never
+/// sent are deleted an hour later ([`UPLOAD_KEPT_MS`]): the hour between keeps a message
+/// from being decided with a file that the sweep is removing as it is written.
+pub const UPLOAD_USABLE_MS: i64 = 23 * 3600 * 1000;
+/// How long an upload never sent is kept (milliseconds).
+pub const UPLOAD_KEPT_MS: i64 = 24 * 3600 * 1000;
+const _: () = assert!(UPLOAD_USABLE_MS < UPLOAD_KEPT_MS);
+
 /// A file uploaded to a conversation, as stored, for the rules to check it may go on a
 /// message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +145,8 @@ pub struct Upload {
     pub uploader: Author,
     /// Already on a message.
     pub posted: bool,
+    /// When it was uploaded (milliseconds since the Unix epoch).
+    pub uploaded_at: i64,
 }
 
 /// What a post turns into.
@@ -354,10 +364,13 @@ impl Room {
     /// Who may change messages of this open conversation: its customer, and staff who may
     /// speak (lead and participants).
     fn may_change_messages(&self, party: Party<'_>) -> Result<(), RuleError> {
+        // Another customer learns nothing of this conversation, not even that it closed.
+        if matches!(party, Party::Customer(customer) if customer != self.customer) {
+            return Err(RuleError::Forbidden);
+        }
         self.not_closed()?;
         match party {
-            Party::Customer(customer) if customer == self.customer => Ok(()),
-            Party::Customer(_) => Err(RuleError::Forbidden),
+            Party::Customer(_) => Ok(()),
             Party::Staff(staff) => self.speaker(staff).map(|_| ()),
         }
     }
@@ -368,14 +381,16 @@ impl Room {
         self.may_change_messages(party)
     }
 
-    /// The files `ids` as a message by `party` may carry them, given the `uploads` found
-    /// for them: each must be the author's own upload to this conversation, not yet on a
-    /// message (a file goes out once, so deleting its message deletes it).
+    /// The files `ids` as a message by `party` may carry them at `now`, given the
+    /// `uploads` found for them: each must be the author's own upload to this
+    /// conversation, not yet on a message (a file goes out once, so deleting its message
+    /// deletes it), and recent enough ([`UPLOAD_USABLE_MS`]).
     pub fn attachments(
         &self,
         party: Party<'_>,
         ids: &[crate::ids::AttachmentId],
         uploads: &[Upload],
+        now: i64,
     ) -> Result<Vec<Attachment>, RuleError> {
         let author = poster(party).author();
         let mut files: Vec<Attachment> = Vec::new();
@@ -387,6 +402,7 @@ impl Room {
                 .iter()
                 .find(|u| u.attachment.id == *id)
                 .filter(|u| u.conversation == self.id && u.uploader == author)
+                .filter(|u| now - u.uploaded_at <= UPLOAD_USABLE_MS)
                 .ok_or(RuleError::UnknownAttachment)?;
             if upload.posted || self.messages.carries(*id) {
                 return Err(RuleError::AttachmentInUse);

@@ -330,7 +330,7 @@ impl Conversation {
                 let room = t.stream();
                 let party = caller.who.party();
                 let draft = Draft {
-                    attachments: room.attachments(party, &files, &found.uploads)?,
+                    attachments: room.attachments(party, &files, &found.uploads, now_millis())?,
                     ..draft
                 };
                 let body = draft.body.clone();
@@ -414,18 +414,21 @@ impl Conversation {
                 .await
         };
         ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
-            let decided = found
-                .map_err(ActionError::from)
-                .and_then(|(fits, uploads)| {
-                    Ok(Found {
-                        mentioned: resolve_mentions(fits)?,
-                        uploads,
+            // Decided here, after the lookup: contained like any handler's work.
+            timeline.guarded(ctx, move |timeline, ctx| {
+                let decided = found
+                    .map_err(ActionError::from)
+                    .and_then(|(fits, uploads)| {
+                        Ok(Found {
+                            mentioned: resolve_mentions(fits)?,
+                            uploads,
+                        })
                     })
-                })
-                .and_then(|found| decide(timeline, ctx, &caller, request.clone(), found));
-            if let Err(error) = decided {
-                caller.refuse(&request, error);
-            }
+                    .and_then(|found| decide(timeline, ctx, &caller, request.clone(), found));
+                if let Err(error) = decided {
+                    caller.refuse(&request, error);
+                }
+            });
         }));
     }
 

@@ -177,6 +177,8 @@ pub struct Timeline<S: Live> {
     touched_at: i64,
     /// This thread's courier, through which the writer reports back.
     courier: Arc<dyn Route>,
+    /// Read markers on their way to storage, whose acknowledgements this actor owes.
+    markers_in_flight: usize,
 }
 
 impl<S: Live> Timeline<S> {
@@ -198,6 +200,7 @@ impl<S: Live> Timeline<S> {
             durable_seq,
             touched_at: 0,
             courier: Courier::here(),
+            markers_in_flight: 0,
         }
     }
 
@@ -275,6 +278,7 @@ impl<S: Live> Timeline<S> {
         };
         let addr = ctx.address();
         let caller = caller.clone();
+        self.markers_in_flight += 1;
         self.registry.store().writer().submit(
             Box::new(mark),
             Arc::clone(&self.courier),
@@ -293,6 +297,7 @@ impl<S: Live> Timeline<S> {
     /// A read marker is durable: acknowledge it, and when it moved, tell the reader's other
     /// sessions, and the staff following the stream when the reader is its customer.
     fn marker_written(&mut self, written: MarkerWritten) {
+        self.markers_in_flight -= 1;
         let MarkerWritten {
             caller,
             request,
@@ -805,7 +810,10 @@ impl<S: Live> Timeline<S> {
     }
 
     fn idle(&self) -> bool {
-        self.subscribers.is_empty() && self.pending.is_empty() && !self.stream.busy()
+        self.subscribers.is_empty()
+            && self.pending.is_empty()
+            && self.markers_in_flight == 0
+            && !self.stream.busy()
     }
 }
 

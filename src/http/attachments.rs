@@ -24,6 +24,9 @@ use futures_util::StreamExt;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+/// What a form may carry beyond its file: its framing, and any other (ignored) fields.
+const FORM_OVERHEAD: u64 = 16 * 1024;
+
 /// Bytes read from storage per chunk of a download.
 const DOWNLOAD_CHUNK: usize = 64 * 1024;
 
@@ -61,17 +64,25 @@ pub async fn upload(
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    // The form's own framing takes a few hundred bytes beyond the file.
-    if declared.is_some_and(|length| length > max + 16 * 1024) {
+    if declared.is_some_and(|length| length > max + FORM_OVERHEAD) {
         return Err(too_large(max));
     }
     let id = AttachmentId::generate();
     let scratch = Scratch(data.files().scratch().join(format!("{id}.part")));
     let mut name = None;
     let mut size = 0u64;
+    let mut other_fields = 0u64;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("the form: {e}")))?;
         if field.name() != Some("file") {
+            // Read past it, counting it toward the form's limit all the same.
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the form: {e}")))?;
+                other_fields += chunk.len() as u64;
+                if other_fields > FORM_OVERHEAD {
+                    return Err(too_large(max));
+                }
+            }
             continue;
         }
         name = Some(file_name(
@@ -127,21 +138,23 @@ pub async fn upload(
         created_at: now_millis(),
     };
     let attachment = row.attachment()?;
+    // The row first: should the client go away while the bytes move in, a row without
+    // bytes is swept with the other unsent uploads, where bytes without a row would stay.
+    let stored = row.clone();
+    data.store()
+        .run(move |conn| attachments::insert(conn, &stored))
+        .await?;
     let files = std::sync::Arc::clone(data.files());
     let key = row.id.clone();
     let from = scratch.0.clone();
-    web::block(move || files.put(&key, &from))
-        .await
-        .map_err(|_| disk_trouble())?
-        .map_err(|_| disk_trouble())?;
-    let stored = row.clone();
-    if let Err(error) = data
-        .store()
-        .run(move |conn| attachments::insert(conn, &stored))
-        .await
-    {
-        data.delete_files(vec![row.id]);
-        return Err(error.into());
+    let put = web::block(move || files.put(&key, &from)).await;
+    if !matches!(put, Ok(Ok(()))) {
+        let id = row.id.clone();
+        data.store()
+            .run(move |conn| attachments::forget(conn, &id))
+            .await
+            .ok();
+        return Err(disk_trouble());
     }
     Ok(HttpResponse::Created().json(attachment))
 }

@@ -57,6 +57,12 @@ pub fn insert(conn: &mut DbConnection, row: &AttachmentRow) -> Result<(), StoreE
     Ok(())
 }
 
+/// Forgets an upload whose bytes could not be kept.
+pub fn forget(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    diesel::delete(attachments::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// An uploaded file by id.
 pub fn by_id(
     conn: &mut DbConnection,
@@ -91,6 +97,7 @@ pub fn uploads(
                     Author::System
                 },
                 posted: row.seq.is_some(),
+                uploaded_at: row.created_at,
             })
         })
         .collect()
@@ -105,13 +112,17 @@ pub fn of_stream(conn: &mut DbConnection, stream: &str) -> Result<Vec<String>, S
 }
 
 /// Forgets uploads that never went on a message and are older than `before`; returns
-/// their ids, whose bytes are to be deleted.
+/// their ids, whose bytes are to be deleted. (No post can take them meanwhile: the rules
+/// refuse uploads older than [`crate::domain::room::UPLOAD_USABLE_MS`], an hour younger
+/// than what is swept.)
 pub fn forget_abandoned(conn: &mut DbConnection, before: i64) -> Result<Vec<String>, StoreError> {
-    let abandoned = attachments::table
-        .filter(attachments::seq.is_null())
-        .filter(attachments::created_at.lt(before));
-    let ids: Vec<String> = abandoned.select(attachments::id).load(conn)?;
-    diesel::delete(attachments::table.filter(attachments::id.eq_any(&ids))).execute(conn)?;
+    let abandoned = || {
+        attachments::table
+            .filter(attachments::seq.is_null())
+            .filter(attachments::created_at.lt(before))
+    };
+    let ids: Vec<String> = abandoned().select(attachments::id).load(conn)?;
+    diesel::delete(abandoned().filter(attachments::id.eq_any(&ids))).execute(conn)?;
     Ok(ids)
 }
 

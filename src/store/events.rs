@@ -172,6 +172,12 @@ fn filed_upto(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .first(conn)?)
 }
 
+/// A sequence number from a client as stored (`BIGINT`): beyond every stored one when it
+/// is too large to store, rather than wrapped around.
+fn stored_seq(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
 /// Which of a stream's events to read.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
@@ -215,12 +221,12 @@ fn page_rows(
             .select(EventRow::as_select())
             .into_boxed();
         if let Some(after) = page.after_seq {
-            indexed = indexed.filter(event_index::seq.gt(after as i64));
-            tail = tail.filter(events::seq.gt(after as i64));
+            indexed = indexed.filter(event_index::seq.gt(stored_seq(after)));
+            tail = tail.filter(events::seq.gt(stored_seq(after)));
         }
         if let Some(before) = page.before_seq {
-            indexed = indexed.filter(event_index::seq.lt(before as i64));
-            tail = tail.filter(events::seq.lt(before as i64));
+            indexed = indexed.filter(event_index::seq.lt(stored_seq(before)));
+            tail = tail.filter(events::seq.lt(stored_seq(before)));
         }
         if page.customer_only {
             indexed = indexed.filter(events::customer_visible.eq(true));
@@ -425,7 +431,7 @@ pub fn versions<Id: StreamId, K: Kind>(
     use crate::domain::MessageEvent;
     let one = Page {
         after_seq: Some(seq.saturating_sub(1)),
-        before_seq: Some(seq + 1),
+        before_seq: Some(seq.saturating_add(1)),
         limit: 1,
         customer_only: false,
     };
@@ -446,7 +452,7 @@ pub fn versions<Id: StreamId, K: Kind>(
         return Ok(None);
     }
     let stream = id.to_string();
-    let after = seq as i64;
+    let after = stored_seq(seq);
     let rows = transaction(conn, |conn| {
         let filed = filed_upto(conn)?;
         let mut rows: Vec<EventRow> = event_index::table
@@ -500,7 +506,7 @@ pub fn count_unread(
     } else {
         &["reply", "note"]
     };
-    let after = after as i64;
+    let after = stored_seq(after);
     let deleted = || {
         message_states::table
             .filter(message_states::stream_id.eq(stream))
@@ -510,25 +516,31 @@ pub fn count_unread(
     let by_others = || events::author_id.ne(reader).or(events::author_id.is_null());
     transaction(conn, |conn| {
         let filed = filed_upto(conn)?;
-        let indexed: i64 = event_index::table
+        // The seqs, not two counts: a filing that commits between the two reads (each is
+        // its own snapshot on PostgreSQL) shows its events in both, to be counted once.
+        let mut seqs: std::collections::BTreeSet<i64> = event_index::table
             .inner_join(events::table)
             .filter(event_index::stream_id.eq(stream))
             .filter(event_index::seq.gt(after))
             .filter(events::kind.eq_any(kinds))
             .filter(by_others())
             .filter(event_index::seq.ne_all(deleted()))
-            .count()
-            .get_result(conn)?;
-        let tail: i64 = events::table
-            .filter(events::id.gt(filed))
-            .filter(events::stream_id.eq(stream))
-            .filter(events::seq.gt(after))
-            .filter(events::kind.eq_any(kinds))
-            .filter(by_others())
-            .filter(events::seq.ne_all(deleted()))
-            .count()
-            .get_result(conn)?;
-        Ok((indexed + tail) as u64)
+            .select(event_index::seq)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        seqs.extend(
+            events::table
+                .filter(events::id.gt(filed))
+                .filter(events::stream_id.eq(stream))
+                .filter(events::seq.gt(after))
+                .filter(events::kind.eq_any(kinds))
+                .filter(by_others())
+                .filter(events::seq.ne_all(deleted()))
+                .select(events::seq)
+                .load::<i64>(conn)?,
+        );
+        Ok(seqs.len() as u64)
     })
 }
 

@@ -37,6 +37,23 @@ pub fn project<Id: StreamId, K: Kind>(
             }
         }
         MessageEvent::Edited(edit) => {
+            // Who the message mentions is who its last version mentions.
+            let target = edit.target as i64;
+            diesel::delete(
+                mentions::table
+                    .filter(mentions::stream_id.eq(&stream))
+                    .filter(mentions::seq.eq(target)),
+            )
+            .execute(conn)?;
+            for mention in &edit.mentions {
+                diesel::insert_into(mentions::table)
+                    .values((
+                        mentions::user_id.eq(mention.user.to_string()),
+                        mentions::stream_id.eq(&stream),
+                        mentions::seq.eq(target),
+                    ))
+                    .execute(conn)?;
+            }
             let mentions = json(&edit.mentions);
             ensure_row(conn, &stream, edit.target)?;
             diesel::update(message_states::table.find((&stream, edit.target as i64)))

@@ -916,6 +916,7 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
         conversation,
         uploader,
         posted,
+        uploaded_at: NOW,
     };
     let mine = upload(Author::Staff(t.s.actor.id), room.id, false);
     let theirs = upload(Author::Customer(room.customer), room.id, false);
@@ -933,22 +934,28 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
     ];
     let id = |u: &Upload| u.attachment.id;
     assert_eq!(
-        room.attachments(me, &[id(&mine), id(&mine)], &all),
+        room.attachments(me, &[id(&mine), id(&mine)], &all, NOW),
         Ok(vec![mine.attachment.clone()])
     );
     for other in [&theirs, &elsewhere] {
         assert_eq!(
-            room.attachments(me, &[id(other)], &all),
+            room.attachments(me, &[id(other)], &all, NOW),
             Err(RuleError::UnknownAttachment)
         );
     }
     assert_eq!(
-        room.attachments(me, &[AttachmentId::generate()], &all),
+        room.attachments(me, &[AttachmentId::generate()], &all, NOW),
         Err(RuleError::UnknownAttachment)
     );
     assert_eq!(
-        room.attachments(me, &[id(&sent)], &all),
+        room.attachments(me, &[id(&sent)], &all, NOW),
         Err(RuleError::AttachmentInUse)
+    );
+    // An upload about to be swept can no longer be sent.
+    let late = NOW + crate::room::UPLOAD_USABLE_MS + 1;
+    assert_eq!(
+        room.attachments(me, &[id(&mine)], &all, late),
+        Err(RuleError::UnknownAttachment)
     );
     // Whoever may post may upload; monitors and outsiders may not, nor anyone after close.
     for seat in SEATS {
@@ -966,6 +973,11 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
     assert_eq!(
         closed(room.clone()).may_upload(me),
         Err(RuleError::ConversationClosed)
+    );
+    // Another customer cannot even tell that it closed.
+    assert_eq!(
+        closed(room.clone()).may_upload(Party::Customer(CustomerId::generate())),
+        Err(RuleError::Forbidden)
     );
 }
 
