@@ -80,20 +80,55 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A new random token (shown once to its owner) and the hash that is stored.
 pub fn new_token() -> (String, String) {
-    let token: String = random_bytes::<32>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let token = hex(&random_bytes::<32>());
     let hash = token_hash(&token);
     (token, hash)
 }
 
+/// A new random secret for signing contact identities, as hex.
+pub fn new_identity_secret() -> String {
+    hex(&random_bytes::<32>())
+}
+
+/// The signature a team's site gives a contact's external id: HMAC-SHA256 with the team's
+/// identity secret, as hex (what the widget passes along as `signature`).
+pub fn contact_signature(secret: &str, external_id: &str) -> String {
+    use hmac::Mac;
+    let mut mac =
+        hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(external_id.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Whether `signature` is the team's signature of `external_id` (compared in constant time).
+pub fn contact_signature_valid(secret: &str, external_id: &str, signature: &str) -> bool {
+    use hmac::Mac;
+    let Some(given) = unhex(signature.trim()) else {
+        return false;
+    };
+    let mut mac =
+        hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(external_id.as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Resolves a bearer token to its principal, refusing unknown, expired and revoked tokens.
@@ -135,4 +170,37 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Authenticated, A
         token_hash,
         expires_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contact_signature_is_the_hmac_of_the_external_id_with_the_teams_secret() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            contact_signature("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let signature = contact_signature("s3cret", "customer-42");
+        assert!(contact_signature_valid("s3cret", "customer-42", &signature));
+        assert!(contact_signature_valid(
+            "s3cret",
+            "customer-42",
+            &signature.to_uppercase()
+        ));
+        assert!(!contact_signature_valid(
+            "s3cret",
+            "customer-43",
+            &signature
+        ));
+        assert!(!contact_signature_valid("other", "customer-42", &signature));
+        for bad in ["", "zz", "abc", &signature[..10]] {
+            assert!(
+                !contact_signature_valid("s3cret", "customer-42", bad),
+                "{bad}"
+            );
+        }
+    }
 }

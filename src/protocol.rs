@@ -361,6 +361,8 @@ pub enum ServerFrame<'a> {
         customer: CustomerId,
         customer_name: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
+        customer_email: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         previous: Option<ConversationId>,
     },
     /// A colleague mentioned you in a message (sent to all your sessions, subscribed or not).

@@ -84,6 +84,9 @@ pub enum EventKind {
         /// names were recorded).
         #[serde(default)]
         customer_name: String,
+        /// The email they gave, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_email: Option<String>,
         team: TeamId,
         /// The closed conversation this one follows on from, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]

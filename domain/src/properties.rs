@@ -178,6 +178,7 @@ proptest! {
         room.apply(&recorded(room.id, 1, EventKind::Opened {
             customer,
             customer_name: "someone".into(),
+            customer_email: None,
             team,
             previous: None,
         }));

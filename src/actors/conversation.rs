@@ -553,6 +553,8 @@ mod tests {
                     display_name: "Carla".into(),
                     email: None,
                     created_at: 0,
+                    phone: None,
+                    external_id: None,
                 };
                 accounts::create_customer(conn, &row)
             })

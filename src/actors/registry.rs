@@ -223,13 +223,13 @@ impl Registry {
             updated_at: now,
             closed_at: None,
         };
-        // The name is read with the insert, in one task: a follow-up has only the id.
-        let customer_name = self
+        // The contact is read with the insert, in one task: a follow-up has only the id.
+        let (customer_name, customer_email) = self
             .store
             .run(move |conn| {
-                let name = accounts::customer_by_id(conn, customer)?
-                    .map(|c| c.display_name)
+                let contact = accounts::customer_by_id(conn, customer)?
                     .ok_or_else(|| StoreError::Corrupt(format!("no customer {customer}")))?;
+                let (name, email) = (contact.display_name, contact.email);
                 let opened = Event {
                     stream: id,
                     seq: 1,
@@ -239,12 +239,13 @@ impl Registry {
                     kind: EventKind::Opened {
                         customer,
                         customer_name: name.clone(),
+                        customer_email: email.clone(),
                         team,
                         previous,
                     },
                 };
                 conversations::create_conversation(conn, &row, &opened)?;
-                Ok(name)
+                Ok((name, email))
             })
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
@@ -253,6 +254,7 @@ impl Registry {
             team,
             customer,
             customer_name: &customer_name,
+            customer_email: customer_email.as_deref(),
             previous,
         };
         self.notify_team(team, &waiting.encode());

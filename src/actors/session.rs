@@ -10,10 +10,11 @@ use crate::auth::{Authenticated, Principal};
 use crate::domain::{ConversationId, PostKind, TeamId};
 use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, RequestId, ServerFrame};
 use crate::rate::TokenBucket;
+use crate::store::conversations;
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,8 +77,10 @@ pub struct Session {
     id: SessionId,
     /// Who acts in this session's commands.
     who: Who,
-    /// For a customer, the conversation their commands are for.
+    /// For a customer, the conversation their commands are for unless they name another.
     conversation: Option<ConversationId>,
+    /// For a customer, the other conversations of theirs they named (checked once each).
+    earlier: HashSet<ConversationId>,
     /// The first frame, until it is sent.
     hello: Option<ByteString>,
     token_hash: Arc<str>,
@@ -113,6 +116,7 @@ impl Session {
             expires_at: caller.expires_at,
             registry,
             rooms: HashMap::new(),
+            earlier: HashSet::new(),
             last_heard: Instant::now(),
             frames,
         }
@@ -185,7 +189,9 @@ impl Session {
     }
 
     /// Sends a command to its conversation's actor, starting it if needed. Commands are
-    /// handled in the order they arrive: the session waits while a conversation loads.
+    /// handled in the order they arrive: the session waits while a conversation loads. A
+    /// customer's commands go to their current conversation, or to an earlier one of
+    /// theirs that they name; naming anyone else's is `not_your_conversation`.
     fn route(
         &mut self,
         request: RequestId,
@@ -194,9 +200,6 @@ impl Session {
     ) -> Result<(), ActionError> {
         let conversation = match (self.conversation, command.conversation()) {
             (Some(own), None) => own,
-            (Some(own), Some(named)) if named != own => {
-                return Err(ActionError::NotYourConversation)
-            }
             (_, Some(named)) => named,
             (None, None) => return Err(ActionError::ConversationRequired),
         };
@@ -209,9 +212,47 @@ impl Session {
             request,
             command,
         };
+        let Who::Customer(customer) = self.who else {
+            self.deliver(conversation, act, ctx);
+            return Ok(());
+        };
+        if Some(conversation) == self.conversation || self.earlier.contains(&conversation) {
+            self.deliver(conversation, act, ctx);
+            return Ok(());
+        }
+        let store = self.registry.store().clone();
+        let check = async move {
+            store
+                .run(move |conn| conversations::conversation(conn, conversation))
+                .await
+        };
+        ctx.wait(
+            check
+                .into_actor(self)
+                .map(move |found, session, ctx| match found {
+                    Ok(Some(row)) if row.customer_id == customer.to_string() => {
+                        session.earlier.insert(conversation);
+                        session.deliver(conversation, act, ctx);
+                    }
+                    Ok(_) => {
+                        Self::send_error(ctx, Some(&act.request), &ActionError::NotYourConversation)
+                    }
+                    Err(error) => Self::send_error(ctx, Some(&act.request), &error.into()),
+                }),
+        );
+        Ok(())
+    }
+
+    /// Hands a command to the actor of `conversation`, starting it if needed.
+    fn deliver(
+        &mut self,
+        conversation: ConversationId,
+        act: Act<Command>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         if let Some(addr) = self.rooms.get(&conversation).filter(|a| a.connected()) {
             addr.do_send(act);
-            return Ok(());
+            return;
         }
         let registry = Arc::clone(&self.registry);
         let lookup = async move { registry.conversation(conversation).await };
@@ -226,7 +267,6 @@ impl Session {
                     Err(error) => Self::send_error(ctx, Some(&act.request), &error),
                 }),
         );
-        Ok(())
     }
 }
 

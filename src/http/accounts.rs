@@ -267,6 +267,37 @@ pub async fn add_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `POST /api/teams/{team}/identity-secret` (admins): makes a new secret for the team's
+/// site to sign its visitors' external ids with, replacing the old one (whose signatures
+/// stop counting). The secret is shown this once.
+pub async fn new_identity_secret(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = caller.staff()?;
+    require_admin(&admin)?;
+    let team = path.into_inner();
+    let secret = crate::auth::new_identity_secret();
+    let stored = secret.clone();
+    let team = data
+        .store()
+        .run(move |conn| {
+            let Some(team) = accounts::find_team(conn, &team)? else {
+                return Ok(None);
+            };
+            accounts::set_identity_secret(conn, &team.id, &stored)?;
+            Ok(Some(team))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    tracing::info!(team = %team.id, by = %admin.id, "team identity secret replaced");
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "team": team.id,
+        "identity_secret": secret,
+    })))
+}
+
 /// `DELETE /api/teams/{team}/members/{user}` (admins).
 pub async fn remove_member(
     data: Data,

@@ -3,7 +3,7 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
-use crate::auth::{new_token, Principal};
+use crate::auth::{contact_signature_valid, new_token, Principal};
 use crate::domain::{
     Author, ConversationId, CustomerId, EventKind, Party, Permission, Room, Staff, Status,
 };
@@ -15,17 +15,23 @@ use crate::store::reads;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-/// What `POST /api/chats` takes: a customer starting a chat with a team.
+/// What `POST /api/chats` takes: a customer starting a chat with a team. A returning
+/// visitor the customer's site knows passes its `external_id` for them and the site's
+/// `signature` of it (HMAC-SHA256 with the team's identity secret), and is recognised.
 #[derive(Deserialize)]
 pub struct StartChat {
     /// Team id or name.
     team: String,
     display_name: String,
     email: Option<String>,
+    phone: Option<String>,
+    external_id: Option<String>,
+    signature: Option<String>,
 }
 
-/// `POST /api/chats` (public): creates the customer and a waiting conversation, and returns
-/// a token for the customer's WebSocket.
+/// `POST /api/chats` (public): starts a chat and returns a token for the customer's
+/// WebSocket. A new visitor is a new contact. A recognised one keeps their history: their
+/// open conversation with the team carries on, or a new one follows their last.
 pub async fn start_chat(
     data: Data,
     req: HttpRequest,
@@ -42,6 +48,9 @@ pub async fn start_chat(
         team,
         display_name,
         email,
+        phone,
+        external_id,
+        signature,
     } = body.into_inner();
     let display_name = display_name.trim().to_owned();
     if display_name.is_empty() || display_name.len() > 100 {
@@ -57,24 +66,83 @@ pub async fn start_chat(
             "email: expected an address like name@example.com".into(),
         ));
     }
-    let customer = CustomerId::generate();
-    let (token, hash) = new_token();
-    let expires_at = now_millis() + data.config().customer_token_ttl_secs as i64 * 1000;
-    let team = data
+    if phone
+        .as_deref()
+        .is_some_and(|p| p.is_empty() || p.len() > 40)
+    {
+        return Err(ApiError::BadRequest("phone: 1 to 40 characters".into()));
+    }
+    if external_id
+        .as_deref()
+        .is_some_and(|x| x.is_empty() || x.len() > 200)
+    {
+        return Err(ApiError::BadRequest(
+            "external_id: 1 to 200 characters".into(),
+        ));
+    }
+    let claimed = external_id.clone();
+    let (team, secret, known) = data
         .store()
         .run(move |conn| {
             let Some(team) = accounts::find_team(conn, &team)? else {
                 return Ok(None);
             };
-            accounts::create_customer(
-                conn,
-                &CustomerRow {
-                    id: customer.to_string(),
-                    display_name,
-                    email,
-                    created_at: now_millis(),
-                },
-            )?;
+            let secret = accounts::identity_secret(conn, &team.id)?;
+            let known = match &claimed {
+                Some(external_id) => accounts::customer_by_external_id(conn, external_id)?,
+                None => None,
+            };
+            Ok(Some((team, secret, known)))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    // A claimed identity counts only with the site's signature: guessing an id gets nothing.
+    if let Some(external_id) = &external_id {
+        let Some(secret) = secret else {
+            return Err(ApiError::BadRequest(format!(
+                "team {} has no identity secret to check external_id against: an admin sets one with POST /api/teams/{}/identity-secret",
+                team.name, team.id
+            )));
+        };
+        let signed = signature
+            .as_deref()
+            .is_some_and(|s| contact_signature_valid(&secret, external_id, s));
+        if !signed {
+            return Err(ApiError::BadSignature);
+        }
+    }
+    let returning = known.is_some();
+    let customer: CustomerId = match &known {
+        Some(row) => accounts::parse_id(&row.id)?,
+        None => CustomerId::generate(),
+    };
+    let (token, hash) = new_token();
+    let expires_at = now_millis() + data.config().customer_token_ttl_secs as i64 * 1000;
+    let team_key = team.id.clone();
+    let latest = data
+        .store()
+        .run(move |conn| {
+            if returning {
+                accounts::update_contact(
+                    conn,
+                    &customer.to_string(),
+                    &display_name,
+                    email.as_deref(),
+                    phone.as_deref(),
+                )?;
+            } else {
+                accounts::create_customer(
+                    conn,
+                    &CustomerRow {
+                        id: customer.to_string(),
+                        display_name,
+                        email,
+                        created_at: now_millis(),
+                        phone,
+                        external_id,
+                    },
+                )?;
+            }
             accounts::insert_token(
                 conn,
                 &TokenRow {
@@ -86,19 +154,24 @@ pub async fn start_chat(
                     revoked: false,
                 },
             )?;
-            Ok(Some(team))
+            conversations::latest_in_team(conn, customer, &team_key)
         })
-        .await?
-        .ok_or(ApiError::NotFound("team"))?;
-    let team_id = accounts::parse_id(&team.id)?;
-    let conversation = data
-        .open_conversation(customer, team_id, team.restricted, None)
         .await?;
+    let team_id = accounts::parse_id(&team.id)?;
+    let conversation = match latest {
+        Some(row) if row.status != Status::Closed.as_str() => accounts::parse_id(&row.id)?,
+        latest => {
+            let previous = latest.map(|row| accounts::parse_id(&row.id)).transpose()?;
+            data.open_conversation(customer, team_id, team.restricted, previous)
+                .await?
+        }
+    };
     Ok(HttpResponse::Created().json(serde_json::json!({
         "conversation": conversation,
         "customer": customer,
         "token": token,
         "expires_at": expires_at,
+        "returning": returning,
     })))
 }
 
@@ -128,8 +201,8 @@ async fn load(data: &Data, id: ConversationId) -> Result<ConversationView, ApiEr
         .run(move |conn| conversations::named_conversation(conn, id))
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    let (row, customer_name) = row;
-    Ok(row.view(customer_name)?)
+    let (row, contact) = row;
+    Ok(row.view(contact)?)
 }
 
 fn parse_conversation(raw: &str) -> Result<ConversationId, ApiError> {
@@ -173,8 +246,8 @@ pub async fn list(
                 filter.team = Some(found.map_or(team, |t| t.id));
             }
             let mut rows = Vec::new();
-            for (row, customer_name) in conversations::list_conversations(conn, &filter)? {
-                let view = row.view(customer_name)?;
+            for (row, contact) in conversations::list_conversations(conn, &filter)? {
+                let view = row.view(contact)?;
                 if room_of(&view).may_view(&staff) {
                     let unread = reads::unread(conn, &row.id, &reader, false)?;
                     rows.push((view, unread));

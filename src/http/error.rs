@@ -20,6 +20,8 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{0}")]
     TooManyRequests(&'static str),
+    #[error("the contact's signature does not match its external_id: sign the external id with the team's identity secret (HMAC-SHA256, hex)")]
+    BadSignature,
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -50,6 +52,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests(_) => "rate_limited",
+            ApiError::BadSignature => "bad_signature",
             ApiError::TooLarge(_) => "too_large",
             ApiError::UnsupportedType(_) => "unsupported_type",
             ApiError::Rule(rule) => rule.code(),
@@ -69,6 +72,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadSignature => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Rule(_) => StatusCode::FORBIDDEN,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod auth;
+pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod reads;
@@ -49,10 +50,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         web::post().to(accounts::add_member),
                     )
                     .route(
+                        "/teams/{team}/identity-secret",
+                        web::post().to(accounts::new_identity_secret),
+                    )
+                    .route(
                         "/teams/{team}/members/{user}",
                         web::delete().to(accounts::remove_member),
                     )
                     .route("/chats", web::post().to(conversations::start_chat))
+                    .route("/contacts/{id}", web::get().to(contacts::get))
                     .route("/conversations", web::get().to(conversations::list))
                     .route("/conversations/{id}", web::get().to(conversations::get))
                     .route(

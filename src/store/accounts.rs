@@ -1,6 +1,6 @@
 //! Staff users, teams, skills, customers and access tokens.
 
-use super::schema::{customers, team_members, teams, tokens, user_skills, users};
+use super::schema::{customers, team_members, team_secrets, teams, tokens, user_skills, users};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{Author, CustomerId, Person, Role, Staff, TeamId, UserId};
 use diesel::prelude::*;
@@ -77,6 +77,9 @@ pub struct CustomerRow {
     pub display_name: String,
     pub email: Option<String>,
     pub created_at: i64,
+    pub phone: Option<String>,
+    /// The id the customer's own site knows them by, once they proved it.
+    pub external_id: Option<String>,
 }
 
 /// An access token as stored: only its hash, and whom it belongs to.
@@ -319,6 +322,70 @@ pub fn find_team(conn: &mut DbConnection, id_or_name: &str) -> Result<Option<Tea
         .select(TeamRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Sets a team's identity secret (replacing any before it).
+pub fn set_identity_secret(
+    conn: &mut DbConnection,
+    team: &str,
+    secret: &str,
+) -> Result<(), StoreError> {
+    transaction(conn, |conn| {
+        diesel::delete(team_secrets::table.find(team)).execute(conn)?;
+        diesel::insert_into(team_secrets::table)
+            .values((
+                team_secrets::team_id.eq(team),
+                team_secrets::identity_secret.eq(secret),
+                team_secrets::created_at.eq(super::now_millis()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// A team's identity secret, if it has one.
+pub fn identity_secret(conn: &mut DbConnection, team: &str) -> Result<Option<String>, StoreError> {
+    Ok(team_secrets::table
+        .find(team)
+        .select(team_secrets::identity_secret)
+        .first(conn)
+        .optional()?)
+}
+
+/// The customer a site's external id belongs to, if one proved it before.
+pub fn customer_by_external_id(
+    conn: &mut DbConnection,
+    external_id: &str,
+) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(customers::table
+        .filter(customers::external_id.eq(external_id))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Updates what a returning contact told about themselves (what they left out stays).
+pub fn update_contact(
+    conn: &mut DbConnection,
+    id: &str,
+    display_name: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(customers::table.find(id))
+        .set(customers::display_name.eq(display_name))
+        .execute(conn)?;
+    if let Some(email) = email {
+        diesel::update(customers::table.find(id))
+            .set(customers::email.eq(email))
+            .execute(conn)?;
+    }
+    if let Some(phone) = phone {
+        diesel::update(customers::table.find(id))
+            .set(customers::phone.eq(phone))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Puts a user in a team (doing nothing if they already are).

@@ -32,6 +32,9 @@ pub struct ConversationRow {
     pub closed_at: Option<i64>,
 }
 
+/// A conversation's contact as lists show them: name and email.
+pub type Contact = (String, Option<String>);
+
 /// A conversation as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConversationView {
@@ -40,6 +43,8 @@ pub struct ConversationView {
     pub customer: CustomerId,
     /// The customer's display name.
     pub customer_name: String,
+    /// The customer's email, when they gave one.
+    pub customer_email: Option<String>,
     pub status: Status,
     pub lead: Option<UserId>,
     pub restricted: bool,
@@ -51,13 +56,17 @@ pub struct ConversationView {
 }
 
 impl ConversationRow {
-    /// The API's view of this row, with its customer's display name.
-    pub fn view(&self, customer_name: String) -> Result<ConversationView, StoreError> {
+    /// The API's view of this row, with its customer's name and email.
+    pub fn view(
+        &self,
+        (customer_name, customer_email): Contact,
+    ) -> Result<ConversationView, StoreError> {
         Ok(ConversationView {
             id: parse_id(&self.id)?,
             team: parse_id(&self.team_id)?,
             customer: parse_id(&self.customer_id)?,
             customer_name,
+            customer_email,
             status: self
                 .status
                 .parse()
@@ -104,6 +113,21 @@ pub fn conversation(
         .optional()?)
 }
 
+/// The newest conversation a customer started with a team.
+pub fn latest_in_team(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+    team: &str,
+) -> Result<Option<ConversationRow>, StoreError> {
+    Ok(conversations::table
+        .filter(conversations::customer_id.eq(customer.to_string()))
+        .filter(conversations::team_id.eq(team))
+        .order((conversations::created_at.desc(), conversations::id.desc()))
+        .select(ConversationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The newest conversation a customer started (the one their token is bound to).
 pub fn latest_of_customer(
     conn: &mut DbConnection,
@@ -116,6 +140,22 @@ pub fn latest_of_customer(
         .first(conn)
         .optional()?;
     id.as_deref().map(parse_id).transpose()
+}
+
+/// Every conversation a customer started, newest first, with their name and email.
+pub fn of_contact(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> Result<Vec<(ConversationRow, Contact)>, StoreError> {
+    Ok(conversations::table
+        .inner_join(customers::table.on(customers::id.eq(conversations::customer_id)))
+        .filter(conversations::customer_id.eq(customer.to_string()))
+        .order((conversations::created_at.desc(), conversations::id.desc()))
+        .select((
+            ConversationRow::as_select(),
+            (customers::display_name, customers::email),
+        ))
+        .load(conn)?)
 }
 
 /// Every conversation a customer started, oldest first.
@@ -156,11 +196,14 @@ pub struct ListFilter {
 pub fn named_conversation(
     conn: &mut DbConnection,
     id: ConversationId,
-) -> Result<Option<(ConversationRow, String)>, StoreError> {
+) -> Result<Option<(ConversationRow, Contact)>, StoreError> {
     Ok(conversations::table
         .inner_join(customers::table.on(customers::id.eq(conversations::customer_id)))
         .filter(conversations::id.eq(id.to_string()))
-        .select((ConversationRow::as_select(), customers::display_name))
+        .select((
+            ConversationRow::as_select(),
+            (customers::display_name, customers::email),
+        ))
         .first(conn)
         .optional()?)
 }
@@ -170,10 +213,13 @@ pub fn named_conversation(
 pub fn list_conversations(
     conn: &mut DbConnection,
     filter: &ListFilter,
-) -> Result<Vec<(ConversationRow, String)>, StoreError> {
+) -> Result<Vec<(ConversationRow, Contact)>, StoreError> {
     let mut query = conversations::table
         .inner_join(customers::table.on(customers::id.eq(conversations::customer_id)))
-        .select((ConversationRow::as_select(), customers::display_name))
+        .select((
+            ConversationRow::as_select(),
+            (customers::display_name, customers::email),
+        ))
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(conversations::status.eq(status.as_str()));

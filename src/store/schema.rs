@@ -42,6 +42,16 @@ diesel::table! {
         display_name -> Text,
         email -> Nullable<Text>,
         created_at -> BigInt,
+        phone -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    team_secrets (team_id) {
+        team_id -> Text,
+        identity_secret -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -201,6 +211,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_index,
     event_filing,
+    team_secrets,
     message_states,
     mentions,
     read_markers,

@@ -98,6 +98,7 @@ fn waiting_room(team: TeamId, restricted: bool) -> Room {
     let opened = EventKind::Opened {
         customer: room.customer,
         customer_name: "Carla".into(),
+        customer_email: Some("carla@example.com".into()),
         team,
         previous: None,
     };
@@ -1471,6 +1472,7 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
         EventKind::Opened {
             customer: CustomerId::generate(),
             customer_name: "Carla".into(),
+            customer_email: None,
             team,
             previous: Some(ConversationId::generate()),
         },
@@ -1640,12 +1642,14 @@ fn every_kind() -> Vec<EventKind> {
         EventKind::Opened {
             customer: CustomerId::generate(),
             customer_name: "Carla".into(),
+            customer_email: None,
             team,
             previous: None,
         },
         EventKind::Opened {
             customer: CustomerId::generate(),
             customer_name: "Carla".into(),
+            customer_email: None,
             team,
             previous: Some(ConversationId::generate()),
         },
@@ -1903,6 +1907,7 @@ fn event_json_without_optional_fields_is_accepted_and_bad_json_is_not() {
                 customer,
                 // Stored before names were recorded: the name is empty, not an error.
                 customer_name: String::new(),
+                customer_email: None,
                 team,
                 previous: None
             },
