@@ -99,6 +99,22 @@ pub enum Command {
     Reopen {
         conversation: ConversationId,
     },
+    /// Make a colleague responsible for the conversation (`replace`: instead of the others).
+    Assign {
+        conversation: ConversationId,
+        user: UserId,
+        #[serde(default)]
+        replace: bool,
+    },
+    /// Take a colleague (or yourself) off the conversation's assignees.
+    Unassign {
+        conversation: ConversationId,
+        user: UserId,
+    },
+    /// As an assignee, enter the room: as lead when it has none, else as participant.
+    Join {
+        conversation: ConversationId,
+    },
     /// Receive a conversation's events live, after those missed since `after_seq`.
     Subscribe {
         conversation: Option<ConversationId>,
@@ -143,6 +159,9 @@ pub const COMMAND_TYPES: &[&str] = &[
     "transfer",
     "close",
     "reopen",
+    "assign",
+    "unassign",
+    "join",
     "subscribe",
     "history",
     "typing",
@@ -171,7 +190,10 @@ impl Command {
             | Command::Leave { conversation }
             | Command::Transfer { conversation, .. }
             | Command::Close { conversation, .. }
-            | Command::Reopen { conversation } => Some(*conversation),
+            | Command::Reopen { conversation }
+            | Command::Assign { conversation, .. }
+            | Command::Unassign { conversation, .. }
+            | Command::Join { conversation } => Some(*conversation),
         }
     }
 }
@@ -354,6 +376,15 @@ pub enum ServerFrame<'a> {
         invitation: InvitationId,
         reason: &'a str,
     },
+    /// You were made responsible for a conversation (`join` it to take part).
+    Assigned {
+        conversation: ConversationId,
+        /// Who assigned you, by name.
+        by: &'a str,
+        customer_name: &'a str,
+    },
+    /// You are no longer responsible for a conversation.
+    Unassigned { conversation: ConversationId },
     /// A customer started a conversation in one of your teams; it waits to be picked up.
     ConversationWaiting {
         conversation: ConversationId,

@@ -81,6 +81,16 @@ pub enum RuleError {
     UnknownAttachment,
     #[error("that upload is already on a message: upload it again to send it again")]
     AttachmentInUse,
+    #[error("only the lead, a supervisor or an admin may assign this conversation (agents of its team may take a waiting one themselves)")]
+    MayNotAssign,
+    #[error("that colleague may not view this conversation, so cannot be made responsible for it")]
+    AssigneeCannotView,
+    #[error("that colleague is already assigned to this conversation")]
+    AlreadyAssigned,
+    #[error("that colleague is not assigned to this conversation")]
+    NotAssigned,
+    #[error("this conversation has the most assignees allowed")]
+    TooManyAssignees,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
 }
@@ -126,6 +136,11 @@ impl RuleError {
             RuleError::MentionNotAllowed => "mention_not_allowed",
             RuleError::TooManyAttachments => "too_many_attachments",
             RuleError::AmbiguousMention => "ambiguous_mention",
+            RuleError::MayNotAssign => "may_not_assign",
+            RuleError::AssigneeCannotView => "assignee_cannot_view",
+            RuleError::AlreadyAssigned => "already_assigned",
+            RuleError::NotAssigned => "not_assigned",
+            RuleError::TooManyAssignees => "too_many_assignees",
             RuleError::UnknownAttachment => "unknown_attachment",
             RuleError::AttachmentInUse => "attachment_in_use",
         }

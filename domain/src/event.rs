@@ -146,6 +146,16 @@ pub enum EventKind {
     },
     /// A closed conversation was opened again.
     Reopened,
+    /// A staff member was made responsible for the conversation (one of its assignees). An
+    /// assignee outside the room may join it (`join`): as lead if it has none.
+    Assigned {
+        user: UserId,
+        name: String,
+        by: UserId,
+        by_name: String,
+    },
+    /// A staff member is no longer responsible for the conversation.
+    Unassigned { user: UserId, by: UserId },
 }
 
 impl EventKind {
@@ -167,12 +177,15 @@ impl EventKind {
             EventKind::LeadTransferred { .. } => "lead_transferred",
             EventKind::Closed { .. } => "closed",
             EventKind::Reopened => "reopened",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Unassigned { .. } => "unassigned",
         }
     }
 
     /// Whether the customer sees this event: replies and the changes to them, the joins and
     /// leaves of the lead and participants, opening, closing and reopening. Notes and what
-    /// happens to them, invitations, monitors and lead transfers stay among staff.
+    /// happens to them, invitations, monitors, lead transfers and assignment stay among
+    /// staff.
     pub fn customer_sees(&self) -> bool {
         match self {
             EventKind::Edited(Edit { on, .. })
@@ -188,7 +201,9 @@ impl EventKind {
             | EventKind::InvitationDeclined { .. }
             | EventKind::InvitationCancelled { .. }
             | EventKind::InvitationExpired { .. }
-            | EventKind::LeadTransferred { .. } => false,
+            | EventKind::LeadTransferred { .. }
+            | EventKind::Assigned { .. }
+            | EventKind::Unassigned { .. } => false,
         }
     }
 

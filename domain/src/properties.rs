@@ -27,6 +27,9 @@ enum Action {
     Edit(usize, usize),
     Delete(usize, usize),
     React(usize, usize, usize, bool),
+    Assign(usize, usize, bool),
+    Unassign(usize, usize),
+    JoinAssigned(usize),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -60,6 +63,9 @@ fn action() -> impl Strategy<Value = Action> {
         (0..6usize, 0..40usize).prop_map(|(w, t)| Action::Delete(w, t)),
         (0..6usize, 0..40usize, 0..3usize, any::<bool>())
             .prop_map(|(w, t, e, add)| Action::React(w, t, e, add)),
+        (0..5usize, 0..5usize, any::<bool>()).prop_map(|(w, t, r)| Action::Assign(w, t, r)),
+        (0..5usize, 0..5usize).prop_map(|(w, t)| Action::Unassign(w, t)),
+        (0..5usize).prop_map(Action::JoinAssigned),
     ]
 }
 
@@ -118,6 +124,11 @@ fn check_invariants(room: &Room) {
         }
     }
     assert!(room.invitations.len() <= room::MAX_PENDING_INVITATIONS);
+    let mut assignees = room.assignees.clone();
+    assignees.sort();
+    assignees.dedup();
+    assert_eq!(assignees.len(), room.assignees.len(), "assigned once each");
+    assert!(room.assignees.len() <= room::MAX_ASSIGNEES);
     for seq in 1..=room.last_seq {
         let Some(posted) = room.messages.get(seq) else {
             continue;
@@ -195,7 +206,8 @@ proptest! {
                 Action::Post(w, _) | Action::PickUp(w) | Action::Monitor(w) | Action::Invite(w, ..) | Action::InviteTeam(w)
                 | Action::Accept(w, _) | Action::Decline(w, _) | Action::Cancel(w, _) | Action::Leave(w) | Action::Transfer(w, _)
                 | Action::Close(w) | Action::Reopen(w) | Action::Quote(w, ..) | Action::Edit(w, _) | Action::Delete(w, _)
-                | Action::React(w, ..) => Author::Staff(staff[w].id),
+                | Action::React(w, ..) | Action::Assign(w, ..) | Action::Unassign(w, _)
+                | Action::JoinAssigned(w) => Author::Staff(staff[w].id),
                 Action::Expire(_) => Author::System,
             };
             let target = |t: usize| (t as u64 % room.last_seq) + 1;
@@ -238,6 +250,9 @@ proptest! {
                 Action::Edit(w, t) => room.edit(party(w), target(t), "fixed", &[], 2_000, now),
                 Action::Delete(w, t) => room.delete_message(party(w), target(t), 2_000, now),
                 Action::React(w, t, e, add) => room.react(party(w), target(t), EMOJI[e], add),
+                Action::Assign(w, t, replace) => room.assign(&staff[w], &staff[t], replace),
+                Action::Unassign(w, t) => room.unassign(&staff[w], staff[t].id),
+                Action::JoinAssigned(w) => room.join_assigned(&staff[w]),
             };
             match result {
                 Ok(events) => {

@@ -16,6 +16,8 @@ use std::str::FromStr;
 
 /// Most invitations a conversation may have pending at once (against invitation spam).
 pub const MAX_PENDING_INVITATIONS: usize = 5;
+/// Most staff one conversation may be assigned to at once.
+pub const MAX_ASSIGNEES: usize = 10;
 
 /// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -171,6 +173,10 @@ pub struct Room {
     pub invitations: Vec<PendingInvitation>,
     /// Every message posted, as the rules of edits, deletes, reactions and quotes need it.
     pub messages: Messages,
+    /// The staff responsible for the conversation, in the order they were assigned.
+    pub assignees: Vec<UserId>,
+    /// The customer's name, from the `opened` event.
+    pub customer_name: String,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -187,6 +193,8 @@ impl Room {
             members: Vec::new(),
             invitations: Vec::new(),
             messages: Messages::default(),
+            assignees: Vec::new(),
+            customer_name: String::new(),
             last_seq: 0,
         }
     }
@@ -716,6 +724,109 @@ impl Room {
         Ok(events)
     }
 
+    /// Whether `user` is one of the conversation's assignees.
+    pub fn is_assigned(&self, user: UserId) -> bool {
+        self.assignees.contains(&user)
+    }
+
+    /// Whether `staff` may decide who is responsible for the conversation: its lead, or a
+    /// supervisor or admin who may view it.
+    fn may_assign(&self, staff: &Staff) -> bool {
+        self.may_view(staff)
+            && (self.lead() == Some(staff.id) || staff.can(Permission::ConversationsMonitor))
+    }
+
+    /// `by` makes `assignee` responsible for the open conversation. The lead, supervisors
+    /// and admins assign anyone who may view it; an agent of the conversation's team may
+    /// take a waiting one themselves. With `replace`, the other assignees are unassigned,
+    /// and when the lead was one of them and the new assignee is a participant, the lead
+    /// passes to them (re-assigning to another member is a transfer).
+    pub fn assign(
+        &self,
+        by: &Staff,
+        assignee: &Staff,
+        replace: bool,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        let taking_waiting = by.id == assignee.id
+            && self.status == Status::Waiting
+            && by.in_team(self.team)
+            && by.can(Permission::ConversationsRead);
+        if !self.may_assign(by) && !taking_waiting {
+            return Err(RuleError::MayNotAssign);
+        }
+        if !self.may_view(assignee) {
+            return Err(RuleError::AssigneeCannotView);
+        }
+        if self.is_assigned(assignee.id) {
+            return Err(RuleError::AlreadyAssigned);
+        }
+        let others: Vec<UserId> = if replace {
+            self.assignees.clone()
+        } else {
+            Vec::new()
+        };
+        if self.assignees.len() - others.len() >= MAX_ASSIGNEES {
+            return Err(RuleError::TooManyAssignees);
+        }
+        let mut events: Vec<EventKind> = others
+            .iter()
+            .map(|user| EventKind::Unassigned {
+                user: *user,
+                by: by.id,
+            })
+            .collect();
+        events.push(EventKind::Assigned {
+            user: assignee.id,
+            name: assignee.display_name.clone(),
+            by: by.id,
+            by_name: by.display_name.clone(),
+        });
+        let lead = self.lead();
+        let moves_lead = lead.is_some_and(|l| others.contains(&l))
+            && self
+                .member(assignee.id)
+                .is_some_and(|m| m.mode == Mode::Participant);
+        if let (true, Some(from)) = (moves_lead, lead) {
+            events.push(EventKind::LeadTransferred {
+                from,
+                to: assignee.id,
+            });
+        }
+        Ok(events)
+    }
+
+    /// `by` takes `user` off the conversation's assignees: the lead, a supervisor or an
+    /// admin who may view it, or the assignee themselves.
+    pub fn unassign(&self, by: &Staff, user: UserId) -> Result<Vec<EventKind>, RuleError> {
+        if !self.may_assign(by) && by.id != user {
+            return Err(RuleError::MayNotAssign);
+        }
+        if !self.is_assigned(user) {
+            return Err(RuleError::NotAssigned);
+        }
+        Ok(vec![EventKind::Unassigned { user, by: by.id }])
+    }
+
+    /// An assignee outside the room joins it: as lead when it has none, otherwise as a
+    /// participant. Assignment is the standing offer; joining is accepting it, and only
+    /// then may they reply.
+    pub fn join_assigned(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        if !self.is_assigned(staff.id) {
+            return Err(RuleError::NotAssigned);
+        }
+        if self.member(staff.id).is_some() {
+            return Err(RuleError::AlreadyInConversation);
+        }
+        let mode = if self.lead().is_some() {
+            Mode::Participant
+        } else {
+            Mode::Lead
+        };
+        Ok(vec![Self::joined(staff, mode, None)])
+    }
+
     /// Staff who may view the conversation reopen it and become its lead.
     pub fn reopen(&self, staff: &Staff) -> Result<Vec<EventKind>, RuleError> {
         if self.status != Status::Closed {
@@ -857,8 +968,10 @@ impl Stream for Room {
             return;
         }
         match event {
-            EventKind::Opened { .. }
-            | EventKind::Reply(_)
+            EventKind::Opened { customer_name, .. } => {
+                self.customer_name = customer_name.clone();
+            }
+            EventKind::Reply(_)
             | EventKind::Note(_)
             | EventKind::Edited(_)
             | EventKind::Deleted(_)
@@ -924,6 +1037,12 @@ impl Stream for Room {
                 self.invitations.clear();
             }
             EventKind::Reopened => self.status = Status::Active,
+            EventKind::Assigned { user, .. } => {
+                if !self.assignees.contains(user) {
+                    self.assignees.push(*user);
+                }
+            }
+            EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
         }
     }
 }

@@ -123,6 +123,18 @@ impl Live for Room {
                 let events = room.reopen(who.staff()?)?;
                 timeline.join(ctx, caller, request, events);
             }
+            Command::Assign { user, replace, .. } => {
+                who.staff()?;
+                timeline.assign(ctx, caller.clone(), request, user, replace);
+            }
+            Command::Unassign { user, .. } => {
+                let events = room.unassign(who.staff()?, user)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
+            Command::Join { .. } => {
+                let events = room.join_assigned(who.staff()?)?;
+                timeline.join(ctx, caller, request, events);
+            }
             Command::Invite { target, mode, .. } => {
                 who.staff()?;
                 timeline.invite(ctx, caller.clone(), request, target, mode);
@@ -205,6 +217,20 @@ impl Live for Room {
             }
             EventKind::InvitationExpired { invitation } => {
                 vec![withdrawn(*invitation, None, "expired")]
+            }
+            // The assignee hears of it wherever they are; in the room they also get the event.
+            EventKind::Assigned { user, by_name, .. } => {
+                let frame = ServerFrame::Assigned {
+                    conversation: id,
+                    by: by_name,
+                    customer_name: &self.customer_name,
+                }
+                .encode();
+                vec![(vec![*user], frame)]
+            }
+            EventKind::Unassigned { user, .. } => {
+                let frame = ServerFrame::Unassigned { conversation: id }.encode();
+                vec![(vec![*user], frame)]
             }
             _ => Vec::new(),
         }
@@ -448,6 +474,37 @@ impl Conversation {
                 timeline.schedule_expiry(ctx, invitation, expires_at);
             }
         });
+    }
+
+    /// Looks the assignee up, then decides the assignment.
+    fn assign(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: Caller,
+        request: RequestId,
+        user: crate::domain::UserId,
+        replace: bool,
+    ) {
+        let store = self.registry().store().clone();
+        let lookup = async move {
+            store
+                .run(move |conn| accounts::user_by_id(conn, &user.to_string()))
+                .await
+        };
+        ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
+            timeline.guarded(ctx, move |timeline, ctx| {
+                let decided = found.map_err(ActionError::from).and_then(|user| {
+                    // Someone unknown cannot view the conversation either.
+                    let assignee = user.ok_or(RuleError::AssigneeCannotView)?.staff();
+                    let by = caller.who.staff()?;
+                    Ok(timeline.stream().assign(by, &assignee, replace)?)
+                });
+                match decided {
+                    Ok(events) => timeline.act(ctx, &caller, request, None, events),
+                    Err(error) => caller.refuse(&request, error),
+                }
+            });
+        }));
     }
 
     /// Gathers who the target names (and who is online), then decides the invitation.

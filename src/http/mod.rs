@@ -6,6 +6,7 @@ pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
+pub mod inbox;
 pub mod reads;
 pub mod ws;
 
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/chats", web::post().to(conversations::start_chat))
                     .route("/contacts/{id}", web::get().to(contacts::get))
                     .route("/conversations", web::get().to(conversations::list))
+                    .route("/inbox", web::get().to(inbox::inbox))
                     .route("/conversations/{id}", web::get().to(conversations::get))
                     .route(
                         "/conversations/{id}",

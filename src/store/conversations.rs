@@ -3,7 +3,8 @@
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
 use super::schema::{
-    conversations, customers, events as event_log, invitation_candidates, invitations, participants,
+    assignees, conversations, customers, events as event_log, invitation_candidates, invitations,
+    participants,
 };
 use super::streams::Stored;
 use super::{messages, reads};
@@ -353,6 +354,8 @@ pub fn delete_conversation(
             .execute(conn)?;
         diesel::delete(participants::table.filter(participants::conversation_id.eq(&id)))
             .execute(conn)?;
+        diesel::delete(assignees::table.filter(assignees::conversation_id.eq(&id)))
+            .execute(conn)?;
         events::delete_stream(conn, conversation)?;
         messages::delete_stream(conn, conversation)?;
         reads::delete_stream(conn, &id)?;
@@ -396,6 +399,23 @@ impl Stored for Room {
             | EventKind::Edited(_)
             | EventKind::Deleted(_)
             | EventKind::Reacted(_) => {}
+            EventKind::Assigned { user, .. } => {
+                diesel::insert_into(assignees::table)
+                    .values((
+                        assignees::conversation_id.eq(&conversation),
+                        assignees::user_id.eq(user.to_string()),
+                        assignees::since_seq.eq(event.seq as i64),
+                    ))
+                    .execute(conn)?;
+            }
+            EventKind::Unassigned { user, .. } => {
+                diesel::delete(
+                    assignees::table
+                        .filter(assignees::conversation_id.eq(&conversation))
+                        .filter(assignees::user_id.eq(user.to_string())),
+                )
+                .execute(conn)?;
+            }
             EventKind::Joined {
                 user,
                 mode,

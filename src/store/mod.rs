@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod connection;
 pub mod conversations;
 pub mod events;
+pub mod inbox;
 pub mod messages;
 pub mod reads;
 pub mod schema;

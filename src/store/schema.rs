@@ -48,6 +48,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    assignees (conversation_id, user_id) {
+        conversation_id -> Text,
+        user_id -> Text,
+        since_seq -> BigInt,
+    }
+}
+
+diesel::table! {
     team_secrets (team_id) {
         team_id -> Text,
         identity_secret -> Text,
@@ -212,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_index,
     event_filing,
     team_secrets,
+    assignees,
     message_states,
     mentions,
     read_markers,

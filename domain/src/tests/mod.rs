@@ -1724,6 +1724,16 @@ fn every_kind() -> Vec<EventKind> {
             added: false,
             reactions: vec![],
         }),
+        EventKind::Assigned {
+            user: agent.id,
+            name: "Ana".into(),
+            by: nameless.id,
+            by_name: "Nils".into(),
+        },
+        EventKind::Unassigned {
+            user: agent.id,
+            by: agent.id,
+        },
         joined(&agent, Mode::Lead, None),
         joined(&nameless, Mode::Participant, Some(invitation)),
         left(&agent, Mode::Monitor),
@@ -2244,4 +2254,5 @@ fn a_room_follows_the_stream_rules_it_already_has() {
     assert!(!room.may_follow(Reader::Staff(watcher.id)));
 }
 
+mod assignment;
 mod messages;

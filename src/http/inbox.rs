@@ -1,0 +1,95 @@
+//! The inboxes over REST: `GET /api/inbox`.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::Data;
+use crate::domain::{Room, Status, UserId};
+use crate::store::inbox::{self, Cursor, Filter, Sort, Tab};
+use crate::store::{accounts, reads};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+/// Query of `GET /api/inbox`.
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    #[serde(default)]
+    tab: Tab,
+    status: Option<Status>,
+    /// Team id or name.
+    team: Option<String>,
+    assignee: Option<UserId>,
+    contact: Option<String>,
+    #[serde(default)]
+    sort: Sort,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/inbox?tab=all|mine|unassigned&status=&team=&assignee=&contact=&sort=activity|waiting|created&cursor=&limit=`
+/// (staff): a page of the tab's conversations that the caller may view, each with its
+/// contact, assignees and the caller's unread and mention counts; how many each tab holds
+/// under the same filters; and the cursor of the next page.
+pub async fn inbox(
+    data: Data,
+    caller: Caller,
+    query: web::Query<InboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let query = query.into_inner();
+    let cursor = match &query.cursor {
+        Some(text) => Some(
+            Cursor::decode(text)
+                .ok_or_else(|| ApiError::BadRequest("cursor: pass back a next_cursor".into()))?,
+        ),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let tab = query.tab;
+    let reader = staff.id.to_string();
+    let (counts, rows, next) = data
+        .store()
+        .run(move |conn| {
+            let team = match &query.team {
+                // An unknown team matches nothing.
+                Some(team) => Some(accounts::find_team(conn, team)?.map_or(team.clone(), |t| t.id)),
+                None => None,
+            };
+            let filter = Filter {
+                me: Some(staff.id),
+                viewable_teams: (!staff.views_every_team()).then(|| staff.teams.clone()),
+                status: query.status,
+                team,
+                assignee: query.assignee,
+                contact: query.contact.clone(),
+            };
+            let counts = inbox::counts(conn, &filter)?;
+            let (page, next) =
+                inbox::page(conn, &filter, query.tab, query.sort, cursor.as_ref(), limit)?;
+            let mut rows = Vec::with_capacity(page.len());
+            for (row, contact) in page {
+                let view = row.view(contact)?;
+                // The query only narrows; the rules have the last word on who may view.
+                let room = Room::new(view.id, view.team, view.customer, view.restricted);
+                if !room.may_view(&staff) {
+                    continue;
+                }
+                let assignees = inbox::assignees_of(conn, &row.id)?;
+                let unread = reads::unread(conn, &row.id, &reader, false)?;
+                let mut item = serde_json::to_value(view).expect("views serialize");
+                item["assignees"] = serde_json::to_value(assignees).expect("views serialize");
+                let unread = serde_json::to_value(unread).expect("counts serialize");
+                item.as_object_mut()
+                    .unwrap()
+                    .extend(unread.as_object().unwrap().clone());
+                rows.push(item);
+            }
+            Ok((counts, rows, next))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "tab": tab,
+        "counts": counts,
+        "conversations": rows,
+        "next_cursor": next.map(|c| c.encode()),
+    })))
+}
