@@ -5,6 +5,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod message;
+pub mod queue;
 pub mod room;
 pub mod staff;
 pub mod stream;
