@@ -124,6 +124,14 @@ pub enum Command {
     Typing {
         conversation: Option<ConversationId>,
     },
+    /// Receive a team's queue figures, now and as they change.
+    WatchQueue {
+        team: String,
+    },
+    /// Stop receiving a team's queue figures.
+    UnwatchQueue {
+        team: String,
+    },
     /// Move your read marker to `seq` (never backwards).
     Read {
         conversation: Option<ConversationId>,
@@ -166,6 +174,8 @@ pub const COMMAND_TYPES: &[&str] = &[
     "history",
     "typing",
     "read",
+    "watch_queue",
+    "unwatch_queue",
 ];
 
 impl Command {
@@ -194,6 +204,7 @@ impl Command {
             | Command::Assign { conversation, .. }
             | Command::Unassign { conversation, .. }
             | Command::Join { conversation } => Some(*conversation),
+            Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => None,
         }
     }
 }
@@ -375,6 +386,11 @@ pub enum ServerFrame<'a> {
         conversation: ConversationId,
         invitation: InvitationId,
         reason: &'a str,
+    },
+    /// A team's queue figures, when you watch it (at once, and within a second of changes).
+    Queue {
+        team: TeamId,
+        figures: &'a crate::domain::queue::Figures,
     },
     /// You were made responsible for a conversation (`join` it to take part).
     Assigned {

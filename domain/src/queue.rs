@@ -80,10 +80,8 @@ impl Summary {
                 self.status = Status::Active;
                 self.closed_at = None;
             }
-            EventKind::Assigned { user, .. } => {
-                if !self.assignees.contains(user) {
-                    self.assignees.push(*user);
-                }
+            EventKind::Assigned { user, .. } if !self.assignees.contains(user) => {
+                self.assignees.push(*user);
             }
             EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
             _ => {}
@@ -213,7 +211,8 @@ impl Queue {
             }
             if let Some(since) = summary.waiting_since {
                 let wait = now - since;
-                figures.longest_wait_ms = Some(figures.longest_wait_ms.map_or(wait, |w| w.max(wait)));
+                figures.longest_wait_ms =
+                    Some(figures.longest_wait_ms.map_or(wait, |w| w.max(wait)));
             }
             if let Some(at) = summary.first_response_at.filter(|at| *at >= day_start) {
                 first_responses.push(at - summary.created_at);

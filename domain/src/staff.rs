@@ -122,6 +122,16 @@ impl Staff {
         self.role == Role::Admin
     }
 
+    /// Whether this staff member may watch the queue of `team` (its figures and
+    /// conversations): its members, admins, and for a team that is not restricted,
+    /// supervisors.
+    pub fn may_watch_queue(&self, team: TeamId, restricted: bool) -> bool {
+        self.can(Permission::ConversationsRead)
+            && (self.in_team(team)
+                || self.views_every_team()
+                || (!restricted && self.can(Permission::ConversationsMonitor)))
+    }
+
     /// Whether this staff member has `skill`.
     pub fn has_skill(&self, skill: &str) -> bool {
         self.skills.iter().any(|s| s == skill)

@@ -159,6 +159,9 @@ impl Live for Room {
                 let events = room.close(who.staff()?, resolution.as_deref())?;
                 timeline.act(ctx, caller, request, None, events);
             }
+            Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => {
+                unreachable!("the session answers queue commands")
+            }
             Command::Subscribe { .. }
             | Command::History { .. }
             | Command::Typing { .. }
@@ -261,6 +264,13 @@ impl Live for Room {
 
     fn busy(&self) -> bool {
         !self.invitations.is_empty()
+    }
+
+    /// The team's queue folds in every event of its conversations.
+    fn durable(timeline: &Conversation, events: Vec<crate::domain::Event>) {
+        timeline
+            .registry()
+            .queue_events(timeline.stream().team, events);
     }
 
     fn directory(registry: &Registry) -> &Directory<Room> {

@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod courier;
 pub mod feed;
 pub mod frames;
+pub mod queue;
 pub mod registry;
 pub mod session;
 pub mod timeline;
@@ -32,6 +33,8 @@ pub enum ActionError {
     NotYourConversation,
     #[error("this command needs a `conversation`")]
     ConversationRequired,
+    #[error("no such team")]
+    UnknownTeam,
     #[error("storage is unavailable; try again")]
     Storage(#[from] StoreError),
 }
@@ -45,6 +48,7 @@ impl ActionError {
             ActionError::UnknownConversation => "unknown_conversation",
             ActionError::NotYourConversation => "not_your_conversation",
             ActionError::ConversationRequired => "invalid_frame",
+            ActionError::UnknownTeam => "unknown_team",
             ActionError::Storage(_) => "storage_unavailable",
         }
     }

@@ -5,6 +5,7 @@
 //! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
+use super::queue::{QueueActor, QueueEvents};
 use super::session::{Disconnect, Session, SessionId};
 use super::timeline::{Feed, Live, Timeline};
 use super::ActionError;
@@ -83,6 +84,8 @@ pub struct Registry {
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
+    /// The teams' queues that are running.
+    queues: Mutex<HashMap<TeamId, Addr<QueueActor>>>,
 }
 
 impl Registry {
@@ -96,7 +99,35 @@ impl Registry {
             online: Mutex::default(),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
+            queues: Mutex::default(),
         })
+    }
+
+    /// The queue of `team`, started (and rebuilt from storage) if it is not running.
+    pub fn queue(self: &Arc<Self>, team: TeamId) -> Addr<QueueActor> {
+        let mut queues = self.queues.lock().expect("queues lock");
+        if let Some(addr) = queues.get(&team).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        let addr = QueueActor::new(team, Arc::clone(self)).start();
+        queues.insert(team, addr.clone());
+        addr
+    }
+
+    /// Hands a conversation's durable events to its team's queue, if anyone watches it.
+    pub fn queue_events(&self, team: TeamId, events: Vec<Event>) {
+        let queues = self.queues.lock().expect("queues lock");
+        if let Some(addr) = queues.get(&team) {
+            addr.do_send(QueueEvents(events));
+        }
+    }
+
+    /// Forgets a queue that is stopping (if it is still the registered one).
+    pub fn forget_queue(&self, team: TeamId, addr: &Addr<QueueActor>) {
+        let mut queues = self.queues.lock().expect("queues lock");
+        if queues.get(&team) == Some(addr) {
+            queues.remove(&team);
+        }
     }
 
     /// The database.
@@ -224,7 +255,7 @@ impl Registry {
             closed_at: None,
         };
         // The contact is read with the insert, in one task: a follow-up has only the id.
-        let (customer_name, customer_email) = self
+        let (customer_name, customer_email, opened) = self
             .store
             .run(move |conn| {
                 let contact = accounts::customer_by_id(conn, customer)?
@@ -245,10 +276,13 @@ impl Registry {
                     },
                 };
                 conversations::create_conversation(conn, &row, &opened)?;
-                Ok((name, email))
+                Ok((name, email, opened))
             })
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
+        // Its first event is written here, not by a timeline: the team's queue hears of it
+        // from here too.
+        self.queue_events(team, vec![opened]);
         let waiting = ServerFrame::ConversationWaiting {
             conversation: id,
             team,

@@ -3,14 +3,17 @@
 
 use super::conversation::Conversation;
 use super::frames::{Assembler, Inbound, Violation};
+use super::queue::{QueueActor, Unwatch, Watch};
 use super::registry::Registry;
 use super::timeline::{Act, Caller, Feed, Unsubscribe, Who};
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
-use crate::domain::{ConversationId, PostKind, TeamId};
-use crate::protocol::{self, error_frame, Command, Limits, ProtocolError, RequestId, ServerFrame};
+use crate::domain::{ConversationId, PostKind, RuleError, TeamId};
+use crate::protocol::{
+    self, error_frame, ok_frame, Command, Limits, OkResult, ProtocolError, RequestId, ServerFrame,
+};
 use crate::rate::TokenBucket;
-use crate::store::conversations;
+use crate::store::{accounts, conversations};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
@@ -81,6 +84,8 @@ pub struct Session {
     conversation: Option<ConversationId>,
     /// For a customer, the other conversations of theirs they named (checked once each).
     earlier: HashSet<ConversationId>,
+    /// The team queues this session watches.
+    queues: HashMap<TeamId, Addr<QueueActor>>,
     /// The first frame, until it is sent.
     hello: Option<ByteString>,
     token_hash: Arc<str>,
@@ -117,6 +122,7 @@ impl Session {
             registry,
             rooms: HashMap::new(),
             earlier: HashSet::new(),
+            queues: HashMap::new(),
             last_heard: Instant::now(),
             frames,
         }
@@ -198,6 +204,11 @@ impl Session {
         command: Command,
         ctx: &mut ws::WebsocketContext<Self>,
     ) -> Result<(), ActionError> {
+        match command {
+            Command::WatchQueue { team } => return self.watch_queue(request, team, ctx),
+            Command::UnwatchQueue { team } => return self.unwatch_queue(request, team, ctx),
+            _ => {}
+        }
         let conversation = match (self.conversation, command.conversation()) {
             (Some(own), None) => own,
             (_, Some(named)) => named,
@@ -240,6 +251,80 @@ impl Session {
                     Err(error) => Self::send_error(ctx, Some(&act.request), &error.into()),
                 }),
         );
+        Ok(())
+    }
+
+    /// Starts sending a team's queue figures to this session, if the staff member may watch
+    /// that team (named by id or name).
+    fn watch_queue(
+        &mut self,
+        request: RequestId,
+        team: String,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) -> Result<(), ActionError> {
+        let staff = self.who.staff()?.clone();
+        let store = self.registry.store().clone();
+        let find = async move {
+            store
+                .run(move |conn| accounts::find_team(conn, &team))
+                .await
+        };
+        ctx.wait(find.into_actor(self).map(move |found, session, ctx| {
+            let decided = found.map_err(ActionError::from).and_then(|team| {
+                let team = team.ok_or(ActionError::UnknownTeam)?;
+                let id: TeamId = accounts::parse_id(&team.id)?;
+                if !staff.may_watch_queue(id, team.restricted) {
+                    return Err(RuleError::Forbidden.into());
+                }
+                Ok(id)
+            });
+            match decided {
+                Ok(team) => {
+                    let queue = session.registry.queue(team);
+                    queue.do_send(Watch {
+                        session: session.id,
+                        feed: ctx.address().recipient(),
+                        user: staff.id,
+                        request,
+                    });
+                    session.queues.insert(team, queue);
+                }
+                Err(error) => Self::send_error(ctx, Some(&request), &error),
+            }
+        }));
+        Ok(())
+    }
+
+    /// Stops sending a team's queue figures to this session.
+    fn unwatch_queue(
+        &mut self,
+        request: RequestId,
+        team: String,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) -> Result<(), ActionError> {
+        let watched = self
+            .queues
+            .keys()
+            .copied()
+            .find(|id| id.to_string() == team);
+        let store = self.registry.store().clone();
+        let find = async move {
+            store
+                .run(move |conn| accounts::find_team(conn, &team))
+                .await
+        };
+        ctx.wait(find.into_actor(self).map(move |found, session, ctx| {
+            let id = watched.or_else(|| {
+                let team = found.ok().flatten()?;
+                accounts::parse_id::<TeamId>(&team.id).ok()
+            });
+            if let Some(queue) = id.and_then(|id| session.queues.remove(&id)) {
+                queue.do_send(Unwatch {
+                    session: session.id,
+                });
+            }
+            ctx.text(ok_frame(&request, &OkResult::default()));
+        }));
         Ok(())
     }
 
@@ -295,6 +380,9 @@ impl Actor for Session {
         }
         for addr in self.rooms.values() {
             addr.do_send(Unsubscribe { session: self.id });
+        }
+        for queue in self.queues.values() {
+            queue.do_send(Unwatch { session: self.id });
         }
         tracing::info!(session = self.id, "session closed");
     }

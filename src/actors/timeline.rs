@@ -132,6 +132,10 @@ pub trait Live: Stored + Unpin {
     /// Called when the timeline starts, after the stream was rebuilt.
     fn started(_timeline: &mut Timeline<Self>, _ctx: &mut Context<Timeline<Self>>) {}
 
+    /// Called with each action's events once they are durable and delivered (to feed what
+    /// follows the stream from afar, such as a team's queue).
+    fn durable(_timeline: &Timeline<Self>, _events: Vec<EventOf<Self>>) {}
+
     /// Whether the stream has business of its own pending (open invitations) and must stay
     /// in memory though nobody follows it.
     fn busy(&self) -> bool {
@@ -759,6 +763,7 @@ impl<S: Live> Timeline<S> {
         // Readers who may no longer follow the stream (staff who left) stop receiving it.
         let stream = &self.stream;
         self.subscribers.retain(|_, s| stream.may_follow(s.reader));
+        S::durable(self, pending.events.into_iter().map(|(e, _)| e).collect());
     }
 
     /// The writer could not make events durable: refuse what waits on them, tell every

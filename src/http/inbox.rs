@@ -3,11 +3,13 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
-use crate::domain::{Room, Status, UserId};
+use crate::actors::queue::{Snapshot, UnrepliedOf};
+use crate::domain::{ConversationId, Room, Status, TeamId, UserId};
 use crate::store::inbox::{self, Cursor, Filter, Sort, Tab};
-use crate::store::{accounts, reads};
+use crate::store::{accounts, reads, StoreError};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Query of `GET /api/inbox`.
 #[derive(Deserialize)]
@@ -27,7 +29,8 @@ pub struct InboxQuery {
 
 /// `GET /api/inbox?tab=all|mine|unassigned&status=&team=&assignee=&contact=&sort=activity|waiting|created&cursor=&limit=`
 /// (staff): a page of the tab's conversations that the caller may view, each with its
-/// contact, assignees and the caller's unread and mention counts; how many each tab holds
+/// contact, assignees, unreplied customer messages and the caller's unread and mention
+/// counts; how many each tab holds
 /// under the same filters; and the cursor of the next page.
 pub async fn inbox(
     data: Data,
@@ -46,7 +49,7 @@ pub async fn inbox(
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let tab = query.tab;
     let reader = staff.id.to_string();
-    let (counts, rows, next) = data
+    let (counts, mut rows, keys, next) = data
         .store()
         .run(move |conn| {
             let team = match &query.team {
@@ -66,6 +69,7 @@ pub async fn inbox(
             let (page, next) =
                 inbox::page(conn, &filter, query.tab, query.sort, cursor.as_ref(), limit)?;
             let mut rows = Vec::with_capacity(page.len());
+            let mut keys = Vec::with_capacity(page.len());
             for (row, contact) in page {
                 let view = row.view(contact)?;
                 // The query only narrows; the rules have the last word on who may view.
@@ -73,6 +77,7 @@ pub async fn inbox(
                 if !room.may_view(&staff) {
                     continue;
                 }
+                keys.push((view.id, view.team));
                 let assignees = inbox::assignees_of(conn, &row.id)?;
                 let unread = reads::unread(conn, &row.id, &reader, false)?;
                 let mut item = serde_json::to_value(view).expect("views serialize");
@@ -83,13 +88,65 @@ pub async fn inbox(
                     .extend(unread.as_object().unwrap().clone());
                 rows.push(item);
             }
-            Ok((counts, rows, next))
+            Ok((counts, rows, keys, next))
         })
         .await?;
+    // Unreplied messages come from the queues, which fold them from the events.
+    let unreplied = unreplied(&data, &keys).await?;
+    for (row, (id, _)) in rows.iter_mut().zip(&keys) {
+        row["unreplied"] = unreplied.get(id).copied().unwrap_or(0).into();
+    }
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "tab": tab,
         "counts": counts,
         "conversations": rows,
         "next_cursor": next.map(|c| c.encode()),
     })))
+}
+
+/// `GET /api/teams/{team}/queue` (staff who may watch the team): the queue's figures now,
+/// as the live `queue` frames give them.
+pub async fn queue(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let team = path.into_inner();
+    let team = data
+        .store()
+        .run(move |conn| accounts::find_team(conn, &team))
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    let id: TeamId = accounts::parse_id(&team.id)?;
+    if !staff.may_watch_queue(id, team.restricted) {
+        return Err(ApiError::Forbidden("you may not watch this team's queue"));
+    }
+    let figures = data
+        .queue(id)
+        .send(Snapshot { user: staff.id })
+        .await
+        .map_err(|_| ApiError::Storage(StoreError::WriterStopped))??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "team": id, "figures": figures })))
+}
+
+/// The unreplied customer messages of `conversations` (by team), from their queues.
+async fn unreplied(
+    data: &Data,
+    conversations: &[(ConversationId, TeamId)],
+) -> Result<HashMap<ConversationId, u32>, ApiError> {
+    let mut by_team: HashMap<TeamId, Vec<ConversationId>> = HashMap::new();
+    for (conversation, team) in conversations {
+        by_team.entry(*team).or_default().push(*conversation);
+    }
+    let mut counts = HashMap::new();
+    for (team, ids) in by_team {
+        let found = data
+            .queue(team)
+            .send(UnrepliedOf(ids))
+            .await
+            .map_err(|_| ApiError::Storage(StoreError::WriterStopped))??;
+        counts.extend(found);
+    }
+    Ok(counts)
 }

@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         "/teams/{team}/members",
                         web::post().to(accounts::add_member),
                     )
+                    .route("/teams/{team}/queue", web::get().to(inbox::queue))
                     .route(
                         "/teams/{team}/identity-secret",
                         web::post().to(accounts::new_identity_secret),

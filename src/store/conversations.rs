@@ -114,6 +114,25 @@ pub fn conversation(
         .optional()?)
 }
 
+/// The conversations a team's queue counts: those not closed, and those closed since
+/// `since`.
+pub fn of_queue(
+    conn: &mut DbConnection,
+    team: TeamId,
+    since: i64,
+) -> Result<Vec<ConversationId>, StoreError> {
+    let ids: Vec<String> = conversations::table
+        .filter(conversations::team_id.eq(team.to_string()))
+        .filter(
+            conversations::status
+                .ne(Status::Closed.as_str())
+                .or(conversations::closed_at.ge(since)),
+        )
+        .select(conversations::id)
+        .load(conn)?;
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
 /// The newest conversation a customer started with a team.
 pub fn latest_in_team(
     conn: &mut DbConnection,

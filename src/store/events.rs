@@ -322,6 +322,20 @@ pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Clie
     Ok(client_ids)
 }
 
+/// Every event of a stream, exactly as recorded, in sequence order.
+pub fn recorded<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+) -> Result<Vec<Recorded<Id, K>>, StoreError> {
+    let all = Page {
+        after_seq: Some(0),
+        before_seq: None,
+        limit: u32::MAX,
+        customer_only: false,
+    };
+    recorded_page(conn, id, all)
+}
+
 /// Every event of a stream after `after` up to and including `upto`, read in pages of
 /// `page_size`: what a resuming reader missed.
 pub fn missed<Id: StreamId, K: Kind>(

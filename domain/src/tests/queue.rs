@@ -63,8 +63,20 @@ fn a_days_story_gives_the_figures_a_person_would_count() {
         opened(b, today + 8 * 3_600_000),
         event(b, 2, today + 8 * 3_600_000 + 1, customer, reply()),
         event(b, 3, today + 8 * 3_600_000 + 2, Author::System, reply()),
-        event(b, 4, today + 8 * 3_600_000 + 600_000, Author::Staff(ana), join(ana)),
-        event(b, 5, today + 8 * 3_600_000 + 600_000, Author::Staff(ana), reply()),
+        event(
+            b,
+            4,
+            today + 8 * 3_600_000 + 600_000,
+            Author::Staff(ana),
+            join(ana),
+        ),
+        event(
+            b,
+            5,
+            today + 8 * 3_600_000 + 600_000,
+            Author::Staff(ana),
+            reply(),
+        ),
         event(b, 6, today + 8 * 3_600_000 + 700_000, customer, reply()),
         event(
             b,
@@ -81,7 +93,13 @@ fn a_days_story_gives_the_figures_a_person_would_count() {
         // c: opened at 7:00, answered at 7:20, closed at 8:00.
         opened(c, today + 7 * 3_600_000),
         event(c, 2, today + 7 * 3_600_000, Author::Staff(ana), join(ana)),
-        event(c, 3, today + 7 * 3_600_000 + 1_200_000, Author::Staff(ana), reply()),
+        event(
+            c,
+            3,
+            today + 7 * 3_600_000 + 1_200_000,
+            Author::Staff(ana),
+            reply(),
+        ),
         event(
             c,
             4,
@@ -96,8 +114,14 @@ fn a_days_story_gives_the_figures_a_person_would_count() {
     }
     let now = today + 10 * 3_600_000;
     let figures = queue.figures(now, today, Some(ana));
-    assert_eq!((figures.waiting, figures.active, figures.closed_today), (1, 1, 1));
-    assert_eq!(figures.unassigned, 1, "a waits unassigned; b is Ana's; c is closed");
+    assert_eq!(
+        (figures.waiting, figures.active, figures.closed_today),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        figures.unassigned, 1,
+        "a waits unassigned; b is Ana's; c is closed"
+    );
     assert_eq!(figures.unreplied, 2 + 1);
     assert_eq!(figures.longest_wait_ms, Some(3_600_000));
     // First replies after 10 min (b) and 20 min (c): the lower middle.
@@ -137,7 +161,11 @@ enum Happening {
 
 fn happening() -> impl Strategy<Value = Happening> {
     let who = 0..3usize;
-    let mode = prop_oneof![Just(Mode::Lead), Just(Mode::Participant), Just(Mode::Monitor)];
+    let mode = prop_oneof![
+        Just(Mode::Lead),
+        Just(Mode::Participant),
+        Just(Mode::Monitor)
+    ];
     prop_oneof![
         Just(Happening::CustomerReply),
         who.clone().prop_map(Happening::StaffReply),
@@ -156,10 +184,16 @@ fn recount(conversations: &[Vec<Event>], now: i64, today: i64, me: UserId) -> Fi
     let mut queue_like = Vec::new();
     for events in conversations {
         let created = events[0].at;
-        let last = |pred: &dyn Fn(&Event) -> bool| events.iter().rposition(|e| pred(e));
+        let last = |pred: &dyn Fn(&Event) -> bool| events.iter().rposition(pred);
         let lifecycle = last(&|e: &Event| {
             matches!(e.kind, EventKind::Closed { .. } | EventKind::Reopened)
-                || matches!(e.kind, EventKind::Joined { mode: Mode::Lead, .. })
+                || matches!(
+                    e.kind,
+                    EventKind::Joined {
+                        mode: Mode::Lead,
+                        ..
+                    }
+                )
         });
         let status = match lifecycle.map(|i| &events[i].kind) {
             None => Status::Waiting,
@@ -167,10 +201,18 @@ fn recount(conversations: &[Vec<Event>], now: i64, today: i64, me: UserId) -> Fi
             Some(_) => Status::Active,
         };
         let closed_at = (status == Status::Closed).then(|| events[lifecycle.unwrap()].at);
-        let ever_led = events
+        let ever_led = events.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::Joined {
+                    mode: Mode::Lead,
+                    ..
+                }
+            )
+        });
+        let ever_closed = events
             .iter()
-            .any(|e| matches!(e.kind, EventKind::Joined { mode: Mode::Lead, .. }));
-        let ever_closed = events.iter().any(|e| matches!(e.kind, EventKind::Closed { .. }));
+            .any(|e| matches!(e.kind, EventKind::Closed { .. }));
         let waiting_since = (!ever_led && !ever_closed).then_some(created);
         let staff_reply = |e: &Event| {
             matches!(e.kind, EventKind::Reply(_)) && matches!(e.author, Author::Staff(_))
@@ -178,14 +220,18 @@ fn recount(conversations: &[Vec<Event>], now: i64, today: i64, me: UserId) -> Fi
         let since = last(&staff_reply).map_or(0, |i| i + 1);
         let unreplied = events[since..]
             .iter()
-            .filter(|e| matches!(e.kind, EventKind::Reply(_)) && matches!(e.author, Author::Customer(_)))
+            .filter(|e| {
+                matches!(e.kind, EventKind::Reply(_)) && matches!(e.author, Author::Customer(_))
+            })
             .count() as u32;
         let first_response = events.iter().find(|e| staff_reply(e)).map(|e| e.at);
         let mut assignees: Vec<UserId> = Vec::new();
         let mut agents: Vec<UserId> = Vec::new();
         for e in events {
             match &e.kind {
-                EventKind::Assigned { user, .. } if !assignees.contains(user) => assignees.push(*user),
+                EventKind::Assigned { user, .. } if !assignees.contains(user) => {
+                    assignees.push(*user)
+                }
                 EventKind::Unassigned { user, .. } => assignees.retain(|a| a != user),
                 EventKind::Joined { user, mode, .. } => {
                     agents.retain(|a| a != user);
@@ -198,9 +244,21 @@ fn recount(conversations: &[Vec<Event>], now: i64, today: i64, me: UserId) -> Fi
                 _ => {}
             }
         }
-        queue_like.push((created, status, closed_at, waiting_since, unreplied, first_response, assignees, agents));
+        queue_like.push((
+            created,
+            status,
+            closed_at,
+            waiting_since,
+            unreplied,
+            first_response,
+            assignees,
+            agents,
+        ));
     }
-    let open: Vec<_> = queue_like.iter().filter(|q| q.1 != Status::Closed).collect();
+    let open: Vec<_> = queue_like
+        .iter()
+        .filter(|q| q.1 != Status::Closed)
+        .collect();
     let mut loads: Vec<(UserId, u32)> = Vec::new();
     for q in &open {
         for agent in &q.7 {
@@ -216,7 +274,10 @@ fn recount(conversations: &[Vec<Event>], now: i64, today: i64, me: UserId) -> Fi
         waiting: queue_like.iter().filter(|q| q.1 == Status::Waiting).count() as u32,
         active: queue_like.iter().filter(|q| q.1 == Status::Active).count() as u32,
         unassigned: open.iter().filter(|q| q.6.is_empty()).count() as u32,
-        closed_today: queue_like.iter().filter(|q| q.2.is_some_and(|at| at >= today)).count() as u32,
+        closed_today: queue_like
+            .iter()
+            .filter(|q| q.2.is_some_and(|at| at >= today))
+            .count() as u32,
         unreplied: open.iter().map(|q| q.4).sum(),
         longest_wait_ms: queue_like.iter().filter_map(|q| q.3.map(|s| now - s)).max(),
         median_first_response_ms: median(
