@@ -115,6 +115,12 @@ pub enum Command {
     Join {
         conversation: ConversationId,
     },
+    /// Make the conversation visible only to these colleagues (and admins), or with
+    /// `null`, to its team again.
+    SetViewers {
+        conversation: ConversationId,
+        users: Option<Vec<UserId>>,
+    },
     /// Receive a conversation's events live, after those missed since `after_seq`.
     Subscribe {
         conversation: Option<ConversationId>,
@@ -170,6 +176,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "assign",
     "unassign",
     "join",
+    "set_viewers",
     "subscribe",
     "history",
     "typing",
@@ -203,7 +210,8 @@ impl Command {
             | Command::Reopen { conversation }
             | Command::Assign { conversation, .. }
             | Command::Unassign { conversation, .. }
-            | Command::Join { conversation } => Some(*conversation),
+            | Command::Join { conversation }
+            | Command::SetViewers { conversation, .. } => Some(*conversation),
             Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => None,
         }
     }

@@ -91,6 +91,8 @@ pub enum RuleError {
     NotAssigned,
     #[error("this conversation has the most assignees allowed")]
     TooManyAssignees,
+    #[error("this conversation is visible only to a list of colleagues, and that is not you")]
+    NotOnTheList,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
 }
@@ -141,6 +143,7 @@ impl RuleError {
             RuleError::AlreadyAssigned => "already_assigned",
             RuleError::NotAssigned => "not_assigned",
             RuleError::TooManyAssignees => "too_many_assignees",
+            RuleError::NotOnTheList => "not_on_the_list",
             RuleError::UnknownAttachment => "unknown_attachment",
             RuleError::AttachmentInUse => "attachment_in_use",
         }

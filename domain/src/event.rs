@@ -156,6 +156,10 @@ pub enum EventKind {
     },
     /// A staff member is no longer responsible for the conversation.
     Unassigned { user: UserId, by: UserId },
+    /// The conversation is visible only to these staff (and admins) from now on.
+    ViewersSet { users: Vec<UserId>, by: UserId },
+    /// The conversation is visible to its team again.
+    ViewersCleared { by: UserId },
 }
 
 impl EventKind {
@@ -179,6 +183,8 @@ impl EventKind {
             EventKind::Reopened => "reopened",
             EventKind::Assigned { .. } => "assigned",
             EventKind::Unassigned { .. } => "unassigned",
+            EventKind::ViewersSet { .. } => "viewers_set",
+            EventKind::ViewersCleared { .. } => "viewers_cleared",
         }
     }
 
@@ -203,7 +209,9 @@ impl EventKind {
             | EventKind::InvitationExpired { .. }
             | EventKind::LeadTransferred { .. }
             | EventKind::Assigned { .. }
-            | EventKind::Unassigned { .. } => false,
+            | EventKind::Unassigned { .. }
+            | EventKind::ViewersSet { .. }
+            | EventKind::ViewersCleared { .. } => false,
         }
     }
 

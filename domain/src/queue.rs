@@ -8,6 +8,7 @@
 use crate::event::{Author, Event, EventKind, Mode};
 use crate::ids::{ConversationId, UserId};
 use crate::room::Status;
+use crate::staff::Staff;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -26,6 +27,8 @@ pub struct Summary {
     /// When staff first replied.
     pub first_response_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// When set, only these staff (and admins) may view it, or count it.
+    pub viewers: Option<Vec<UserId>>,
     /// The last event folded in.
     pub last_seq: u64,
 }
@@ -41,8 +44,19 @@ impl Summary {
             unreplied: 0,
             first_response_at: None,
             closed_at: None,
+            viewers: None,
             last_seq: 0,
         }
+    }
+
+    /// Whether `staff` may count this conversation (its list of viewers, if any, names
+    /// them, or they are an admin).
+    pub fn counts_for(&self, staff: &Staff) -> bool {
+        staff.views_every_team()
+            || self
+                .viewers
+                .as_ref()
+                .is_none_or(|list| list.contains(&staff.id))
     }
 
     /// Folds in one event of this conversation.
@@ -84,6 +98,8 @@ impl Summary {
                 self.assignees.push(*user);
             }
             EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
+            EventKind::ViewersSet { users, .. } => self.viewers = Some(users.clone()),
+            EventKind::ViewersCleared { .. } => self.viewers = None,
             _ => {}
         }
     }
@@ -172,8 +188,11 @@ impl Queue {
             .retain(|_, s| s.closed_at.is_none_or(|at| at >= day_start));
     }
 
-    /// The figures at `now`, "today" starting at `day_start`, as `me` sees them.
-    pub fn figures(&self, now: i64, day_start: i64, me: Option<UserId>) -> Figures {
+    /// The figures at `now`, "today" starting at `day_start`, as `viewer` sees them: of the
+    /// conversations they may view only (a conversation visible to a list of staff is not
+    /// even counted for anyone else), with their own. `None` counts everything.
+    pub fn figures(&self, now: i64, day_start: i64, viewer: Option<&Staff>) -> Figures {
+        let me = viewer.map(|s| s.id);
         let mut figures = Figures {
             waiting: 0,
             active: 0,
@@ -189,7 +208,11 @@ impl Queue {
         let mut first_responses = Vec::new();
         let mut resolutions = Vec::new();
         let mut loads: HashMap<UserId, u32> = HashMap::new();
-        for summary in self.conversations.values() {
+        let visible = self
+            .conversations
+            .values()
+            .filter(|s| viewer.is_none_or(|v| s.counts_for(v)));
+        for summary in visible {
             let open = summary.status != Status::Closed;
             match summary.status {
                 Status::Waiting => figures.waiting += 1,

@@ -177,6 +177,8 @@ pub struct Room {
     pub assignees: Vec<UserId>,
     /// The customer's name, from the `opened` event.
     pub customer_name: String,
+    /// When set, only these staff (and admins) may view the conversation.
+    pub viewers: Option<Vec<UserId>>,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -195,6 +197,7 @@ impl Room {
             messages: Messages::default(),
             assignees: Vec::new(),
             customer_name: String::new(),
+            viewers: None,
             last_seq: 0,
         }
     }
@@ -214,8 +217,27 @@ impl Room {
 
     /// Whether `staff` may read this conversation's transcript (the REST view and history).
     pub fn may_view(&self, staff: &Staff) -> bool {
-        staff.can(Permission::ConversationsRead)
-            && (!self.restricted || staff.in_team(self.team) || staff.views_every_team())
+        self.why_not_view(staff).is_none()
+    }
+
+    /// Why `staff` may not view this conversation, if they may not: their role, its team's
+    /// restriction, or its list of viewers.
+    pub fn why_not_view(&self, staff: &Staff) -> Option<RuleError> {
+        if !staff.can(Permission::ConversationsRead) {
+            Some(RuleError::Forbidden)
+        } else if staff.views_every_team() {
+            None
+        } else if self.restricted && !staff.in_team(self.team) {
+            Some(RuleError::RestrictedToTeam)
+        } else if self
+            .viewers
+            .as_ref()
+            .is_some_and(|list| !list.contains(&staff.id))
+        {
+            Some(RuleError::NotOnTheList)
+        } else {
+            None
+        }
     }
 
     /// How `party` may follow the room live: staff in the room, and its own customer.
@@ -234,11 +256,10 @@ impl Room {
         match party {
             Party::Customer(customer) if customer == self.customer => Ok(View::Customer),
             Party::Customer(_) => Err(RuleError::Forbidden),
-            Party::Staff(staff) if self.may_view(staff) => Ok(View::Staff),
-            Party::Staff(staff) if !staff.can(Permission::ConversationsRead) => {
-                Err(RuleError::Forbidden)
-            }
-            Party::Staff(_) => Err(RuleError::RestrictedToTeam),
+            Party::Staff(staff) => match self.why_not_view(staff) {
+                None => Ok(View::Staff),
+                Some(why) => Err(why),
+            },
         }
     }
 
@@ -515,8 +536,12 @@ impl Room {
         if !staff.can(Permission::ConversationsMonitor) {
             return Err(RuleError::Forbidden);
         }
+        // A restricted team admits only its own members into the room, admins included.
         if self.restricted && !staff.in_team(self.team) {
             return Err(RuleError::RestrictedToTeam);
+        }
+        if let Some(why) = self.why_not_view(staff) {
+            return Err(why);
         }
         if self.member(staff.id).is_some() {
             return Err(RuleError::AlreadyInConversation);
@@ -533,6 +558,8 @@ impl Room {
             Some(RuleError::InviteeNotAllowed)
         } else if self.restricted && !staff.in_team(self.team) {
             Some(RuleError::RestrictedToTeam)
+        } else if let Some(why) = self.why_not_view(staff) {
+            Some(why)
         } else if !candidate.online {
             Some(RuleError::InviteeOffline)
         } else if self
@@ -622,6 +649,9 @@ impl Room {
         }
         if self.member(staff.id).is_some() {
             return Err(RuleError::AlreadyInConversation);
+        }
+        if let Some(why) = self.why_not_view(staff) {
+            return Err(why);
         }
         Ok(vec![Self::joined(staff, pending.mode, Some(invitation))])
     }
@@ -808,6 +838,62 @@ impl Room {
         Ok(vec![EventKind::Unassigned { user, by: by.id }])
     }
 
+    /// `by` (the lead, a supervisor or an admin who may view it) makes the conversation
+    /// visible only to `listed` and admins, or, with `None`, to its team again. The setter
+    /// and the lead are always on the list. Who is not on it loses it at once: they leave
+    /// the room (admins too, who may come back), stop being assignees, and lose the
+    /// invitations offered only to them.
+    pub fn set_viewers(
+        &self,
+        by: &Staff,
+        listed: Option<&[Staff]>,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        if !self.may_assign(by) {
+            return Err(RuleError::MayNotAssign);
+        }
+        let Some(listed) = listed else {
+            return Ok(vec![EventKind::ViewersCleared { by: by.id }]);
+        };
+        let mut users: Vec<UserId> = vec![by.id];
+        users.extend(self.lead());
+        for staff in listed {
+            // The team's restriction still holds: a list narrows it, never widens it.
+            let mut unlisted = self.clone();
+            unlisted.viewers = None;
+            if !unlisted.may_view(staff) {
+                return Err(RuleError::AssigneeCannotView);
+            }
+            users.push(staff.id);
+        }
+        users.sort();
+        users.dedup();
+        let mut after = self.clone();
+        after.viewers = Some(users.clone());
+        let mut events = vec![EventKind::ViewersSet { users, by: by.id }];
+        // Anyone not on it goes (an admin among them may come back: admins view every list).
+        let gone = |user: &UserId| !after.viewers.as_ref().is_some_and(|l| l.contains(user));
+        for member in self.members.iter().filter(|m| gone(&m.user)) {
+            events.push(EventKind::Left {
+                user: member.user,
+                mode: member.mode,
+            });
+        }
+        for user in self.assignees.iter().filter(|u| gone(u)) {
+            events.push(EventKind::Unassigned {
+                user: *user,
+                by: by.id,
+            });
+        }
+        for invitation in &self.invitations {
+            if invitation.candidates.iter().all(gone) {
+                events.push(EventKind::InvitationCancelled {
+                    invitation: invitation.id,
+                });
+            }
+        }
+        Ok(events)
+    }
+
     /// An assignee outside the room joins it: as lead when it has none, otherwise as a
     /// participant. Assignment is the standing offer; joining is accepting it, and only
     /// then may they reply.
@@ -832,11 +918,8 @@ impl Room {
         if self.status != Status::Closed {
             return Err(RuleError::ConversationNotClosed);
         }
-        if !staff.can(Permission::ConversationsRead) {
-            return Err(RuleError::Forbidden);
-        }
-        if !self.may_view(staff) {
-            return Err(RuleError::RestrictedToTeam);
+        if let Some(why) = self.why_not_view(staff) {
+            return Err(why);
         }
         Ok(vec![
             EventKind::Reopened,
@@ -1043,6 +1126,8 @@ impl Stream for Room {
                 }
             }
             EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
+            EventKind::ViewersSet { users, .. } => self.viewers = Some(users.clone()),
+            EventKind::ViewersCleared { .. } => self.viewers = None,
         }
     }
 }

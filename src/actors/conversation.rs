@@ -135,6 +135,10 @@ impl Live for Room {
                 let events = room.join_assigned(who.staff()?)?;
                 timeline.join(ctx, caller, request, events);
             }
+            Command::SetViewers { users, .. } => {
+                who.staff()?;
+                timeline.set_viewers(ctx, caller.clone(), request, users);
+            }
             Command::Invite { target, mode, .. } => {
                 who.staff()?;
                 timeline.invite(ctx, caller.clone(), request, target, mode);
@@ -484,6 +488,46 @@ impl Conversation {
                 timeline.schedule_expiry(ctx, invitation, expires_at);
             }
         });
+    }
+
+    /// Looks the listed colleagues up, then decides the list.
+    fn set_viewers(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: Caller,
+        request: RequestId,
+        users: Option<Vec<crate::domain::UserId>>,
+    ) {
+        let store = self.registry().store().clone();
+        let wanted = users.clone().unwrap_or_default();
+        let lookup = async move {
+            store
+                .run(move |conn| {
+                    wanted
+                        .iter()
+                        .map(|id| accounts::user_by_id(conn, &id.to_string()))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await
+        };
+        ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
+            timeline.guarded(ctx, move |timeline, ctx| {
+                let decided = found.map_err(ActionError::from).and_then(|found| {
+                    // Someone unknown cannot view the conversation either.
+                    let listed = found
+                        .into_iter()
+                        .map(|u| u.map(|u| u.staff()).ok_or(RuleError::AssigneeCannotView))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let by = caller.who.staff()?;
+                    let listed = users.as_ref().map(|_| listed.as_slice());
+                    Ok(timeline.stream().set_viewers(by, listed)?)
+                });
+                match decided {
+                    Ok(events) => timeline.act(ctx, &caller, request, None, events),
+                    Err(error) => caller.refuse(&request, error),
+                }
+            });
+        }));
     }
 
     /// Looks the assignee up, then decides the assignment.

@@ -7,7 +7,7 @@ use super::feed::Feed;
 use super::registry::Registry;
 use super::session::SessionId;
 use crate::domain::queue::{day_start, Figures, Queue};
-use crate::domain::{ConversationId, Event, TeamId, UserId};
+use crate::domain::{ConversationId, Event, Staff, TeamId};
 use crate::protocol::{ok_frame, OkResult, RequestId, ServerFrame};
 use crate::store::{conversations, events, now_millis, StoreError};
 use actix::prelude::*;
@@ -33,7 +33,7 @@ pub struct QueueEvents(pub Vec<Event>);
 pub struct Watch {
     pub session: SessionId,
     pub feed: Recipient<Feed>,
-    pub user: UserId,
+    pub staff: Arc<Staff>,
     pub request: RequestId,
 }
 
@@ -48,7 +48,7 @@ pub struct Unwatch {
 #[derive(Message)]
 #[rtype(result = "Result<Figures, StoreError>")]
 pub struct Snapshot {
-    pub user: UserId,
+    pub staff: Staff,
 }
 
 /// The unreplied customer messages of some of the team's conversations.
@@ -68,7 +68,7 @@ pub struct QueueActor {
     loading: Option<Vec<Event>>,
     /// Questions that came while it was being rebuilt.
     waiting: Vec<Deferred>,
-    watchers: HashMap<SessionId, (Recipient<Feed>, UserId)>,
+    watchers: HashMap<SessionId, (Recipient<Feed>, Arc<Staff>)>,
     push_due: bool,
     last_asked: std::time::Instant,
 }
@@ -88,15 +88,16 @@ impl QueueActor {
         }
     }
 
-    fn figures(&self, user: Option<UserId>) -> Figures {
+    /// The figures as `staff` may see them (only the conversations they may view).
+    fn figures(&self, staff: &Staff) -> Figures {
         let now = now_millis();
-        self.queue.figures(now, day_start(now), user)
+        self.queue.figures(now, day_start(now), Some(staff))
     }
 
-    fn frame(&self, user: UserId) -> bytestring::ByteString {
+    fn frame(&self, staff: &Staff) -> bytestring::ByteString {
         ServerFrame::Queue {
             team: self.team,
-            figures: &self.figures(Some(user)),
+            figures: &self.figures(staff),
         }
         .encode()
     }
@@ -106,8 +107,8 @@ impl QueueActor {
         self.push_due = false;
         let now = now_millis();
         self.queue.forget_before(day_start(now));
-        for (feed, user) in self.watchers.values() {
-            feed.do_send(Feed::Frame(self.frame(*user)));
+        for (feed, staff) in self.watchers.values() {
+            feed.do_send(Feed::Frame(self.frame(staff)));
         }
     }
 
@@ -201,9 +202,9 @@ impl Handler<Watch> for QueueActor {
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
         self.when_loaded(move |actor| {
             let ok = ok_frame(&msg.request, &OkResult::default());
-            msg.feed.do_send(Feed::Frame(actor.frame(msg.user)));
+            msg.feed.do_send(Feed::Frame(actor.frame(&msg.staff)));
             msg.feed.do_send(Feed::Frame(ok));
-            actor.watchers.insert(msg.session, (msg.feed, msg.user));
+            actor.watchers.insert(msg.session, (msg.feed, msg.staff));
         });
     }
 }
@@ -222,7 +223,7 @@ impl Handler<Snapshot> for QueueActor {
     fn handle(&mut self, msg: Snapshot, _: &mut Context<Self>) -> Self::Result {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.when_loaded(move |actor| {
-            answer.send(actor.figures(Some(msg.user))).ok();
+            answer.send(actor.figures(&msg.staff)).ok();
         });
         Box::pin(
             async move { answered.await.map_err(|_| StoreError::WriterStopped) }.into_actor(self),

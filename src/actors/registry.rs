@@ -253,6 +253,7 @@ impl Registry {
             created_at: now,
             updated_at: now,
             closed_at: None,
+            listed: false,
         };
         // The contact is read with the insert, in one task: a follow-up has only the id.
         let (customer_name, customer_email, opened) = self

@@ -262,7 +262,7 @@ impl Session {
         team: String,
         ctx: &mut ws::WebsocketContext<Self>,
     ) -> Result<(), ActionError> {
-        let staff = self.who.staff()?.clone();
+        let staff = Arc::new(self.who.staff()?.clone());
         let store = self.registry.store().clone();
         let find = async move {
             store
@@ -284,7 +284,7 @@ impl Session {
                     queue.do_send(Watch {
                         session: session.id,
                         feed: ctx.address().recipient(),
-                        user: staff.id,
+                        staff,
                         request,
                     });
                     session.queues.insert(team, queue);

@@ -176,15 +176,10 @@ pub async fn download(
                 return Ok(None);
             };
             let conversation: ConversationId = parse_id(&row.stream_id)?;
-            let Some((room, _)) = conversations::named_conversation(conn, conversation)? else {
+            let Some(stored) = conversations::conversation(conn, conversation)? else {
                 return Ok(None);
             };
-            let room = crate::domain::Room::new(
-                conversation,
-                parse_id(&room.team_id)?,
-                parse_id(&room.customer_id)?,
-                room.restricted,
-            );
+            let room = conversations::gate(conn, &stored)?;
             let (party, uploader) = match &principal {
                 Principal::Staff(user) => (Party::Staff(&user.staff()), user.id.to_string()),
                 Principal::Customer { customer, .. } => {

@@ -4,7 +4,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::Principal;
-use crate::domain::{CustomerId, Room};
+use crate::domain::CustomerId;
 use crate::store::{accounts, conversations};
 use actix_web::{web, HttpResponse};
 
@@ -29,15 +29,19 @@ pub async fn get(
             let Some(contact) = accounts::customer_by_id(conn, id)? else {
                 return Ok(None);
             };
-            Ok(Some((contact, conversations::of_contact(conn, id)?)))
+            let mut rows = Vec::new();
+            for (row, name) in conversations::of_contact(conn, id)? {
+                let room = conversations::gate(conn, &row)?;
+                rows.push((row, name, room));
+            }
+            Ok(Some((contact, rows)))
         })
         .await?
         .ok_or_else(not_found)?;
     let mut shown = Vec::new();
     let mut hidden = 0usize;
-    for (row, name) in rows {
+    for (row, name, room) in rows {
         let view = row.view(name)?;
-        let room = Room::new(view.id, view.team, view.customer, view.restricted);
         match &staff {
             Some(staff) if !room.may_view(staff) => hidden += 1,
             _ => shown.push(view),

@@ -175,15 +175,10 @@ pub async fn start_chat(
     })))
 }
 
-/// The rules' view of a stored conversation, for permission checks.
-fn room_of(view: &ConversationView) -> Room {
-    Room::new(view.id, view.team, view.customer, view.restricted)
-}
-
-/// How the caller may read a conversation: `true` when they see it as its customer.
-/// Another customer's conversation is "not found" to a customer.
-fn may_read(caller: &Principal, view: &ConversationView) -> Result<bool, ApiError> {
-    let room = room_of(view);
+/// How the caller may read a conversation (`room`, the rules' view of it): `true` when
+/// they see it as its customer. Another customer's conversation is "not found" to a
+/// customer.
+fn may_read(caller: &Principal, room: &Room) -> Result<bool, ApiError> {
     match caller {
         Principal::Customer { customer, .. } => room
             .transcript_view(Party::Customer(*customer))
@@ -195,14 +190,20 @@ fn may_read(caller: &Principal, view: &ConversationView) -> Result<bool, ApiErro
     Ok(matches!(caller, Principal::Customer { .. }))
 }
 
-async fn load(data: &Data, id: ConversationId) -> Result<ConversationView, ApiError> {
-    let row = data
+/// A conversation as the API shows it, and as the rules judge who may see it.
+async fn load(data: &Data, id: ConversationId) -> Result<(ConversationView, Room), ApiError> {
+    let (row, contact, room) = data
         .store()
-        .run(move |conn| conversations::named_conversation(conn, id))
+        .run(move |conn| {
+            let Some((row, contact)) = conversations::named_conversation(conn, id)? else {
+                return Ok(None);
+            };
+            let room = conversations::gate(conn, &row)?;
+            Ok(Some((row, contact, room)))
+        })
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    let (row, contact) = row;
-    Ok(row.view(contact)?)
+    Ok((row.view(contact)?, room))
 }
 
 fn parse_conversation(raw: &str) -> Result<ConversationId, ApiError> {
@@ -233,6 +234,7 @@ pub async fn list(
         team: None,
         member: query.mine.then_some(staff.id),
         unrestricted_or_teams: (!staff.views_every_team()).then(|| staff.teams.clone()),
+        listed_for: (!staff.views_every_team()).then_some(staff.id),
         limit: query.limit.unwrap_or(50).clamp(1, 500),
     };
     let team = query.team;
@@ -248,7 +250,7 @@ pub async fn list(
             let mut rows = Vec::new();
             for (row, contact) in conversations::list_conversations(conn, &filter)? {
                 let view = row.view(contact)?;
-                if room_of(&view).may_view(&staff) {
+                if conversations::gate(conn, &row)?.may_view(&staff) {
                     let unread = reads::unread(conn, &row.id, &reader, false)?;
                     rows.push((view, unread));
                 }
@@ -277,8 +279,8 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_conversation(&path)?;
-    let view = load(&data, id).await?;
-    let as_customer = may_read(&caller.0, &view)?;
+    let (view, room) = load(&data, id).await?;
+    let as_customer = may_read(&caller.0, &room)?;
     let reader = match &caller.0 {
         Principal::Staff(user) => user.id.to_string(),
         Principal::Customer { customer, .. } => customer.to_string(),
@@ -328,8 +330,8 @@ pub async fn events(
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_conversation(&path)?;
-    let view = load(&data, id).await?;
-    let customer_only = may_read(&caller.0, &view)?;
+    let (view, room) = load(&data, id).await?;
+    let customer_only = may_read(&caller.0, &room)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let page = Page {
         after_seq: Some(query.after_seq.unwrap_or(0)),
@@ -377,9 +379,8 @@ pub async fn versions(
     let staff = caller.staff()?;
     let (id, seq) = path.into_inner();
     let id = parse_conversation(&id)?;
-    let view = load(&data, id).await?;
-    room_of(&view)
-        .transcript_view(Party::Staff(&staff))
+    let (_, room) = load(&data, id).await?;
+    room.transcript_view(Party::Staff(&staff))
         .map_err(|_| ApiError::Forbidden("you may not view this conversation"))?;
     let (versions, people) = data
         .store()

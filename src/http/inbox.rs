@@ -4,9 +4,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::actors::queue::{Snapshot, UnrepliedOf};
-use crate::domain::{ConversationId, Room, Status, TeamId, UserId};
+use crate::domain::{ConversationId, Status, TeamId, UserId};
 use crate::store::inbox::{self, Cursor, Filter, Sort, Tab};
-use crate::store::{accounts, reads, StoreError};
+use crate::store::{accounts, conversations, reads, StoreError};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -64,6 +64,7 @@ pub async fn inbox(
                 team,
                 assignee: query.assignee,
                 contact: query.contact.clone(),
+                listed_for: (!staff.views_every_team()).then_some(staff.id),
             };
             let counts = inbox::counts(conn, &filter)?;
             let (page, next) =
@@ -71,12 +72,11 @@ pub async fn inbox(
             let mut rows = Vec::with_capacity(page.len());
             let mut keys = Vec::with_capacity(page.len());
             for (row, contact) in page {
-                let view = row.view(contact)?;
                 // The query only narrows; the rules have the last word on who may view.
-                let room = Room::new(view.id, view.team, view.customer, view.restricted);
-                if !room.may_view(&staff) {
+                if !conversations::gate(conn, &row)?.may_view(&staff) {
                     continue;
                 }
+                let view = row.view(contact)?;
                 keys.push((view.id, view.team));
                 let assignees = inbox::assignees_of(conn, &row.id)?;
                 let unread = reads::unread(conn, &row.id, &reader, false)?;
@@ -124,7 +124,7 @@ pub async fn queue(
     }
     let figures = data
         .queue(id)
-        .send(Snapshot { user: staff.id })
+        .send(Snapshot { staff })
         .await
         .map_err(|_| ApiError::Storage(StoreError::WriterStopped))??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "team": id, "figures": figures })))

@@ -4,8 +4,6 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::Principal;
-use crate::domain::{Room, Staff};
-use crate::store::accounts::parse_id;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::reads::{self, Unread};
 use crate::store::{DbConnection, StoreError};
@@ -32,10 +30,12 @@ pub async fn unread(data: Data, caller: Caller) -> Result<HttpResponse, ApiError
                 let staff = user.staff();
                 let ids = reads::streams_of_staff(conn, &staff.id.to_string())?;
                 let rows = conversations::by_ids(conn, &ids)?;
-                let viewable: Vec<ConversationRow> = rows
-                    .into_iter()
-                    .filter(|row| may_view(&staff, row))
-                    .collect();
+                let mut viewable: Vec<ConversationRow> = Vec::new();
+                for row in rows {
+                    if conversations::gate(conn, &row)?.may_view(&staff) {
+                        viewable.push(row);
+                    }
+                }
                 counts(conn, viewable, &staff.id.to_string(), false)
             }
             Principal::Customer { customer, .. } => {
@@ -51,18 +51,6 @@ pub async fn unread(data: Data, caller: Caller) -> Result<HttpResponse, ApiError
         "unread": unread,
         "mentions": mentions,
     })))
-}
-
-fn may_view(staff: &Staff, row: &ConversationRow) -> bool {
-    let room = (|| -> Result<Room, StoreError> {
-        Ok(Room::new(
-            parse_id(&row.id)?,
-            parse_id(&row.team_id)?,
-            parse_id(&row.customer_id)?,
-            row.restricted,
-        ))
-    })();
-    room.is_ok_and(|room| room.may_view(staff))
 }
 
 fn counts(

@@ -3,8 +3,8 @@
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
 use super::schema::{
-    assignees, conversations, customers, events as event_log, invitation_candidates, invitations,
-    participants,
+    assignees, conversation_viewers, conversations, customers, events as event_log,
+    invitation_candidates, invitations, participants,
 };
 use super::streams::Stored;
 use super::{messages, reads};
@@ -31,6 +31,8 @@ pub struct ConversationRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// Visible only to a list of staff (`conversation_viewers`) and admins.
+    pub listed: bool,
 }
 
 /// A conversation's contact as lists show them: name and email.
@@ -112,6 +114,30 @@ pub fn conversation(
         .select(ConversationRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The rules' view of a stored conversation, for deciding who may see it outside its
+/// timeline: its team, customer, the team's restriction and its list of viewers.
+pub fn gate(conn: &mut DbConnection, row: &ConversationRow) -> Result<Room, StoreError> {
+    let mut room = Room::new(
+        parse_id(&row.id)?,
+        parse_id(&row.team_id)?,
+        parse_id(&row.customer_id)?,
+        row.restricted,
+    );
+    if row.listed {
+        let users: Vec<String> = conversation_viewers::table
+            .filter(conversation_viewers::conversation_id.eq(&row.id))
+            .select(conversation_viewers::user_id)
+            .load(conn)?;
+        room.viewers = Some(
+            users
+                .iter()
+                .map(|u| parse_id(u))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    Ok(room)
 }
 
 /// The conversations a team's queue counts: those not closed, and those closed since
@@ -209,6 +235,9 @@ pub struct ListFilter {
     /// Only unrestricted conversations and those of these teams (what a non-admin may view),
     /// so that `limit` counts only conversations the caller may see.
     pub unrestricted_or_teams: Option<Vec<TeamId>>,
+    /// Only conversations without a list of viewers, or whose list names this staff
+    /// member (`None` for admins, who view every list).
+    pub listed_for: Option<UserId>,
     pub limit: u32,
 }
 
@@ -253,6 +282,16 @@ pub fn list_conversations(
             conversations::restricted
                 .eq(false)
                 .or(conversations::team_id.eq_any(teams)),
+        );
+    }
+    if let Some(user) = filter.listed_for {
+        let listing = conversation_viewers::table
+            .filter(conversation_viewers::user_id.eq(user.to_string()))
+            .select(conversation_viewers::conversation_id);
+        query = query.filter(
+            conversations::listed
+                .eq(false)
+                .or(conversations::id.eq_any(listing)),
         );
     }
     if let Some(user) = filter.member {
@@ -375,6 +414,10 @@ pub fn delete_conversation(
             .execute(conn)?;
         diesel::delete(assignees::table.filter(assignees::conversation_id.eq(&id)))
             .execute(conn)?;
+        diesel::delete(
+            conversation_viewers::table.filter(conversation_viewers::conversation_id.eq(&id)),
+        )
+        .execute(conn)?;
         events::delete_stream(conn, conversation)?;
         messages::delete_stream(conn, conversation)?;
         reads::delete_stream(conn, &id)?;
@@ -434,6 +477,28 @@ impl Stored for Room {
                         .filter(assignees::user_id.eq(user.to_string())),
                 )
                 .execute(conn)?;
+            }
+            EventKind::ViewersSet { users, .. } => {
+                let listed = conversation_viewers::conversation_id.eq(&conversation);
+                diesel::delete(conversation_viewers::table.filter(listed)).execute(conn)?;
+                for user in users {
+                    diesel::insert_into(conversation_viewers::table)
+                        .values((
+                            conversation_viewers::conversation_id.eq(&conversation),
+                            conversation_viewers::user_id.eq(user.to_string()),
+                        ))
+                        .execute(conn)?;
+                }
+                diesel::update(conversations::table.find(&conversation))
+                    .set(conversations::listed.eq(true))
+                    .execute(conn)?;
+            }
+            EventKind::ViewersCleared { .. } => {
+                let listed = conversation_viewers::conversation_id.eq(&conversation);
+                diesel::delete(conversation_viewers::table.filter(listed)).execute(conn)?;
+                diesel::update(conversations::table.find(&conversation))
+                    .set(conversations::listed.eq(false))
+                    .execute(conn)?;
             }
             EventKind::Joined {
                 user,

@@ -3,7 +3,7 @@
 
 use super::accounts::parse_id;
 use super::conversations::{Contact, ConversationRow};
-use super::schema::{assignees, conversations, customers, users};
+use super::schema::{assignees, conversation_viewers, conversations, customers, users};
 use super::{DbConnection, StoreError};
 use crate::domain::{Status, TeamId, UserId};
 use diesel::prelude::*;
@@ -47,6 +47,9 @@ pub struct Filter {
     pub team: Option<String>,
     pub assignee: Option<UserId>,
     pub contact: Option<String>,
+    /// Only conversations without a list of viewers, or whose list names this staff
+    /// member (`None` for admins, who view every list).
+    pub listed_for: Option<UserId>,
 }
 
 /// Where a page starts: after the item with this sort key and id.
@@ -85,6 +88,16 @@ fn matching<'a>(filter: &'a Filter, tab: Tab) -> Query<'a> {
             conversations::restricted
                 .eq(false)
                 .or(conversations::team_id.eq_any(teams)),
+        );
+    }
+    if let Some(user) = filter.listed_for {
+        let listing = conversation_viewers::table
+            .filter(conversation_viewers::user_id.eq(user.to_string()))
+            .select(conversation_viewers::conversation_id);
+        query = query.filter(
+            conversations::listed
+                .eq(false)
+                .or(conversations::id.eq_any(listing)),
         );
     }
     if let Some(status) = filter.status {

@@ -87,6 +87,14 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         closed_at -> Nullable<BigInt>,
+        listed -> Bool,
+    }
+}
+
+diesel::table! {
+    conversation_viewers (conversation_id, user_id) {
+        conversation_id -> Text,
+        user_id -> Text,
     }
 }
 
@@ -221,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_filing,
     team_secrets,
     assignees,
+    conversation_viewers,
     message_states,
     mentions,
     read_markers,

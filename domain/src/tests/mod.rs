@@ -2257,3 +2257,4 @@ fn a_room_follows_the_stream_rules_it_already_has() {
 mod assignment;
 mod messages;
 mod queue;
+mod visibility;

@@ -113,7 +113,15 @@ fn a_days_story_gives_the_figures_a_person_would_count() {
         queue.apply(e); // seen twice (a replay overlapping the live feed): counted once
     }
     let now = today + 10 * 3_600_000;
-    let figures = queue.figures(now, today, Some(ana));
+    let ana_staff = Staff {
+        id: ana,
+        role: Role::Agent,
+        teams: vec![],
+        skills: vec![],
+        display_name: "Ana".into(),
+        avatar_url: None,
+    };
+    let figures = queue.figures(now, today, Some(&ana_staff));
     assert_eq!(
         (figures.waiting, figures.active, figures.closed_today),
         (1, 1, 1)
@@ -355,7 +363,15 @@ proptest! {
             }
         }
         let now = today + 2 * DAY;
-        let mut folded = queue.figures(now, today, Some(staff[1]));
+        let watcher = Staff {
+            id: staff[1],
+            role: Role::Agent,
+            teams: vec![],
+            skills: vec![],
+            display_name: "w".into(),
+            avatar_url: None,
+        };
+        let mut folded = queue.figures(now, today, Some(&watcher));
         folded.agents.sort_by_key(|a| a.user);
         let mut counted = recount(&all, now, today, staff[1]);
         counted.agents.sort_by_key(|a| a.user);

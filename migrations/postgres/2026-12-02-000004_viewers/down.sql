@@ -1,0 +1,2 @@
+DROP TABLE conversation_viewers;
+ALTER TABLE conversations DROP COLUMN listed;
