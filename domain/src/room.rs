@@ -732,15 +732,23 @@ impl Room {
         }
     }
 
-    /// The lead or a participant closes the conversation ("solved"), with an optional
-    /// resolution note; pending invitations are cancelled.
+    /// The conversation is closed ("solved"), with an optional resolution note; pending
+    /// invitations are cancelled. The lead and participants close an active conversation;
+    /// its assignees and admins who may view it close it at any time, in the room or not,
+    /// even while it waits (spam, a duplicate).
     pub fn close(
         &self,
         staff: &Staff,
         resolution: Option<&str>,
     ) -> Result<Vec<EventKind>, RuleError> {
-        self.active()?;
-        self.speaker(staff)?;
+        let responsible =
+            self.is_assigned(staff.id) || (staff.views_every_team() && self.may_view(staff));
+        if responsible {
+            self.not_closed()?;
+        } else {
+            self.active()?;
+            self.speaker(staff)?;
+        }
         let mut events: Vec<EventKind> = self
             .invitations
             .iter()
