@@ -115,6 +115,22 @@ pub enum Command {
     Join {
         conversation: ConversationId,
     },
+    /// Link a record elsewhere (a helpdesk ticket, an order) to the conversation.
+    Link {
+        conversation: ConversationId,
+        system: String,
+        #[serde(rename = "record")]
+        id: String,
+        url: String,
+        title: String,
+    },
+    /// Take a linked record off the conversation.
+    Unlink {
+        conversation: ConversationId,
+        system: String,
+        #[serde(rename = "record")]
+        id: String,
+    },
     /// Make the conversation visible only to these colleagues (and admins), or with
     /// `null`, to its team again.
     SetViewers {
@@ -177,6 +193,8 @@ pub const COMMAND_TYPES: &[&str] = &[
     "unassign",
     "join",
     "set_viewers",
+    "link",
+    "unlink",
     "subscribe",
     "history",
     "typing",
@@ -211,7 +229,9 @@ impl Command {
             | Command::Assign { conversation, .. }
             | Command::Unassign { conversation, .. }
             | Command::Join { conversation }
-            | Command::SetViewers { conversation, .. } => Some(*conversation),
+            | Command::SetViewers { conversation, .. }
+            | Command::Link { conversation, .. }
+            | Command::Unlink { conversation, .. } => Some(*conversation),
             Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => None,
         }
     }

@@ -93,6 +93,16 @@ pub enum RuleError {
     TooManyAssignees,
     #[error("this conversation is visible only to a list of colleagues, and that is not you")]
     NotOnTheList,
+    #[error("only the lead links records (while it waits: its assignees, supervisors and admins)")]
+    MayNotLink,
+    #[error("a link needs a system, an id, a title (1 to 200 characters each) and an http(s) URL")]
+    InvalidLink,
+    #[error("that record is already linked")]
+    AlreadyLinked,
+    #[error("no such linked record")]
+    NotLinked,
+    #[error("this conversation has the most links allowed")]
+    TooManyLinks,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
 }
@@ -144,6 +154,11 @@ impl RuleError {
             RuleError::NotAssigned => "not_assigned",
             RuleError::TooManyAssignees => "too_many_assignees",
             RuleError::NotOnTheList => "not_on_the_list",
+            RuleError::MayNotLink => "may_not_link",
+            RuleError::InvalidLink => "invalid_link",
+            RuleError::AlreadyLinked => "already_linked",
+            RuleError::NotLinked => "not_linked",
+            RuleError::TooManyLinks => "too_many_links",
             RuleError::UnknownAttachment => "unknown_attachment",
             RuleError::AttachmentInUse => "attachment_in_use",
         }

@@ -61,6 +61,17 @@ pub struct Person {
     pub avatar_url: Option<String>,
 }
 
+/// A record elsewhere that a conversation is about: a helpdesk ticket, an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The system the record lives in (`zendesk`, `shop`…).
+    pub system: String,
+    /// The record's id there.
+    pub id: String,
+    pub url: String,
+    pub title: String,
+}
+
 /// Whom an invitation is addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -160,6 +171,10 @@ pub enum EventKind {
     ViewersSet { users: Vec<UserId>, by: UserId },
     /// The conversation is visible to its team again.
     ViewersCleared { by: UserId },
+    /// A record elsewhere was linked to the conversation.
+    Linked { link: Link },
+    /// A linked record was taken off.
+    Unlinked { system: String, id: String },
 }
 
 impl EventKind {
@@ -185,13 +200,15 @@ impl EventKind {
             EventKind::Unassigned { .. } => "unassigned",
             EventKind::ViewersSet { .. } => "viewers_set",
             EventKind::ViewersCleared { .. } => "viewers_cleared",
+            EventKind::Linked { .. } => "linked",
+            EventKind::Unlinked { .. } => "unlinked",
         }
     }
 
     /// Whether the customer sees this event: replies and the changes to them, the joins and
     /// leaves of the lead and participants, opening, closing and reopening. Notes and what
-    /// happens to them, invitations, monitors, lead transfers and assignment stay among
-    /// staff.
+    /// happens to them, invitations, monitors, lead transfers, assignment, visibility and
+    /// linked records stay among staff.
     pub fn customer_sees(&self) -> bool {
         match self {
             EventKind::Edited(Edit { on, .. })
@@ -211,7 +228,9 @@ impl EventKind {
             | EventKind::Assigned { .. }
             | EventKind::Unassigned { .. }
             | EventKind::ViewersSet { .. }
-            | EventKind::ViewersCleared { .. } => false,
+            | EventKind::ViewersCleared { .. }
+            | EventKind::Linked { .. }
+            | EventKind::Unlinked { .. } => false,
         }
     }
 

@@ -5,7 +5,7 @@
 //! changes anything, so a refused action leaves no trace.
 
 use super::error::RuleError;
-use super::event::{Author, Event, EventKind, InviteTarget, Mode, PostKind};
+use super::event::{Author, Event, EventKind, InviteTarget, Link, Mode, PostKind};
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
 use super::message::{Attachment, Mention, Message, Messages, Poster, MAX_ATTACHMENTS};
 use super::staff::{Permission, Staff};
@@ -18,6 +18,8 @@ use std::str::FromStr;
 pub const MAX_PENDING_INVITATIONS: usize = 5;
 /// Most staff one conversation may be assigned to at once.
 pub const MAX_ASSIGNEES: usize = 10;
+/// Most records one conversation may be linked to.
+pub const MAX_LINKS: usize = 20;
 
 /// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -179,6 +181,8 @@ pub struct Room {
     pub customer_name: String,
     /// When set, only these staff (and admins) may view the conversation.
     pub viewers: Option<Vec<UserId>>,
+    /// The records elsewhere it is linked to.
+    pub links: Vec<Link>,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -198,6 +202,7 @@ impl Room {
             assignees: Vec::new(),
             customer_name: String::new(),
             viewers: None,
+            links: Vec::new(),
             last_seq: 0,
         }
     }
@@ -902,6 +907,64 @@ impl Room {
         Ok(events)
     }
 
+    /// Whether `staff` may link records: the lead; while the conversation waits (it has
+    /// no lead), its assignees and the supervisors and admins who may view it.
+    fn may_link(&self, staff: &Staff) -> Result<(), RuleError> {
+        self.not_closed()?;
+        let allowed = match self.lead() {
+            Some(lead) => lead == staff.id,
+            None => self.is_assigned(staff.id) || self.may_assign(staff),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(RuleError::MayNotLink)
+        }
+    }
+
+    /// Links a record elsewhere (a helpdesk ticket, an order) to the conversation.
+    pub fn link(&self, staff: &Staff, link: Link) -> Result<Vec<EventKind>, RuleError> {
+        self.may_link(staff)?;
+        let text_ok = |t: &str| !t.trim().is_empty() && t.len() <= 200;
+        let url_ok = (link.url.starts_with("https://") || link.url.starts_with("http://"))
+            && link.url.len() <= 2000
+            && !link
+                .url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control());
+        if !(text_ok(&link.system) && text_ok(&link.id) && text_ok(&link.title) && url_ok) {
+            return Err(RuleError::InvalidLink);
+        }
+        if self
+            .links
+            .iter()
+            .any(|l| l.system == link.system && l.id == link.id)
+        {
+            return Err(RuleError::AlreadyLinked);
+        }
+        if self.links.len() >= MAX_LINKS {
+            return Err(RuleError::TooManyLinks);
+        }
+        Ok(vec![EventKind::Linked { link }])
+    }
+
+    /// Takes a linked record off the conversation.
+    pub fn unlink(
+        &self,
+        staff: &Staff,
+        system: &str,
+        id: &str,
+    ) -> Result<Vec<EventKind>, RuleError> {
+        self.may_link(staff)?;
+        if !self.links.iter().any(|l| l.system == system && l.id == id) {
+            return Err(RuleError::NotLinked);
+        }
+        Ok(vec![EventKind::Unlinked {
+            system: system.to_owned(),
+            id: id.to_owned(),
+        }])
+    }
+
     /// An assignee outside the room joins it: as lead when it has none, otherwise as a
     /// participant. Assignment is the standing offer; joining is accepting it, and only
     /// then may they reply.
@@ -1136,6 +1199,10 @@ impl Stream for Room {
             EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
             EventKind::ViewersSet { users, .. } => self.viewers = Some(users.clone()),
             EventKind::ViewersCleared { .. } => self.viewers = None,
+            EventKind::Linked { link } => self.links.push(link.clone()),
+            EventKind::Unlinked { system, id } => {
+                self.links.retain(|l| !(l.system == *system && l.id == *id))
+            }
         }
     }
 }

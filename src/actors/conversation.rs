@@ -9,8 +9,8 @@ use super::ActionError;
 use crate::domain::message::{mention_tokens, snippet};
 use crate::domain::room::resolve_mentions;
 use crate::domain::{
-    AttachmentId, Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Message, Mode,
-    PostOutcome, Room, RuleError, Staff, Upload,
+    AttachmentId, Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Link, Message,
+    Mode, PostOutcome, Room, RuleError, Staff, Upload,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
 use crate::store::{accounts, attachments, now_millis, StoreError};
@@ -134,6 +134,26 @@ impl Live for Room {
             Command::Join { .. } => {
                 let events = room.join_assigned(who.staff()?)?;
                 timeline.join(ctx, caller, request, events);
+            }
+            Command::Link {
+                system,
+                id,
+                url,
+                title,
+                ..
+            } => {
+                let link = Link {
+                    system,
+                    id,
+                    url,
+                    title,
+                };
+                let events = room.link(who.staff()?, link)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
+            Command::Unlink { system, id, .. } => {
+                let events = room.unlink(who.staff()?, &system, &id)?;
+                timeline.act(ctx, caller, request, None, events);
             }
             Command::SetViewers { users, .. } => {
                 who.staff()?;

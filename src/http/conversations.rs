@@ -286,13 +286,14 @@ pub async fn get(
         Principal::Customer { customer, .. } => customer.to_string(),
     };
     let customer = view.customer.to_string();
-    let (participants, unread, customer_read_seq) = data
+    let (participants, unread, customer_read_seq, links) = data
         .store()
         .run(move |conn| {
             let participants = conversations::participants_of(conn, id)?;
             let unread = reads::unread(conn, &id.to_string(), &reader, as_customer)?;
             let seen = reads::marker(conn, &id.to_string(), &customer)?;
-            Ok((participants, unread, seen.unwrap_or(0)))
+            let links = conversations::links_of(conn, id)?;
+            Ok((participants, unread, seen.unwrap_or(0), links))
         })
         .await?;
     let participants: Vec<_> = participants
@@ -311,6 +312,7 @@ pub async fn get(
     if !as_customer {
         // "Seen by the customer up to seq N".
         body["customer_read_seq"] = customer_read_seq.into();
+        body["links"] = serde_json::to_value(links).expect("links serialize");
     }
     Ok(HttpResponse::Ok().json(body))
 }

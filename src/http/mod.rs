@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod auth;
+pub mod canned;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
@@ -51,6 +52,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         web::post().to(accounts::add_member),
                     )
                     .route("/teams/{team}/queue", web::get().to(inbox::queue))
+                    .route("/teams/{team}/canned", web::get().to(canned::list))
+                    .route(
+                        "/teams/{team}/canned/{shortcut}",
+                        web::put().to(canned::put),
+                    )
+                    .route(
+                        "/teams/{team}/canned/{shortcut}",
+                        web::delete().to(canned::remove),
+                    )
                     .route(
                         "/teams/{team}/identity-secret",
                         web::post().to(accounts::new_identity_secret),

@@ -3,15 +3,15 @@
 use super::accounts::parse_id;
 use super::events::{self, EventRow};
 use super::schema::{
-    assignees, conversation_viewers, conversations, customers, events as event_log,
-    invitation_candidates, invitations, participants,
+    assignees, conversation_links, conversation_viewers, conversations, customers,
+    events as event_log, invitation_candidates, invitations, participants,
 };
 use super::streams::Stored;
 use super::{messages, reads};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{
-    ConversationId, CustomerId, Event, EventKind, InvitationId, Kind, Mode, Room, Status, TeamId,
-    UserId,
+    ConversationId, CustomerId, Event, EventKind, InvitationId, Kind, Link, Mode, Room, Status,
+    TeamId, UserId,
 };
 use diesel::prelude::*;
 use serde::Serialize;
@@ -138,6 +138,29 @@ pub fn gate(conn: &mut DbConnection, row: &ConversationRow) -> Result<Room, Stor
         );
     }
     Ok(room)
+}
+
+/// The records a conversation is linked to, oldest first.
+pub fn links_of(conn: &mut DbConnection, id: ConversationId) -> Result<Vec<Link>, StoreError> {
+    let rows: Vec<(String, String, String, String)> = conversation_links::table
+        .filter(conversation_links::conversation_id.eq(id.to_string()))
+        .order(conversation_links::since_seq)
+        .select((
+            conversation_links::system,
+            conversation_links::record_id,
+            conversation_links::url,
+            conversation_links::title,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(system, id, url, title)| Link {
+            system,
+            id,
+            url,
+            title,
+        })
+        .collect())
 }
 
 /// The conversations a team's queue counts: those not closed, and those closed since
@@ -418,6 +441,10 @@ pub fn delete_conversation(
             conversation_viewers::table.filter(conversation_viewers::conversation_id.eq(&id)),
         )
         .execute(conn)?;
+        diesel::delete(
+            conversation_links::table.filter(conversation_links::conversation_id.eq(&id)),
+        )
+        .execute(conn)?;
         events::delete_stream(conn, conversation)?;
         messages::delete_stream(conn, conversation)?;
         reads::delete_stream(conn, &id)?;
@@ -492,6 +519,27 @@ impl Stored for Room {
                 diesel::update(conversations::table.find(&conversation))
                     .set(conversations::listed.eq(true))
                     .execute(conn)?;
+            }
+            EventKind::Linked { link } => {
+                diesel::insert_into(conversation_links::table)
+                    .values((
+                        conversation_links::conversation_id.eq(&conversation),
+                        conversation_links::system.eq(&link.system),
+                        conversation_links::record_id.eq(&link.id),
+                        conversation_links::url.eq(&link.url),
+                        conversation_links::title.eq(&link.title),
+                        conversation_links::since_seq.eq(event.seq as i64),
+                    ))
+                    .execute(conn)?;
+            }
+            EventKind::Unlinked { system, id } => {
+                diesel::delete(
+                    conversation_links::table
+                        .filter(conversation_links::conversation_id.eq(&conversation))
+                        .filter(conversation_links::system.eq(system))
+                        .filter(conversation_links::record_id.eq(id)),
+                )
+                .execute(conn)?;
             }
             EventKind::ViewersCleared { .. } => {
                 let listed = conversation_viewers::conversation_id.eq(&conversation);

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod canned;
 pub mod connection;
 pub mod conversations;
 pub mod events;

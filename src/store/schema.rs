@@ -56,6 +56,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_links (conversation_id, system, record_id) {
+        conversation_id -> Text,
+        system -> Text,
+        record_id -> Text,
+        url -> Text,
+        title -> Text,
+        since_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    canned_responses (team_id, shortcut) {
+        team_id -> Text,
+        shortcut -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     team_secrets (team_id) {
         team_id -> Text,
         identity_secret -> Text,
@@ -228,6 +248,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_index,
     event_filing,
     team_secrets,
+    conversation_links,
+    canned_responses,
     assignees,
     conversation_viewers,
     message_states,

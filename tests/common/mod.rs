@@ -180,6 +180,7 @@ impl TestApp {
         let mut request = match method {
             "GET" => client.get(url),
             "POST" => client.post(url),
+            "PUT" => client.put(url),
             "DELETE" => client.delete(url),
             other => panic!("unsupported method {other}"),
         };

@@ -215,3 +215,78 @@ fn the_customer_never_sees_who_is_assigned() {
         assert_eq!(event.customer_view(), None);
     }
 }
+
+fn ticket(id: &str) -> Link {
+    Link {
+        system: "helpdesk".into(),
+        id: id.into(),
+        url: format!("https://help.example.com/tickets/{id}"),
+        title: format!("Ticket {id}"),
+    }
+}
+
+#[test]
+fn the_lead_links_records_and_while_it_waits_its_assignees_and_supervisors_do() {
+    for role in Role::ALL {
+        for seat in SEATS {
+            let s = scene(role, seat);
+            let got = s.room.link(&s.actor, ticket("1"));
+            if seat == Seat::Lead {
+                assert_eq!(got, Ok(vec![EventKind::Linked { link: ticket("1") }]));
+            } else {
+                assert_eq!(got, Err(RuleError::MayNotLink), "{role} {seat:?}");
+            }
+        }
+    }
+    let team = TeamId::generate();
+    let agent = staff(Role::Agent, &[team], &[]);
+    let supervisor = staff(Role::Supervisor, &[team], &[]);
+    let mut waiting = waiting_room(team, false);
+    assert_eq!(
+        waiting.link(&agent, ticket("7")),
+        Err(RuleError::MayNotLink)
+    );
+    assert!(waiting.link(&supervisor, ticket("7")).is_ok());
+    let events = waiting.assign(&agent, &agent, false).unwrap();
+    apply_all(&mut waiting, &events);
+    let events = waiting.link(&agent, ticket("7")).unwrap();
+    apply_all(&mut waiting, &events);
+    assert_eq!(waiting.links, vec![ticket("7")]);
+    assert_eq!(
+        waiting.link(&agent, ticket("7")),
+        Err(RuleError::AlreadyLinked)
+    );
+    assert_eq!(
+        waiting.unlink(&agent, "helpdesk", "8"),
+        Err(RuleError::NotLinked)
+    );
+    let events = waiting.unlink(&agent, "helpdesk", "7").unwrap();
+    apply_all(&mut waiting, &events);
+    assert!(waiting.links.is_empty());
+    for bad in [
+        Link {
+            url: "javascript:alert(1)".into(),
+            ..ticket("9")
+        },
+        Link {
+            url: "https://x y".into(),
+            ..ticket("9")
+        },
+        Link {
+            title: " ".into(),
+            ..ticket("9")
+        },
+        Link {
+            system: "s".repeat(201),
+            ..ticket("9")
+        },
+    ] {
+        assert_eq!(waiting.link(&agent, bad), Err(RuleError::InvalidLink));
+    }
+    assert_eq!(
+        closed(waiting).link(&supervisor, ticket("9")),
+        Err(RuleError::ConversationClosed)
+    );
+    let linked = EventKind::Linked { link: ticket("1") };
+    assert_eq!(linked.customer_view(), None, "tickets are internal");
+}

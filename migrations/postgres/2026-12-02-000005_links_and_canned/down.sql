@@ -1,0 +1,2 @@
+DROP TABLE canned_responses;
+DROP TABLE conversation_links;

@@ -1,0 +1,113 @@
+//! Canned responses over REST: listed for the team's staff, managed by admins.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::Data;
+use crate::domain::TeamId;
+use crate::store::canned::{self, Canned};
+use crate::store::{accounts, now_millis};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+/// The team named by id or name, and whether the caller may read its canned responses
+/// (those who may watch its queue).
+async fn team_for(data: &Data, caller: &Caller, team: String) -> Result<String, ApiError> {
+    let staff = caller.staff()?;
+    let team = data
+        .store()
+        .run(move |conn| accounts::find_team(conn, &team))
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    let id: TeamId = accounts::parse_id(&team.id)?;
+    if !staff.may_watch_queue(id, team.restricted) {
+        return Err(ApiError::Forbidden("you are not in this team"));
+    }
+    Ok(team.id)
+}
+
+/// `GET /api/teams/{team}/canned`: the team's canned responses, by shortcut.
+pub async fn list(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let team = team_for(&data, &caller, path.into_inner()).await?;
+    let all = data
+        .store()
+        .run(move |conn| canned::of_team(conn, &team))
+        .await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+/// What `PUT /api/teams/{team}/canned/{shortcut}` takes.
+#[derive(Deserialize)]
+pub struct CannedBody {
+    body: String,
+}
+
+/// `PUT /api/teams/{team}/canned/{shortcut}` (admins) `{body}`: sets what a shortcut stands
+/// for. Shortcuts are 1 to 32 lowercase letters, digits, `-` and `_`.
+pub async fn put(
+    data: Data,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<CannedBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (team, shortcut) = path.into_inner();
+    require_admin(&caller)?;
+    let team = team_for(&data, &caller, team).await?;
+    let valid = !shortcut.is_empty()
+        && shortcut.len() <= 32
+        && shortcut
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(ApiError::BadRequest(
+            "shortcut: 1 to 32 lowercase letters, digits, - and _".into(),
+        ));
+    }
+    let text = body.into_inner().body;
+    if text.trim().is_empty() || text.len() > data.config().max_message_bytes {
+        return Err(ApiError::BadRequest(format!(
+            "body: some text, at most {} bytes",
+            data.config().max_message_bytes
+        )));
+    }
+    let canned = Canned {
+        shortcut,
+        body: text,
+    };
+    let stored = canned.clone();
+    data.store()
+        .run(move |conn| canned::put(conn, &team, &stored, now_millis()))
+        .await?;
+    Ok(HttpResponse::Ok().json(canned))
+}
+
+/// `DELETE /api/teams/{team}/canned/{shortcut}` (admins).
+pub async fn remove(
+    data: Data,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (team, shortcut) = path.into_inner();
+    require_admin(&caller)?;
+    let team = team_for(&data, &caller, team).await?;
+    let removed = data
+        .store()
+        .run(move |conn| canned::remove(conn, &team, &shortcut))
+        .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("canned response"))
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.staff()?.role.manages_accounts() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only admins manage canned responses"))
+    }
+}
