@@ -35,6 +35,10 @@ pub struct Config {
     /// Seconds an invitation stays open before it expires.
     #[arg(long, env = "CONCLAVE_INVITATION_TIMEOUT", default_value_t = 120)]
     pub invitation_timeout_secs: u64,
+    /// Seconds an agent has to take a conversation routing offered them (`join`) before it
+    /// goes to the next.
+    #[arg(long, env = "CONCLAVE_ROUTING_OFFER_TIMEOUT", default_value_t = 60)]
+    pub routing_offer_timeout_secs: u64,
     /// Seconds a conversation with nobody connected stays in memory.
     #[arg(long, env = "CONCLAVE_IDLE_TIMEOUT", default_value_t = 300)]
     pub idle_timeout_secs: u64,
@@ -119,6 +123,11 @@ impl Config {
     /// How long an invitation stays open.
     pub fn invitation_timeout(&self) -> Duration {
         Duration::from_secs(self.invitation_timeout_secs)
+    }
+
+    /// How long an agent has to take a routed conversation.
+    pub fn routing_offer_timeout(&self) -> Duration {
+        Duration::from_secs(self.routing_offer_timeout_secs)
     }
 
     /// How long an unwatched conversation stays in memory.

@@ -146,6 +146,10 @@ pub enum Command {
     Typing {
         conversation: Option<ConversationId>,
     },
+    /// Say whether routing may offer you conversations (`online`) or not (`busy`).
+    SetAvailability {
+        availability: crate::domain::routing::Availability,
+    },
     /// Receive a team's queue figures, now and as they change.
     WatchQueue {
         team: String,
@@ -201,6 +205,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "read",
     "watch_queue",
     "unwatch_queue",
+    "set_availability",
 ];
 
 impl Command {
@@ -232,7 +237,9 @@ impl Command {
             | Command::SetViewers { conversation, .. }
             | Command::Link { conversation, .. }
             | Command::Unlink { conversation, .. } => Some(*conversation),
-            Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => None,
+            Command::WatchQueue { .. }
+            | Command::UnwatchQueue { .. }
+            | Command::SetAvailability { .. } => None,
         }
     }
 }

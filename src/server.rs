@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::files::DiskFiles;
 use crate::http;
 use crate::http::error::ApiError;
-use crate::store::Store;
+use crate::store::{accounts, Store};
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpServer};
@@ -114,6 +114,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     std::io::stdout().flush().ok();
     tracing::info!(workers, database = backend.name(), "server started");
+    // Teams that route automatically need their queue running from the start.
+    let routed = data.clone();
+    actix_web::rt::spawn(async move {
+        match routed.store().run(accounts::auto_routed_teams).await {
+            Ok(teams) => {
+                for team in teams.iter().filter_map(|t| t.parse().ok()) {
+                    routed.queue(team);
+                }
+            }
+            Err(error) => tracing::error!(%error, "could not start the routing teams' queues"),
+        }
+    });
     let sweeper = data.clone();
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(UPLOAD_SWEEP_INTERVAL);

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod message;
 pub mod queue;
 pub mod room;
+pub mod routing;
 pub mod staff;
 pub mod stream;
 

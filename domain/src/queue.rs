@@ -182,6 +182,28 @@ impl Queue {
             .map_or(0, |s| s.last_seq)
     }
 
+    /// How many open conversations `user` is in or assigned to.
+    pub fn load_of(&self, user: UserId) -> u32 {
+        self.conversations
+            .values()
+            .filter(|s| s.status != Status::Closed)
+            .filter(|s| s.agents.contains(&user) || s.assignees.contains(&user))
+            .count() as u32
+    }
+
+    /// The conversations waiting with nobody assigned, longest waiting first: those
+    /// routing still has to place.
+    pub fn unplaced(&self) -> Vec<ConversationId> {
+        let mut waiting: Vec<(i64, ConversationId)> = self
+            .conversations
+            .iter()
+            .filter(|(_, s)| s.status == Status::Waiting && s.assignees.is_empty())
+            .map(|(id, s)| (s.waiting_since.unwrap_or(s.created_at), *id))
+            .collect();
+        waiting.sort();
+        waiting.into_iter().map(|(_, id)| id).collect()
+    }
+
     /// Forgets conversations closed before `day_start`: they are in no figure any more.
     pub fn forget_before(&mut self, day_start: i64) {
         self.conversations

@@ -20,6 +20,8 @@ pub const MAX_PENDING_INVITATIONS: usize = 5;
 pub const MAX_ASSIGNEES: usize = 10;
 /// Most records one conversation may be linked to.
 pub const MAX_LINKS: usize = 20;
+/// Who an assignment by routing is by, as people read it.
+pub const ROUTING_NAME: &str = "automatic routing";
 
 /// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -183,6 +185,8 @@ pub struct Room {
     pub viewers: Option<Vec<UserId>>,
     /// The records elsewhere it is linked to.
     pub links: Vec<Link>,
+    /// Offers routing made that are not taken yet: the agent, and when it was made.
+    pub offers: Vec<(UserId, i64)>,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -203,6 +207,7 @@ impl Room {
             customer_name: String::new(),
             viewers: None,
             links: Vec::new(),
+            offers: Vec::new(),
             last_seq: 0,
         }
     }
@@ -839,6 +844,36 @@ impl Room {
         Ok(events)
     }
 
+    /// Routing offers the waiting conversation to `agent`: they become its assignee (and
+    /// `join` to take it). The server is the one assigning.
+    pub fn offer(&self, agent: &Staff) -> Result<Vec<EventKind>, RuleError> {
+        if self.status != Status::Waiting {
+            return Err(RuleError::NotWaiting);
+        }
+        if !self.may_view(agent) || !agent.in_team(self.team) {
+            return Err(RuleError::AssigneeCannotView);
+        }
+        if self.is_assigned(agent.id) {
+            return Err(RuleError::AlreadyAssigned);
+        }
+        Ok(vec![EventKind::Assigned {
+            user: agent.id,
+            name: agent.display_name.clone(),
+            by: agent.id,
+            by_name: ROUTING_NAME.to_owned(),
+        }])
+    }
+
+    /// An offer that `agent` let go by: if the conversation still waits and they have not
+    /// joined, they are no longer its assignee (routing offers it to the next).
+    pub fn lapse_offer(&self, agent: UserId) -> Option<EventKind> {
+        (self.status == Status::Waiting && self.is_assigned(agent) && self.member(agent).is_none())
+            .then_some(EventKind::Unassigned {
+                user: agent,
+                by: agent,
+            })
+    }
+
     /// `by` takes `user` off the conversation's assignees: the lead, a supervisor or an
     /// admin who may view it, or the assignee themselves.
     pub fn unassign(&self, by: &Staff, user: UserId) -> Result<Vec<EventKind>, RuleError> {
@@ -1147,6 +1182,7 @@ impl Stream for Room {
                 if let Some(id) = invitation {
                     self.invitations.retain(|i| i.id != *id);
                 }
+                self.offers.retain(|(u, _)| u != user);
                 if *mode == Mode::Lead {
                     self.status = Status::Active;
                 }
@@ -1191,12 +1227,20 @@ impl Stream for Room {
                 self.invitations.clear();
             }
             EventKind::Reopened => self.status = Status::Active,
-            EventKind::Assigned { user, .. } => {
+            EventKind::Assigned {
+                user, by, by_name, ..
+            } => {
                 if !self.assignees.contains(user) {
                     self.assignees.push(*user);
                 }
+                if by == user && by_name == ROUTING_NAME {
+                    self.offers.push((*user, recorded.at));
+                }
             }
-            EventKind::Unassigned { user, .. } => self.assignees.retain(|a| a != user),
+            EventKind::Unassigned { user, .. } => {
+                self.assignees.retain(|a| a != user);
+                self.offers.retain(|(u, _)| u != user);
+            }
             EventKind::ViewersSet { users, .. } => self.viewers = Some(users.clone()),
             EventKind::ViewersCleared { .. } => self.viewers = None,
             EventKind::Linked { link } => self.links.push(link.clone()),

@@ -183,8 +183,10 @@ impl Live for Room {
                 let events = room.close(who.staff()?, resolution.as_deref())?;
                 timeline.act(ctx, caller, request, None, events);
             }
-            Command::WatchQueue { .. } | Command::UnwatchQueue { .. } => {
-                unreachable!("the session answers queue commands")
+            Command::WatchQueue { .. }
+            | Command::UnwatchQueue { .. }
+            | Command::SetAvailability { .. } => {
+                unreachable!("the session answers commands about the staff member")
             }
             Command::Subscribe { .. }
             | Command::History { .. }
@@ -264,13 +266,18 @@ impl Live for Room {
     }
 
     fn applied(timeline: &mut Conversation, ctx: &mut Context<Conversation>, event: &EventKind) {
-        if let EventKind::Invited {
-            invitation,
-            expires_at,
-            ..
-        } = event
-        {
-            timeline.schedule_expiry(ctx, *invitation, *expires_at);
+        match event {
+            EventKind::Invited {
+                invitation,
+                expires_at,
+                ..
+            } => timeline.schedule_expiry(ctx, *invitation, *expires_at),
+            EventKind::Assigned {
+                user, by, by_name, ..
+            } if user == by && by_name == crate::domain::room::ROUTING_NAME => {
+                timeline.schedule_lapse(ctx, *user, now_millis());
+            }
+            _ => {}
         }
     }
 
@@ -284,10 +291,14 @@ impl Live for Room {
         for (invitation, expires_at) in open {
             timeline.schedule_expiry(ctx, invitation, expires_at);
         }
+        let offers = timeline.stream().offers.clone();
+        for (agent, offered_at) in offers {
+            timeline.schedule_lapse(ctx, agent, offered_at);
+        }
     }
 
     fn busy(&self) -> bool {
-        !self.invitations.is_empty()
+        !self.invitations.is_empty() || !self.offers.is_empty()
     }
 
     /// The team's queue folds in every event of its conversations.
@@ -365,7 +376,43 @@ fn mention_notice(
     Some((users, Box::new(frame)))
 }
 
+/// Routing offers the waiting conversation to an agent of its team.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Offer(pub Staff);
+
+impl Handler<Offer> for Conversation {
+    type Result = ();
+
+    fn handle(&mut self, msg: Offer, ctx: &mut Context<Self>) {
+        self.guarded(ctx, move |timeline, ctx| {
+            // Things may have moved on since routing chose: then there is nothing to do,
+            // and routing sees it in the queue.
+            if let Ok(events) = timeline.stream().offer(&msg.0) {
+                timeline.commit(ctx, Author::System, None, events);
+            }
+        });
+    }
+}
+
 impl Conversation {
+    /// Takes a routed offer back from `agent` if they have not taken it up by the end of
+    /// the offer's time (made at `offered_at`).
+    fn schedule_lapse(
+        &self,
+        ctx: &mut Context<Self>,
+        agent: crate::domain::UserId,
+        offered_at: i64,
+    ) {
+        let timeout = self.registry().config().routing_offer_timeout().as_millis() as i64;
+        let delay = Duration::from_millis((offered_at + timeout - now_millis()).max(0) as u64);
+        ctx.run_later(delay, move |timeline, ctx| {
+            if let Some(event) = timeline.stream().lapse_offer(agent) {
+                timeline.commit(ctx, Author::System, None, vec![event]);
+            }
+        });
+    }
+
     /// A post: its mentions and files are looked up, then the rules decide it; the staff it
     /// mentions hear of it once it is durable.
     fn post(

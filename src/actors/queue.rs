@@ -1,14 +1,20 @@
-//! One actor per team whose queue someone watches: it folds in the events of the team's
-//! conversations as they become durable ([`crate::domain::queue`]), and pushes the
-//! dashboard's figures to the staff who subscribed, within a quarter of a second of a
-//! change. It is rebuilt from storage when it starts, and stops when nobody watches.
+//! One actor per team whose queue someone watches or that routes automatically: it folds
+//! in the events of the team's conversations as they become durable
+//! ([`crate::domain::queue`]), pushes the dashboard's figures to the staff who subscribed
+//! within a quarter of a second of a change, and, for a team that routes automatically,
+//! offers each waiting conversation to the agent routing chooses
+//! ([`crate::domain::routing`]). It is rebuilt from storage when it starts, and stops when
+//! nobody watches and the team does not route.
 
+use super::conversation::Offer;
 use super::feed::Feed;
 use super::registry::Registry;
 use super::session::SessionId;
 use crate::domain::queue::{day_start, Figures, Queue};
-use crate::domain::{ConversationId, Event, Staff, TeamId};
+use crate::domain::routing::{choose, Agent, RoutingMode};
+use crate::domain::{ConversationId, Event, EventKind, Staff, TeamId, UserId};
 use crate::protocol::{ok_frame, OkResult, RequestId, ServerFrame};
+use crate::store::accounts::{self, Routing};
 use crate::store::{conversations, events, now_millis, StoreError};
 use actix::prelude::*;
 use std::collections::HashMap;
@@ -19,6 +25,8 @@ use std::time::Duration;
 const PUSH_DELAY: Duration = Duration::from_millis(250);
 /// How often figures are pushed anyway (waiting times grow by themselves).
 const REFRESH: Duration = Duration::from_secs(10);
+/// How long an offer routing sent counts on its agent before the queue shows it.
+const OFFER_IN_FLIGHT: Duration = Duration::from_secs(5);
 /// How long a queue nobody watches or asks about stays in memory.
 const IDLE: Duration = Duration::from_secs(300);
 
@@ -43,6 +51,12 @@ pub struct Watch {
 pub struct Unwatch {
     pub session: SessionId,
 }
+
+/// Something routing depends on changed (an agent's availability, the team's settings or
+/// members): look again.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reroute;
 
 /// The figures now, as `user` sees them (for the REST snapshot).
 #[derive(Message)]
@@ -71,6 +85,16 @@ pub struct QueueActor {
     watchers: HashMap<SessionId, (Recipient<Feed>, Arc<Staff>)>,
     push_due: bool,
     last_asked: std::time::Instant,
+    /// How the team routes, and who is in it (reloaded on [`Reroute`]).
+    routing: Routing,
+    members: Vec<Staff>,
+    /// Offers sent and not yet seen in the queue: the agent, and when.
+    offering: HashMap<ConversationId, (UserId, std::time::Instant)>,
+    /// Agents who let each conversation's offer go by.
+    passed: HashMap<ConversationId, Vec<UserId>>,
+    /// When each agent was last offered one (for turns among equals).
+    last_offered: HashMap<UserId, i64>,
+    route_due: bool,
 }
 
 impl QueueActor {
@@ -85,6 +109,97 @@ impl QueueActor {
             watchers: HashMap::new(),
             push_due: false,
             last_asked: std::time::Instant::now(),
+            routing: Routing::default(),
+            members: Vec::new(),
+            offering: HashMap::new(),
+            passed: HashMap::new(),
+            last_offered: HashMap::new(),
+            route_due: false,
+        }
+    }
+
+    /// Loads how the team routes and who is in it, then routes.
+    fn reload_routing(&mut self, ctx: &mut Context<Self>) {
+        let team = self.team.to_string();
+        let store = self.registry.store().clone();
+        let load = async move {
+            store
+                .run(move |conn| {
+                    let routing = accounts::routing_of(conn, &team)?;
+                    let members = accounts::team_staff(conn, &team)?;
+                    Ok((
+                        routing,
+                        members.iter().map(|u| u.staff()).collect::<Vec<_>>(),
+                    ))
+                })
+                .await
+        };
+        ctx.spawn(
+            load.into_actor(self)
+                .map(|loaded, actor, ctx| match loaded {
+                    Ok((routing, members)) => {
+                        actor.routing = routing;
+                        actor.members = members;
+                        actor.route(ctx);
+                    }
+                    Err(error) => {
+                        tracing::warn!(team = %actor.team, %error, "could not load routing")
+                    }
+                }),
+        );
+    }
+
+    /// Offers each waiting, unassigned conversation (longest waiting first) to the agent
+    /// routing chooses, when the team routes automatically.
+    fn route(&mut self, ctx: &mut Context<Self>) {
+        self.route_due = false;
+        if self.routing.mode != RoutingMode::Auto || self.loading.is_some() {
+            return;
+        }
+        // An offer not yet in the queue counts on its agent's load for a few seconds.
+        let queue = &self.queue;
+        self.offering.retain(|id, (agent, at)| {
+            at.elapsed() < OFFER_IN_FLIGHT
+                && !queue
+                    .summary(*id)
+                    .is_some_and(|s| s.assignees.contains(agent))
+        });
+        for conversation in self.queue.unplaced() {
+            if self.offering.contains_key(&conversation) {
+                continue;
+            }
+            let agents: Vec<Agent> = self
+                .members
+                .iter()
+                .map(|staff| Agent {
+                    user: staff.id,
+                    availability: self.registry.availability_of(staff.id),
+                    load: self.queue.load_of(staff.id)
+                        + self
+                            .offering
+                            .values()
+                            .filter(|(a, _)| *a == staff.id)
+                            .count() as u32,
+                    last_offered_at: self.last_offered.get(&staff.id).copied().unwrap_or(0),
+                })
+                .collect();
+            let passed = self.passed.get(&conversation).cloned().unwrap_or_default();
+            let Some(chosen) = choose(&agents, self.routing.capacity, &passed) else {
+                continue;
+            };
+            let Some(staff) = self.members.iter().find(|s| s.id == chosen).cloned() else {
+                continue;
+            };
+            self.offering
+                .insert(conversation, (chosen, std::time::Instant::now()));
+            self.last_offered.insert(chosen, now_millis());
+            let registry = Arc::clone(&self.registry);
+            let offer = async move {
+                if let Ok(room) = registry.conversation(conversation).await {
+                    room.do_send(Offer(staff));
+                }
+            };
+            ctx.spawn(offer.into_actor(self));
         }
     }
 
@@ -160,17 +275,26 @@ impl Actor for QueueActor {
             for work in std::mem::take(&mut actor.waiting) {
                 work(actor);
             }
+            actor.route(ctx);
         }));
-        ctx.run_interval(PUSH_DELAY, |actor, _| {
-            if actor.push_due && actor.loading.is_none() {
-                actor.push();
+        self.reload_routing(ctx);
+        ctx.run_interval(PUSH_DELAY, |actor, ctx| {
+            if actor.loading.is_none() {
+                if actor.push_due {
+                    actor.push();
+                }
+                if actor.route_due {
+                    actor.route(ctx);
+                }
             }
         });
         ctx.run_interval(REFRESH, |actor, ctx| {
-            if actor.watchers.is_empty() && actor.last_asked.elapsed() > IDLE {
+            let routes = actor.routing.mode == RoutingMode::Auto;
+            if actor.watchers.is_empty() && actor.last_asked.elapsed() > IDLE && !routes {
                 ctx.stop();
             } else if actor.loading.is_none() {
                 actor.push();
+                actor.reload_routing(ctx);
             }
         });
     }
@@ -184,6 +308,15 @@ impl Handler<QueueEvents> for QueueActor {
     type Result = ();
 
     fn handle(&mut self, msg: QueueEvents, _: &mut Context<Self>) {
+        // An agent who unassigns themselves from a waiting conversation (an offer that
+        // lapsed, or one they gave back) is not offered it again.
+        for event in &msg.0 {
+            if let EventKind::Unassigned { user, by } = event.kind {
+                if user == by {
+                    self.passed.entry(event.stream).or_default().push(user);
+                }
+            }
+        }
         match &mut self.loading {
             Some(buffered) => buffered.extend(msg.0),
             None => {
@@ -193,6 +326,15 @@ impl Handler<QueueEvents> for QueueActor {
                 self.push_due = true;
             }
         }
+        self.route_due = true;
+    }
+}
+
+impl Handler<Reroute> for QueueActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Reroute, ctx: &mut Context<Self>) {
+        self.reload_routing(ctx);
     }
 }
 

@@ -5,11 +5,12 @@
 //! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
-use super::queue::{QueueActor, QueueEvents};
+use super::queue::{QueueActor, QueueEvents, Reroute};
 use super::session::{Disconnect, Session, SessionId};
 use super::timeline::{Feed, Live, Timeline};
 use super::ActionError;
 use crate::config::Config;
+use crate::domain::routing::Availability;
 use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
 use crate::files::FileStore;
 use crate::protocol::ServerFrame;
@@ -33,6 +34,8 @@ type OpenSession = (Addr<Session>, Arc<str>);
 struct Online {
     teams: Vec<TeamId>,
     sessions: Vec<(SessionId, Addr<Session>)>,
+    /// Online (routing may offer them conversations) or busy.
+    availability: Availability,
 }
 
 /// The running timelines of one kind of stream, by id.
@@ -385,13 +388,40 @@ impl Registry {
             .contains_key(&user)
     }
 
-    /// Staff with at least one open session, with how many.
-    pub fn online_staff(&self) -> Vec<(UserId, usize)> {
+    /// Staff with at least one open session, with how many and their availability.
+    pub fn online_staff(&self) -> Vec<(UserId, usize, Availability)> {
         let online = self.online.lock().expect("presence lock");
         online
             .iter()
-            .map(|(user, o)| (*user, o.sessions.len()))
+            .map(|(user, o)| (*user, o.sessions.len(), o.availability))
             .collect()
+    }
+
+    /// A staff member's availability: offline without an open session.
+    pub fn availability_of(&self, user: UserId) -> Availability {
+        let online = self.online.lock().expect("presence lock");
+        online
+            .get(&user)
+            .map_or(Availability::Offline, |o| o.availability)
+    }
+
+    /// Sets an online staff member's availability (online or busy), and lets the queues of
+    /// their teams route to them again if they became available.
+    pub fn set_availability(&self, user: UserId, availability: Availability) {
+        let teams = {
+            let mut online = self.online.lock().expect("presence lock");
+            let Some(entry) = online.get_mut(&user) else {
+                return;
+            };
+            entry.availability = availability;
+            entry.teams.clone()
+        };
+        let queues = self.queues.lock().expect("queues lock");
+        for team in teams {
+            if let Some(queue) = queues.get(&team) {
+                queue.do_send(Reroute);
+            }
+        }
     }
 
     /// Sends a frame to every open session of the online members of `team`.

@@ -8,6 +8,7 @@ use super::registry::Registry;
 use super::timeline::{Act, Caller, Feed, Unsubscribe, Who};
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
+use crate::domain::routing::Availability;
 use crate::domain::{ConversationId, PostKind, RuleError, TeamId};
 use crate::protocol::{
     self, error_frame, ok_frame, Command, Limits, OkResult, ProtocolError, RequestId, ServerFrame,
@@ -207,6 +208,17 @@ impl Session {
         match command {
             Command::WatchQueue { team } => return self.watch_queue(request, team, ctx),
             Command::UnwatchQueue { team } => return self.unwatch_queue(request, team, ctx),
+            Command::SetAvailability { availability } => {
+                let staff = self.who.staff()?;
+                if availability == Availability::Offline {
+                    return Err(ActionError::Protocol(ProtocolError::InvalidFrame(
+                        "availability: online or busy (offline is having no session open)".into(),
+                    )));
+                }
+                self.registry.set_availability(staff.id, availability);
+                ctx.text(ok_frame(&request, &OkResult::default()));
+                return Ok(());
+            }
             _ => {}
         }
         let conversation = match (self.conversation, command.conversation()) {

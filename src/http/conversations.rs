@@ -451,7 +451,9 @@ pub async fn presence(data: Data, caller: Caller) -> Result<HttpResponse, ApiErr
     let online: Vec<_> = data
         .online_staff()
         .into_iter()
-        .map(|(user, sessions)| serde_json::json!({ "user": user, "sessions": sessions }))
+        .map(|(user, sessions, availability)| {
+            serde_json::json!({ "user": user, "sessions": sessions, "availability": availability })
+        })
         .collect();
     Ok(HttpResponse::Ok().json(online))
 }

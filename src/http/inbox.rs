@@ -150,3 +150,62 @@ async fn unreplied(
     }
     Ok(counts)
 }
+
+/// `GET /api/teams/{team}/routing` (staff who may watch the team): how the team routes.
+pub async fn routing(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let team = path.into_inner();
+    let (team, routing) = data
+        .store()
+        .run(move |conn| {
+            let Some(team) = accounts::find_team(conn, &team)? else {
+                return Ok(None);
+            };
+            let routing = accounts::routing_of(conn, &team.id)?;
+            Ok(Some((team, routing)))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    if !staff.may_watch_queue(accounts::parse_id(&team.id)?, team.restricted) {
+        return Err(ApiError::Forbidden("you may not watch this team's queue"));
+    }
+    Ok(HttpResponse::Ok().json(routing))
+}
+
+/// `PUT /api/teams/{team}/routing` (admins) `{mode: "manual"|"auto", capacity}`: how the
+/// team's new conversations find an agent. With `auto`, each is offered to an online
+/// agent of the team with fewer than `capacity` open conversations, the least busy first.
+pub async fn set_routing(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<accounts::Routing>,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.staff()?.role.manages_accounts() {
+        return Err(ApiError::Forbidden("only admins set a team's routing"));
+    }
+    let routing = body.into_inner();
+    if routing.capacity == 0 || routing.capacity > 1000 {
+        return Err(ApiError::BadRequest("capacity: 1 to 1000".into()));
+    }
+    let team = path.into_inner();
+    let team = data
+        .store()
+        .run(move |conn| {
+            let Some(team) = accounts::find_team(conn, &team)? else {
+                return Ok(None);
+            };
+            accounts::set_routing(conn, &team.id, routing)?;
+            Ok(Some(team))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    // The team's queue routes from now on (and starts, if it was not running).
+    data.queue(accounts::parse_id(&team.id)?)
+        .do_send(crate::actors::queue::Reroute);
+    Ok(HttpResponse::Ok().json(routing))
+}

@@ -1,7 +1,10 @@
 //! Staff users, teams, skills, customers and access tokens.
 
-use super::schema::{customers, team_members, team_secrets, teams, tokens, user_skills, users};
+use super::schema::{
+    customers, team_members, team_routing, team_secrets, teams, tokens, user_skills, users,
+};
 use super::{transaction, DbConnection, StoreError};
+use crate::domain::routing::RoutingMode;
 use crate::domain::{Author, CustomerId, Person, Role, Staff, TeamId, UserId};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -322,6 +325,74 @@ pub fn find_team(conn: &mut DbConnection, id_or_name: &str) -> Result<Option<Tea
         .select(TeamRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// How a team routes its new conversations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Routing {
+    pub mode: RoutingMode,
+    /// Most open conversations routing gives one agent.
+    pub capacity: u32,
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing {
+            mode: RoutingMode::Manual,
+            capacity: 3,
+        }
+    }
+}
+
+/// A team's routing (manual, by default).
+pub fn routing_of(conn: &mut DbConnection, team: &str) -> Result<Routing, StoreError> {
+    let row: Option<(String, i32)> = team_routing::table
+        .find(team)
+        .select((team_routing::mode, team_routing::capacity))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((mode, capacity)) => Routing {
+            mode: if mode == "auto" {
+                RoutingMode::Auto
+            } else {
+                RoutingMode::Manual
+            },
+            capacity: capacity.max(0) as u32,
+        },
+        None => Routing::default(),
+    })
+}
+
+/// Sets a team's routing.
+pub fn set_routing(
+    conn: &mut DbConnection,
+    team: &str,
+    routing: Routing,
+) -> Result<(), StoreError> {
+    let mode = match routing.mode {
+        RoutingMode::Auto => "auto",
+        RoutingMode::Manual => "manual",
+    };
+    transaction(conn, |conn| {
+        diesel::delete(team_routing::table.find(team)).execute(conn)?;
+        diesel::insert_into(team_routing::table)
+            .values((
+                team_routing::team_id.eq(team),
+                team_routing::mode.eq(mode),
+                team_routing::capacity.eq(routing.capacity.min(1000) as i32),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The teams that route automatically.
+pub fn auto_routed_teams(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
+    Ok(team_routing::table
+        .filter(team_routing::mode.eq("auto"))
+        .select(team_routing::team_id)
+        .load(conn)?)
 }
 
 /// Sets a team's identity secret (replacing any before it).

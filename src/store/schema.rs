@@ -76,6 +76,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    team_routing (team_id) {
+        team_id -> Text,
+        mode -> Text,
+        capacity -> Integer,
+    }
+}
+
+diesel::table! {
     team_secrets (team_id) {
         team_id -> Text,
         identity_secret -> Text,
@@ -248,6 +256,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_index,
     event_filing,
     team_secrets,
+    team_routing,
     conversation_links,
     canned_responses,
     assignees,

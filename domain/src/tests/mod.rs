@@ -2268,4 +2268,5 @@ fn a_room_follows_the_stream_rules_it_already_has() {
 mod assignment;
 mod messages;
 mod queue;
+mod routing;
 mod visibility;
