@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod error;
 pub mod inbox;
 pub mod reads;
+pub mod search;
 pub mod ws;
 
 use crate::actors::Registry;
@@ -75,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/contacts/{id}", web::get().to(contacts::get))
                     .route("/conversations", web::get().to(conversations::list))
                     .route("/inbox", web::get().to(inbox::inbox))
+                    .route("/search", web::get().to(search::search))
                     .route("/conversations/{id}", web::get().to(conversations::get))
                     .route(
                         "/conversations/{id}",

@@ -423,6 +423,19 @@ pub fn identity_secret(conn: &mut DbConnection, team: &str) -> Result<Option<Str
         .optional()?)
 }
 
+/// The display names of customers, by id.
+pub fn contact_names(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    Ok(customers::table
+        .filter(customers::id.eq_any(ids))
+        .select((customers::id, customers::display_name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The customer a site's external id belongs to, if one proved it before.
 pub fn customer_by_external_id(
     conn: &mut DbConnection,

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod messages;
 pub mod reads;
 pub mod schema;
+pub mod search;
 pub mod streams;
 pub mod writer;
 

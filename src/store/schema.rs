@@ -76,6 +76,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// FTS5 on SQLite; a table with a generated `tsvector` on PostgreSQL.
+    message_search (stream_id, seq) {
+        body -> Text,
+        stream_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
     team_routing (team_id) {
         team_id -> Text,
         mode -> Text,
@@ -257,6 +267,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_filing,
     team_secrets,
     team_routing,
+    message_search,
     conversation_links,
     canned_responses,
     assignees,
