@@ -39,6 +39,10 @@ pub struct Config {
     /// goes to the next.
     #[arg(long, env = "CONCLAVE_ROUTING_OFFER_TIMEOUT", default_value_t = 60)]
     pub routing_offer_timeout_secs: u64,
+    /// Seconds without any activity after which an open conversation is closed, saying
+    /// why (0: never).
+    #[arg(long, env = "CONCLAVE_AUTO_CLOSE_AFTER", default_value_t = 0)]
+    pub auto_close_after_secs: u64,
     /// Seconds a conversation with nobody connected stays in memory.
     #[arg(long, env = "CONCLAVE_IDLE_TIMEOUT", default_value_t = 300)]
     pub idle_timeout_secs: u64,
@@ -128,6 +132,11 @@ impl Config {
     /// How long an agent has to take a routed conversation.
     pub fn routing_offer_timeout(&self) -> Duration {
         Duration::from_secs(self.routing_offer_timeout_secs)
+    }
+
+    /// After how long without activity a conversation is closed, if ever (milliseconds).
+    pub fn auto_close_after_ms(&self) -> Option<i64> {
+        (self.auto_close_after_secs > 0).then(|| self.auto_close_after_secs as i64 * 1000)
     }
 
     /// How long an unwatched conversation stays in memory.

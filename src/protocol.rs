@@ -115,6 +115,11 @@ pub enum Command {
     Join {
         conversation: ConversationId,
     },
+    /// Put the conversation aside until `until` (milliseconds since the Unix epoch).
+    Snooze {
+        conversation: ConversationId,
+        until: i64,
+    },
     /// Link a record elsewhere (a helpdesk ticket, an order) to the conversation.
     Link {
         conversation: ConversationId,
@@ -199,6 +204,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "set_viewers",
     "link",
     "unlink",
+    "snooze",
     "subscribe",
     "history",
     "typing",
@@ -236,7 +242,8 @@ impl Command {
             | Command::Join { conversation }
             | Command::SetViewers { conversation, .. }
             | Command::Link { conversation, .. }
-            | Command::Unlink { conversation, .. } => Some(*conversation),
+            | Command::Unlink { conversation, .. }
+            | Command::Snooze { conversation, .. } => Some(*conversation),
             Command::WatchQueue { .. }
             | Command::UnwatchQueue { .. }
             | Command::SetAvailability { .. } => None,

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 /// How often uploads that never went on a message are looked for.
 const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+/// How often conversations due to wake or to close are looked for.
+const DUE_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// How old an upload that never went on a message gets before it is deleted.
 const ABANDONED_UPLOAD_AGE: Duration =
     Duration::from_millis(crate::domain::room::UPLOAD_KEPT_MS as u64);
@@ -124,6 +126,34 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 }
             }
             Err(error) => tracing::error!(%error, "could not start the routing teams' queues"),
+        }
+    });
+    // Snoozed conversations wake on time, and idle ones close, even when nobody has them
+    // in memory: loading a conversation does what is due.
+    let waker = data.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(DUE_SWEEP_INTERVAL);
+        loop {
+            every.tick().await;
+            let now = crate::store::now_millis();
+            let idle_before = waker
+                .config()
+                .auto_close_after_ms()
+                .map(|after| now - after);
+            let due = waker
+                .store()
+                .run(move |conn| crate::store::conversations::due(conn, now, idle_before))
+                .await;
+            match due {
+                Ok(ids) => {
+                    for id in ids {
+                        if let Err(error) = waker.conversation(id).await {
+                            tracing::warn!(conversation = %id, %error, "could not load a conversation that is due");
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not look for conversations due"),
+            }
         }
     });
     let sweeper = data.clone();

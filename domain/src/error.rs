@@ -103,6 +103,8 @@ pub enum RuleError {
     NotLinked,
     #[error("this conversation has the most links allowed")]
     TooManyLinks,
+    #[error("snooze until a time in the next 30 days")]
+    InvalidSnooze,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
 }
@@ -159,6 +161,7 @@ impl RuleError {
             RuleError::AlreadyLinked => "already_linked",
             RuleError::NotLinked => "not_linked",
             RuleError::TooManyLinks => "too_many_links",
+            RuleError::InvalidSnooze => "invalid_snooze",
             RuleError::UnknownAttachment => "unknown_attachment",
             RuleError::AttachmentInUse => "attachment_in_use",
         }

@@ -72,6 +72,14 @@ pub struct Link {
     pub title: String,
 }
 
+/// Why the server itself closed a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// Nothing happened in it for the configured time.
+    Inactivity,
+}
+
 /// Whom an invitation is addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -154,7 +162,15 @@ pub enum EventKind {
     Closed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resolution: Option<String>,
+        /// Why the server closed it, when it was not a person (shown to the customer too).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<CloseReason>,
     },
+    /// The conversation was put aside until `until` (it wakes then, or when the customer
+    /// writes).
+    Snoozed { until: i64, by: UserId },
+    /// A snoozed conversation is back in the queue.
+    Woke,
     /// A closed conversation was opened again.
     Reopened,
     /// A staff member was made responsible for the conversation (one of its assignees). An
@@ -201,6 +217,8 @@ impl EventKind {
             EventKind::ViewersSet { .. } => "viewers_set",
             EventKind::ViewersCleared { .. } => "viewers_cleared",
             EventKind::Linked { .. } => "linked",
+            EventKind::Snoozed { .. } => "snoozed",
+            EventKind::Woke => "woke",
             EventKind::Unlinked { .. } => "unlinked",
         }
     }
@@ -230,7 +248,9 @@ impl EventKind {
             | EventKind::ViewersSet { .. }
             | EventKind::ViewersCleared { .. }
             | EventKind::Linked { .. }
-            | EventKind::Unlinked { .. } => false,
+            | EventKind::Unlinked { .. }
+            | EventKind::Snoozed { .. }
+            | EventKind::Woke => false,
         }
     }
 
@@ -256,7 +276,10 @@ impl EventKind {
                 avatar_url: avatar_url.clone(),
                 invitation: None,
             },
-            EventKind::Closed { .. } => EventKind::Closed { resolution: None },
+            EventKind::Closed { reason, .. } => EventKind::Closed {
+                resolution: None,
+                reason: *reason,
+            },
             EventKind::Reply(message) => EventKind::Reply(message.customer_view()),
             EventKind::Edited(edit) => EventKind::Edited(Edit {
                 mentions: Vec::new(),

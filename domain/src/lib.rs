@@ -12,7 +12,9 @@ pub mod staff;
 pub mod stream;
 
 pub use error::RuleError;
-pub use event::{Author, Event, EventKind, InviteTarget, Link, Mode, Person, PostKind};
+pub use event::{
+    Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, Person, PostKind,
+};
 pub use ids::{AttachmentId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
 pub use message::{
     Attachment, Deletion, Edit, Later, Mention, Message, MessageEvent, Messages, Posted, Quote,

@@ -5,7 +5,7 @@
 //! changes anything, so a refused action leaves no trace.
 
 use super::error::RuleError;
-use super::event::{Author, Event, EventKind, InviteTarget, Link, Mode, PostKind};
+use super::event::{Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, PostKind};
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
 use super::message::{Attachment, Mention, Message, Messages, Poster, MAX_ATTACHMENTS};
 use super::staff::{Permission, Staff};
@@ -20,6 +20,9 @@ pub const MAX_PENDING_INVITATIONS: usize = 5;
 pub const MAX_ASSIGNEES: usize = 10;
 /// Most records one conversation may be linked to.
 pub const MAX_LINKS: usize = 20;
+/// The furthest ahead a conversation may be snoozed (milliseconds).
+pub const MAX_SNOOZE_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// Who an assignment by routing is by, as people read it.
 pub const ROUTING_NAME: &str = "automatic routing";
 
@@ -187,6 +190,10 @@ pub struct Room {
     pub links: Vec<Link>,
     /// Offers routing made that are not taken yet: the agent, and when it was made.
     pub offers: Vec<(UserId, i64)>,
+    /// Put aside until then (milliseconds since the Unix epoch).
+    pub snoozed_until: Option<i64>,
+    /// When the last event happened.
+    pub last_activity_at: i64,
     /// The sequence number of the last event applied (0 before any).
     pub last_seq: u64,
 }
@@ -208,6 +215,8 @@ impl Room {
             viewers: None,
             links: Vec::new(),
             offers: Vec::new(),
+            snoozed_until: None,
+            last_activity_at: 0,
             last_seq: 0,
         }
     }
@@ -768,8 +777,55 @@ impl Room {
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(str::to_owned);
-        events.push(EventKind::Closed { resolution });
+        events.push(EventKind::Closed {
+            resolution,
+            reason: None,
+        });
         Ok(events)
+    }
+
+    /// Puts the open conversation aside until `until`: by those who may close it. It wakes
+    /// then ([`Self::wake`]), or as soon as the customer writes.
+    pub fn snooze(&self, staff: &Staff, until: i64, now: i64) -> Result<Vec<EventKind>, RuleError> {
+        self.not_closed()?;
+        let responsible = self.is_assigned(staff.id)
+            || (staff.views_every_team() && self.may_view(staff))
+            || self.speaker(staff).is_ok();
+        if !responsible {
+            return Err(RuleError::NotAParticipant);
+        }
+        if until <= now || until > now + MAX_SNOOZE_MS {
+            return Err(RuleError::InvalidSnooze);
+        }
+        Ok(vec![EventKind::Snoozed {
+            until,
+            by: staff.id,
+        }])
+    }
+
+    /// The wake-up of a snoozed conversation whose time has come at `now` (or, with
+    /// `customer_wrote`, at once).
+    pub fn wake(&self, now: i64, customer_wrote: bool) -> Option<EventKind> {
+        let until = self.snoozed_until?;
+        (customer_wrote || now >= until).then_some(EventKind::Woke)
+    }
+
+    /// The close of an open conversation nothing happened in for `after` milliseconds
+    /// before `now`, with the reason said.
+    pub fn close_if_idle(&self, now: i64, after: i64) -> Option<Vec<EventKind>> {
+        if self.status == Status::Closed || now - self.last_activity_at < after {
+            return None;
+        }
+        let mut events: Vec<EventKind> = self
+            .invitations
+            .iter()
+            .map(|i| EventKind::InvitationCancelled { invitation: i.id })
+            .collect();
+        events.push(EventKind::Closed {
+            resolution: None,
+            reason: Some(CloseReason::Inactivity),
+        });
+        Some(events)
     }
 
     /// Whether `user` is one of the conversation's assignees.
@@ -1150,6 +1206,7 @@ impl Stream for Room {
     fn apply(&mut self, recorded: &Event) {
         let seq = recorded.seq;
         self.last_seq = seq;
+        self.last_activity_at = self.last_activity_at.max(recorded.at);
         let event = &recorded.kind;
         if let Some(message) = event.message_event() {
             self.messages
@@ -1225,6 +1282,7 @@ impl Stream for Room {
                 self.status = Status::Closed;
                 self.members.clear();
                 self.invitations.clear();
+                self.snoozed_until = None;
             }
             EventKind::Reopened => self.status = Status::Active,
             EventKind::Assigned {
@@ -1244,6 +1302,8 @@ impl Stream for Room {
             EventKind::ViewersSet { users, .. } => self.viewers = Some(users.clone()),
             EventKind::ViewersCleared { .. } => self.viewers = None,
             EventKind::Linked { link } => self.links.push(link.clone()),
+            EventKind::Snoozed { until, .. } => self.snoozed_until = Some(*until),
+            EventKind::Woke => self.snoozed_until = None,
             EventKind::Unlinked { system, id } => {
                 self.links.retain(|l| !(l.system == *system && l.id == *id))
             }

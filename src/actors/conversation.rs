@@ -151,6 +151,10 @@ impl Live for Room {
                 let events = room.link(who.staff()?, link)?;
                 timeline.act(ctx, caller, request, None, events);
             }
+            Command::Snooze { until, .. } => {
+                let events = room.snooze(who.staff()?, until, now)?;
+                timeline.act(ctx, caller, request, None, events);
+            }
             Command::Unlink { system, id, .. } => {
                 let events = room.unlink(who.staff()?, &system, &id)?;
                 timeline.act(ctx, caller, request, None, events);
@@ -277,6 +281,7 @@ impl Live for Room {
             } if user == by && by_name == crate::domain::room::ROUTING_NAME => {
                 timeline.schedule_lapse(ctx, *user, now_millis());
             }
+            EventKind::Snoozed { until, .. } => timeline.schedule_wake(ctx, *until),
             _ => {}
         }
     }
@@ -294,6 +299,18 @@ impl Live for Room {
         let offers = timeline.stream().offers.clone();
         for (agent, offered_at) in offers {
             timeline.schedule_lapse(ctx, agent, offered_at);
+        }
+        if let Some(until) = timeline.stream().snoozed_until {
+            timeline.schedule_wake(ctx, until);
+        }
+        // Loaded by the sweep, or by anyone: close it now if it has been idle long enough,
+        // and look again while it stays in memory.
+        timeline.close_if_idle(ctx);
+        if let Some(after) = timeline.registry().config().auto_close_after_ms() {
+            // A quarter of the idle time, so a close comes at most that late.
+            let every =
+                Duration::from_millis((after / 4) as u64).clamp(Duration::from_secs(1), IDLE_CHECK);
+            ctx.run_interval(every, |timeline, ctx| timeline.close_if_idle(ctx));
         }
     }
 
@@ -395,7 +412,31 @@ impl Handler<Offer> for Conversation {
     }
 }
 
+/// How often, at most, a conversation in memory checks whether it has been idle too long.
+const IDLE_CHECK: Duration = Duration::from_secs(60);
+
 impl Conversation {
+    /// Wakes the conversation at `until`, if it is still snoozed then.
+    fn schedule_wake(&self, ctx: &mut Context<Self>, until: i64) {
+        let delay = Duration::from_millis((until - now_millis()).max(0) as u64);
+        ctx.run_later(delay, |timeline, ctx| {
+            if let Some(event) = timeline.stream().wake(now_millis(), false) {
+                timeline.commit(ctx, Author::System, None, vec![event]);
+            }
+        });
+    }
+
+    /// Closes the conversation, saying why, if nothing happened in it for the configured
+    /// time.
+    fn close_if_idle(&mut self, ctx: &mut Context<Self>) {
+        let Some(after) = self.registry().config().auto_close_after_ms() else {
+            return;
+        };
+        if let Some(events) = self.stream().close_if_idle(now_millis(), after) {
+            self.commit(ctx, Author::System, None, events);
+        }
+    }
+
     /// Takes a routed offer back from `agent` if they have not taken it up by the end of
     /// the offer's time (made at `offered_at`).
     fn schedule_lapse(
@@ -444,7 +485,12 @@ impl Conversation {
                 match room.post(party, draft, &found.mentioned)? {
                     PostOutcome::Post(event) => {
                         let notice = mention_notice(room.id, caller, &event);
-                        t.act(ctx, caller, request, client_id, vec![event]);
+                        // A snoozed conversation is back as soon as its customer writes.
+                        let customer = matches!(party, crate::domain::Party::Customer(_));
+                        let mut events: Vec<EventKind> =
+                            room.wake(now_millis(), customer).into_iter().collect();
+                        events.push(event);
+                        t.act(ctx, caller, request, client_id, events);
                         if let Some((users, frame)) = notice {
                             let seq = t.stream().last_seq;
                             t.notify_when_durable(users, frame(seq));

@@ -257,6 +257,7 @@ impl Registry {
             updated_at: now,
             closed_at: None,
             listed: false,
+            snoozed_until: None,
         };
         // The contact is read with the insert, in one task: a follow-up has only the id.
         let (customer_name, customer_email, opened) = self

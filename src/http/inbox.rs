@@ -21,6 +21,9 @@ pub struct InboxQuery {
     team: Option<String>,
     assignee: Option<UserId>,
     contact: Option<String>,
+    /// Only snoozed conversations (by default, only those not snoozed).
+    #[serde(default)]
+    snoozed: bool,
     #[serde(default)]
     sort: Sort,
     cursor: Option<String>,
@@ -65,6 +68,7 @@ pub async fn inbox(
                 assignee: query.assignee,
                 contact: query.contact.clone(),
                 listed_for: (!staff.views_every_team()).then_some(staff.id),
+                snoozed: query.snoozed,
             };
             let counts = inbox::counts(conn, &filter)?;
             let (page, next) =

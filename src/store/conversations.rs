@@ -33,6 +33,8 @@ pub struct ConversationRow {
     pub closed_at: Option<i64>,
     /// Visible only to a list of staff (`conversation_viewers`) and admins.
     pub listed: bool,
+    /// Put aside until then.
+    pub snoozed_until: Option<i64>,
 }
 
 /// A conversation's contact as lists show them: name and email.
@@ -56,6 +58,8 @@ pub struct ConversationView {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// Put aside until then.
+    pub snoozed_until: Option<i64>,
 }
 
 impl ConversationRow {
@@ -83,6 +87,7 @@ impl ConversationRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             closed_at: self.closed_at,
+            snoozed_until: self.snoozed_until,
         })
     }
 }
@@ -161,6 +166,31 @@ pub fn links_of(conn: &mut DbConnection, id: ConversationId) -> Result<Vec<Link>
             title,
         })
         .collect())
+}
+
+/// Conversations with something due at `now`: snoozed ones whose time has come, and, when
+/// `idle_before` is given, open ones with no activity since then (to be closed).
+pub fn due(
+    conn: &mut DbConnection,
+    now: i64,
+    idle_before: Option<i64>,
+) -> Result<Vec<ConversationId>, StoreError> {
+    let mut ids: Vec<String> = conversations::table
+        .filter(conversations::snoozed_until.le(now))
+        .select(conversations::id)
+        .load(conn)?;
+    if let Some(before) = idle_before {
+        ids.extend(
+            conversations::table
+                .filter(conversations::status.ne(Status::Closed.as_str()))
+                .filter(conversations::updated_at.lt(before))
+                .select(conversations::id)
+                .load::<String>(conn)?,
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    ids.iter().map(|id| parse_id(id)).collect()
 }
 
 /// The conversations a team's queue counts: those not closed, and those closed since
@@ -520,6 +550,16 @@ impl Stored for Room {
                     .set(conversations::listed.eq(true))
                     .execute(conn)?;
             }
+            EventKind::Snoozed { until, .. } => {
+                diesel::update(conversations::table.find(&conversation))
+                    .set(conversations::snoozed_until.eq(Some(*until)))
+                    .execute(conn)?;
+            }
+            EventKind::Woke => {
+                diesel::update(conversations::table.find(&conversation))
+                    .set(conversations::snoozed_until.eq(None::<i64>))
+                    .execute(conn)?;
+            }
             EventKind::Linked { link } => {
                 diesel::insert_into(conversation_links::table)
                     .values((
@@ -666,13 +706,14 @@ impl Stored for Room {
                     .set(conversations::lead_id.eq(to.to_string()))
                     .execute(conn)?;
             }
-            EventKind::Closed { resolution } => {
+            EventKind::Closed { resolution, .. } => {
                 diesel::update(conversations::table.find(&conversation))
                     .set((
                         conversations::status.eq("closed"),
                         conversations::resolution.eq(resolution),
                         conversations::closed_at.eq(event.at),
                         conversations::lead_id.eq(None::<String>),
+                        conversations::snoozed_until.eq(None::<i64>),
                     ))
                     .execute(conn)?;
                 diesel::delete(participants::table.filter(in_conversation)).execute(conn)?;

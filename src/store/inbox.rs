@@ -50,6 +50,8 @@ pub struct Filter {
     /// Only conversations without a list of viewers, or whose list names this staff
     /// member (`None` for admins, who view every list).
     pub listed_for: Option<UserId>,
+    /// Only snoozed conversations (`true`), or, by default, only those not snoozed.
+    pub snoozed: bool,
 }
 
 /// Where a page starts: after the item with this sort key and id.
@@ -103,6 +105,11 @@ fn matching<'a>(filter: &'a Filter, tab: Tab) -> Query<'a> {
     if let Some(status) = filter.status {
         query = query.filter(conversations::status.eq(status.as_str()));
     }
+    query = if filter.snoozed {
+        query.filter(conversations::snoozed_until.is_not_null())
+    } else {
+        query.filter(conversations::snoozed_until.is_null())
+    };
     if let Some(team) = &filter.team {
         query = query.filter(conversations::team_id.eq(team));
     }

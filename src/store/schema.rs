@@ -126,6 +126,7 @@ diesel::table! {
         updated_at -> BigInt,
         closed_at -> Nullable<BigInt>,
         listed -> Bool,
+        snoozed_until -> Nullable<BigInt>,
     }
 }
 

@@ -290,3 +290,57 @@ fn the_lead_links_records_and_while_it_waits_its_assignees_and_supervisors_do() 
     let linked = EventKind::Linked { link: ticket("1") };
     assert_eq!(linked.customer_view(), None, "tickets are internal");
 }
+
+#[test]
+fn a_conversation_is_snoozed_by_who_may_close_it_and_wakes_on_time_or_when_the_customer_writes() {
+    let team = TeamId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let stranger = staff(Role::Agent, &[team], &[]);
+    let mut room = room_with(team, false, &[(&lead, Mode::Lead)]);
+    assert_eq!(
+        room.snooze(&stranger, NOW + 1000, NOW),
+        Err(RuleError::NotAParticipant)
+    );
+    for bad in [NOW, NOW - 1, NOW + room::MAX_SNOOZE_MS + 1] {
+        assert_eq!(room.snooze(&lead, bad, NOW), Err(RuleError::InvalidSnooze));
+    }
+    let events = room.snooze(&lead, NOW + 1000, NOW).unwrap();
+    apply_all(&mut room, &events);
+    assert_eq!(room.snoozed_until, Some(NOW + 1000));
+    assert_eq!(room.wake(NOW + 999, false), None);
+    assert_eq!(room.wake(NOW + 1000, false), Some(EventKind::Woke));
+    assert_eq!(
+        room.wake(NOW + 1, true),
+        Some(EventKind::Woke),
+        "the customer wrote"
+    );
+    apply_all(&mut room, &[EventKind::Woke]);
+    assert_eq!(room.wake(NOW + 5000, true), None);
+    assert!(!EventKind::Woke.customer_sees());
+}
+
+#[test]
+fn an_idle_conversation_closes_saying_why() {
+    let team = TeamId::generate();
+    let lead = staff(Role::Agent, &[team], &[]);
+    let mut room = room_with(team, false, &[(&lead, Mode::Lead)]);
+    let invitation = invite_recorded(&mut room, &lead, Mode::Participant, &[&lead]);
+    let last = room.last_activity_at;
+    assert_eq!(room.close_if_idle(last + 999, 1000), None);
+    let closing = room.close_if_idle(last + 1000, 1000).unwrap();
+    let close = EventKind::Closed {
+        resolution: None,
+        reason: Some(CloseReason::Inactivity),
+    };
+    assert_eq!(
+        closing,
+        vec![EventKind::InvitationCancelled { invitation }, close.clone()]
+    );
+    assert_eq!(
+        close.customer_view(),
+        Some(close.clone()),
+        "the customer is told why"
+    );
+    apply_all(&mut room, &closing);
+    assert_eq!(room.close_if_idle(last + 99_999, 1000), None);
+}

@@ -116,7 +116,13 @@ fn room_with(team: TeamId, restricted: bool, members: &[(&Staff, Mode)]) -> Room
 }
 
 fn closed(mut room: Room) -> Room {
-    apply_all(&mut room, &[EventKind::Closed { resolution: None }]);
+    apply_all(
+        &mut room,
+        &[EventKind::Closed {
+            resolution: None,
+            reason: None,
+        }],
+    );
     room
 }
 
@@ -1225,6 +1231,7 @@ fn close_by_role_and_seat() {
             let expected = match refusal {
                 None => Ok(vec![EventKind::Closed {
                     resolution: Some("refunded".into()),
+                    reason: None,
                 }]),
                 Some(why) => Err(why),
             };
@@ -1276,7 +1283,8 @@ fn close_cancels_pending_invitations_and_clears_the_room() {
             EventKind::InvitationCancelled { invitation: first },
             EventKind::InvitationCancelled { invitation: second },
             EventKind::Closed {
-                resolution: Some("solved by reboot".into())
+                resolution: Some("solved by reboot".into()),
+                reason: None,
             },
         ]
     );
@@ -1303,7 +1311,10 @@ fn a_blank_resolution_is_no_resolution() {
     for resolution in [None, Some(""), Some("   \n")] {
         assert_eq!(
             s.room.close(&s.lead, resolution),
-            Ok(vec![EventKind::Closed { resolution: None }])
+            Ok(vec![EventKind::Closed {
+                resolution: None,
+                reason: None
+            }])
         );
     }
 }
@@ -1462,7 +1473,10 @@ fn staff_receive_what_happens_in_rooms_they_are_in() {
                     "{role} as {seat:?}"
                 );
             }
-            let close = EventKind::Closed { resolution: None };
+            let close = EventKind::Closed {
+                resolution: None,
+                reason: None,
+            };
             let mut room = s.room.clone();
             apply_all(&mut room, std::slice::from_ref(&close));
             assert!(
@@ -1526,10 +1540,16 @@ fn customers_see_replies_and_the_coming_and_going_of_agents_only() {
         assert_eq!(event.customer_view(), None, "{}", event.name());
     }
     for resolution in [None, Some("customer was rude".to_owned())] {
-        let close = EventKind::Closed { resolution };
+        let close = EventKind::Closed {
+            resolution,
+            reason: None,
+        };
         assert_eq!(
             close.customer_view(),
-            Some(EventKind::Closed { resolution: None })
+            Some(EventKind::Closed {
+                resolution: None,
+                reason: None
+            })
         );
     }
     // The customer sees an invited agent join, but not the invitation it came from.
@@ -1550,13 +1570,17 @@ fn an_event_as_the_customer_sees_it_keeps_its_place_and_author() {
         client_id: Some("c-1".into()),
         kind: EventKind::Closed {
             resolution: Some("internal".into()),
+            reason: None,
         },
     };
     let seen = event.customer_view().unwrap();
     assert_eq!(
         seen,
         Event {
-            kind: EventKind::Closed { resolution: None },
+            kind: EventKind::Closed {
+                resolution: None,
+                reason: None
+            },
             ..event.clone()
         }
     );
@@ -1631,7 +1655,10 @@ fn apply_tracks_the_last_seq_and_the_members_in_join_order() {
     room.apply(&recorded(
         room.id,
         10,
-        EventKind::Closed { resolution: None },
+        EventKind::Closed {
+            resolution: None,
+            reason: None,
+        },
     ));
     assert_eq!((room.last_seq, room.status), (10, Status::Closed));
     assert!(room.members.is_empty());
@@ -1783,9 +1810,13 @@ fn every_kind() -> Vec<EventKind> {
             from: agent.id,
             to: nameless.id,
         },
-        EventKind::Closed { resolution: None },
+        EventKind::Closed {
+            resolution: None,
+            reason: None,
+        },
         EventKind::Closed {
             resolution: Some("ok".into()),
+            reason: None,
         },
         EventKind::Reopened,
     ]
@@ -1881,7 +1912,10 @@ fn event_json_is_flat_and_leaves_out_absent_options() {
 
     for (kind, expected) in [
         (
-            EventKind::Closed { resolution: None },
+            EventKind::Closed {
+                resolution: None,
+                reason: None,
+            },
             json!({"kind": "closed"}),
         ),
         (EventKind::Reopened, json!({"kind": "reopened"})),
@@ -2129,7 +2163,10 @@ fn the_customer_lead_and_participants_may_signal_typing_but_monitors_may_not() {
     room.apply(&recorded(
         room.id,
         3,
-        EventKind::Closed { resolution: None },
+        EventKind::Closed {
+            resolution: None,
+            reason: None,
+        },
     ));
     assert_eq!(
         room.typing(Party::Customer(customer)),

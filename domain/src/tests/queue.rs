@@ -105,7 +105,10 @@ fn a_days_story_gives_the_figures_a_person_would_count() {
             4,
             today + 8 * 3_600_000,
             Author::Staff(ana),
-            EventKind::Closed { resolution: None },
+            EventKind::Closed {
+                resolution: None,
+                reason: None,
+            },
         ),
     ];
     for e in &story {
@@ -341,7 +344,7 @@ proptest! {
                         user: staff[*w], mode: *mode, name: "s".into(), avatar_url: None, invitation: None,
                     }),
                     Happening::Leave(w) => (Author::Staff(staff[*w]), EventKind::Left { user: staff[*w], mode: Mode::Participant }),
-                    Happening::Close => (Author::System, EventKind::Closed { resolution: None }),
+                    Happening::Close => (Author::System, EventKind::Closed { resolution: None, reason: None }),
                     Happening::Reopen => (Author::System, EventKind::Reopened),
                     Happening::Assign(w) => (Author::System, EventKind::Assigned {
                         user: staff[*w], name: "s".into(), by: staff[0], by_name: "s".into(),
