@@ -432,7 +432,7 @@ pub enum ServerFrame<'a> {
     /// A team's queue figures, when you watch it (at once, and within a second of changes).
     Queue {
         team: TeamId,
-        figures: &'a crate::domain::queue::Figures,
+        figures: &'a crate::actors::queue::Board,
     },
     /// You were made responsible for a conversation (`join` it to take part).
     Assigned {

@@ -73,8 +73,22 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
     let figures = queue_until(&mut board, |f| f["unreplied"] == 0 && f["active"] == 1).await;
     assert_eq!(figures["waiting"], 0);
     assert!(figures["median_first_response_ms"].is_i64());
-    assert_eq!(figures["agents"][0]["user"], json!(alice.id));
-    assert_eq!(figures["agents"][0]["active_chats"], 1);
+    let agent = |figures: &Value, id: &str| {
+        figures["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["user"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let her = agent(&figures, &alice.id);
+    assert_eq!(her["name"], "Alice");
+    assert_eq!(her["active_chats"], 1);
+    assert_eq!(her["availability"], "online");
+    let him = agent(&figures, &bob.id);
+    assert_eq!(him["active_chats"], 0, "assigned, but not in the room");
+    assert_eq!(him["availability"], "offline", "Bob has no session open");
     for agent in [&alice, &bob] {
         let mine = app.get_ok("/api/inbox?tab=mine", &agent.token).await;
         assert_eq!(mine["conversations"][0]["unreplied"], 0);

@@ -126,7 +126,9 @@ pub struct Figures {
     pub median_first_response_ms: Option<i64>,
     /// Median time from start to close, of conversations closed today.
     pub median_resolution_ms: Option<i64>,
-    /// Each agent in a conversation now, with how many open conversations they are in.
+    /// Each agent in a conversation now, with how many open conversations they are in
+    /// (what a dashboard shows of agents adds who they are and their availability).
+    #[serde(skip)]
     pub agents: Vec<AgentLoad>,
     /// The figures of the staff member looking.
     pub mine: Mine,

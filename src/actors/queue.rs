@@ -11,12 +11,13 @@ use super::feed::Feed;
 use super::registry::Registry;
 use super::session::SessionId;
 use crate::domain::queue::{day_start, Figures, Queue};
-use crate::domain::routing::{choose, Agent, RoutingMode};
+use crate::domain::routing::{choose, Agent, Availability, RoutingMode};
 use crate::domain::{ConversationId, Event, EventKind, Staff, TeamId, UserId};
 use crate::protocol::{ok_frame, OkResult, RequestId, ServerFrame};
 use crate::store::accounts::{self, Routing};
 use crate::store::{conversations, events, now_millis, StoreError};
 use actix::prelude::*;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +61,7 @@ pub struct Reroute;
 
 /// The figures now, as `user` sees them (for the REST snapshot).
 #[derive(Message)]
-#[rtype(result = "Result<Figures, StoreError>")]
+#[rtype(result = "Result<Board, StoreError>")]
 pub struct Snapshot {
     pub staff: Staff,
 }
@@ -69,6 +70,24 @@ pub struct Snapshot {
 #[derive(Message)]
 #[rtype(result = "Result<HashMap<ConversationId, u32>, StoreError>")]
 pub struct UnrepliedOf(pub Vec<ConversationId>);
+
+/// A team's queue as a dashboard shows it: the figures, and each agent of the team by
+/// name, with their availability and how many open conversations they are in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub agents: Vec<AgentRow>,
+}
+
+/// One agent on the board.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentRow {
+    pub user: UserId,
+    pub name: String,
+    pub availability: Availability,
+    pub active_chats: u32,
+}
 
 /// Work put off until the queue is rebuilt.
 type Deferred = Box<dyn FnOnce(&mut QueueActor)>;
@@ -203,16 +222,34 @@ impl QueueActor {
         }
     }
 
-    /// The figures as `staff` may see them (only the conversations they may view).
-    fn figures(&self, staff: &Staff) -> Figures {
+    /// The board as `staff` may see it (counting only the conversations they may view).
+    fn board(&self, staff: &Staff) -> Board {
         let now = now_millis();
-        self.queue.figures(now, day_start(now), Some(staff))
+        let figures = self.queue.figures(now, day_start(now), Some(staff));
+        let load = |user: UserId| {
+            figures
+                .agents
+                .iter()
+                .find(|a| a.user == user)
+                .map_or(0, |a| a.active_chats)
+        };
+        let agents = self
+            .members
+            .iter()
+            .map(|member| AgentRow {
+                user: member.id,
+                name: member.display_name.clone(),
+                availability: self.registry.availability_of(member.id),
+                active_chats: load(member.id),
+            })
+            .collect();
+        Board { figures, agents }
     }
 
     fn frame(&self, staff: &Staff) -> bytestring::ByteString {
         ServerFrame::Queue {
             team: self.team,
-            figures: &self.figures(staff),
+            figures: &self.board(staff),
         }
         .encode()
     }
@@ -360,12 +397,12 @@ impl Handler<Unwatch> for QueueActor {
 }
 
 impl Handler<Snapshot> for QueueActor {
-    type Result = ResponseActFuture<Self, Result<Figures, StoreError>>;
+    type Result = ResponseActFuture<Self, Result<Board, StoreError>>;
 
     fn handle(&mut self, msg: Snapshot, _: &mut Context<Self>) -> Self::Result {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.when_loaded(move |actor| {
-            answer.send(actor.figures(&msg.staff)).ok();
+            answer.send(actor.board(&msg.staff)).ok();
         });
         Box::pin(
             async move { answered.await.map_err(|_| StoreError::WriterStopped) }.into_actor(self),
