@@ -157,3 +157,55 @@ async fn a_queue_rebuilt_after_a_restart_has_the_same_figures() {
     };
     assert_eq!(strip(after), strip(before));
 }
+
+#[actix_rt::test]
+async fn a_supervisor_sees_the_open_conversations_with_their_agents_and_joins_one_to_monitor() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let sam = app.staff("Sam", "supervisor", &[&team], &[]).await;
+    let mut room = app
+        .room("support")
+        .customer("Carla")
+        .lead(&alice)
+        .build()
+        .await;
+    room.customer
+        .ok(json!({"type": "post", "body": "Hello? Anyone?"}))
+        .await;
+    let waiting = app.start_chat("support", "Dora").await;
+    let view = app
+        .get_ok("/api/teams/support/monitoring", &sam.token)
+        .await;
+    let rows = view["conversations"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let active = rows
+        .iter()
+        .find(|r| r["conversation"] == json!(room.conversation))
+        .unwrap();
+    assert_eq!(active["customer_name"], "Carla");
+    assert_eq!(
+        active["agents"],
+        json!([{"user": alice.id, "name": "Alice"}])
+    );
+    assert_eq!(active["unreplied"], 1);
+    assert!(active["waiting_for_answer_ms"].as_i64().unwrap() >= 0);
+    let queued = rows
+        .iter()
+        .find(|r| r["conversation"] == json!(waiting.conversation))
+        .unwrap();
+    assert!(queued["waiting_for_agent_ms"].is_i64());
+    let mut sam_ws = app.ws(&sam.token).await;
+    sam_ws
+        .ok(json!({"type": "monitor", "conversation": room.conversation}))
+        .await;
+    let (status, _) = app
+        .call(
+            "GET",
+            "/api/teams/support/monitoring",
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "agents have no monitoring view");
+}

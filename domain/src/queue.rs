@@ -24,6 +24,9 @@ pub struct Summary {
     pub agents: Vec<UserId>,
     /// Customer replies since the last reply by staff.
     pub unreplied: u32,
+    /// When the first of those was written (how long the customer has waited for an
+    /// answer).
+    pub unreplied_since: Option<i64>,
     /// When staff first replied.
     pub first_response_at: Option<i64>,
     pub closed_at: Option<i64>,
@@ -42,6 +45,7 @@ impl Summary {
             assignees: Vec::new(),
             agents: Vec::new(),
             unreplied: 0,
+            unreplied_since: None,
             first_response_at: None,
             closed_at: None,
             viewers: None,
@@ -64,9 +68,13 @@ impl Summary {
         self.last_seq = event.seq;
         match &event.kind {
             EventKind::Reply(_) => match event.author {
-                Author::Customer(_) => self.unreplied += 1,
+                Author::Customer(_) => {
+                    self.unreplied += 1;
+                    self.unreplied_since.get_or_insert(event.at);
+                }
                 Author::Staff(_) => {
                     self.unreplied = 0;
+                    self.unreplied_since = None;
                     self.first_response_at.get_or_insert(event.at);
                 }
                 Author::System => {}
@@ -191,6 +199,24 @@ impl Queue {
             .filter(|s| s.status != Status::Closed)
             .filter(|s| s.agents.contains(&user) || s.assignees.contains(&user))
             .count() as u32
+    }
+
+    /// The open conversations `viewer` may count, as a supervisor's monitoring view lists
+    /// them: longest waiting for an answer first.
+    pub fn open_for(&self, viewer: &Staff) -> Vec<(ConversationId, &Summary)> {
+        let mut open: Vec<(ConversationId, &Summary)> = self
+            .conversations
+            .iter()
+            .filter(|(_, s)| s.status != Status::Closed && s.counts_for(viewer))
+            .map(|(id, s)| (*id, s))
+            .collect();
+        open.sort_by_key(|(id, s)| {
+            (
+                s.unreplied_since.or(s.waiting_since).unwrap_or(i64::MAX),
+                *id,
+            )
+        });
+        open
     }
 
     /// The conversations waiting with nobody assigned, longest waiting first: those

@@ -66,6 +66,21 @@ pub struct Snapshot {
     pub staff: Staff,
 }
 
+/// The open conversations as a supervisor's monitoring view lists them (those `staff` may
+/// view), longest waiting for an answer first.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Monitored>, StoreError>")]
+pub struct Monitoring {
+    pub staff: Staff,
+}
+
+/// One open conversation in the monitoring view.
+#[derive(Debug, Clone)]
+pub struct Monitored {
+    pub conversation: ConversationId,
+    pub summary: crate::domain::queue::Summary,
+}
+
 /// The unreplied customer messages of some of the team's conversations.
 #[derive(Message)]
 #[rtype(result = "Result<HashMap<ConversationId, u32>, StoreError>")]
@@ -403,6 +418,29 @@ impl Handler<Snapshot> for QueueActor {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.when_loaded(move |actor| {
             answer.send(actor.board(&msg.staff)).ok();
+        });
+        Box::pin(
+            async move { answered.await.map_err(|_| StoreError::WriterStopped) }.into_actor(self),
+        )
+    }
+}
+
+impl Handler<Monitoring> for QueueActor {
+    type Result = ResponseActFuture<Self, Result<Vec<Monitored>, StoreError>>;
+
+    fn handle(&mut self, msg: Monitoring, _: &mut Context<Self>) -> Self::Result {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.when_loaded(move |actor| {
+            let rows = actor
+                .queue
+                .open_for(&msg.staff)
+                .into_iter()
+                .map(|(conversation, summary)| Monitored {
+                    conversation,
+                    summary: summary.clone(),
+                })
+                .collect();
+            answer.send(rows).ok();
         });
         Box::pin(
             async move { answered.await.map_err(|_| StoreError::WriterStopped) }.into_actor(self),

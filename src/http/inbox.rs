@@ -134,6 +134,87 @@ pub async fn queue(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "team": id, "figures": figures })))
 }
 
+/// `GET /api/teams/{team}/monitoring` (supervisors and admins who may watch the team): the
+/// team's open conversations they may view, longest waiting for an answer first, each
+/// with its customer, agents in the room, assignees and how long the customer has waited
+/// for an answer; from here they join one as monitor (`monitor`).
+pub async fn monitoring(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    if !staff.can(crate::domain::Permission::ConversationsMonitor) {
+        return Err(ApiError::Forbidden(
+            "the monitoring view is for supervisors and admins",
+        ));
+    }
+    let team = path.into_inner();
+    let team = data
+        .store()
+        .run(move |conn| accounts::find_team(conn, &team))
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    let id: TeamId = accounts::parse_id(&team.id)?;
+    if !staff.may_watch_queue(id, team.restricted) {
+        return Err(ApiError::Forbidden("you may not watch this team's queue"));
+    }
+    let rows = data
+        .queue(id)
+        .send(crate::actors::queue::Monitoring { staff })
+        .await
+        .map_err(|_| ApiError::Storage(StoreError::WriterStopped))??;
+    let now = crate::store::now_millis();
+    let listed = data
+        .store()
+        .run(move |conn| {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let Some((stored, (customer_name, _))) =
+                    conversations::named_conversation(conn, row.conversation)?
+                else {
+                    continue;
+                };
+                let s = &row.summary;
+                let people: Vec<crate::domain::Author> = s
+                    .agents
+                    .iter()
+                    .chain(&s.assignees)
+                    .map(|u| crate::domain::Author::Staff(*u))
+                    .collect();
+                let names = accounts::people(conn, &people)?;
+                let name_of = |user: &UserId| {
+                    names
+                        .iter()
+                        .find(|p| p.author == crate::domain::Author::Staff(*user))
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default()
+                };
+                let who = |users: &[UserId]| -> Vec<serde_json::Value> {
+                    users
+                        .iter()
+                        .map(|u| serde_json::json!({"user": u, "name": name_of(u)}))
+                        .collect()
+                };
+                out.push(serde_json::json!({
+                    "conversation": row.conversation,
+                    "status": stored.status,
+                    "customer": stored.customer_id,
+                    "customer_name": customer_name,
+                    "agents": who(&s.agents),
+                    "assignees": who(&s.assignees),
+                    "unreplied": s.unreplied,
+                    "waiting_for_answer_ms": s.unreplied_since.map(|at| now - at),
+                    "waiting_for_agent_ms": s.waiting_since.map(|at| now - at),
+                    "created_at": s.created_at,
+                }));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "team": id, "conversations": listed })))
+}
+
 /// The unreplied customer messages of `conversations` (by team), from their queues.
 async fn unreplied(
     data: &Data,

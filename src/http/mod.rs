@@ -53,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         web::post().to(accounts::add_member),
                     )
                     .route("/teams/{team}/queue", web::get().to(inbox::queue))
+                    .route("/teams/{team}/monitoring", web::get().to(inbox::monitoring))
                     .route("/teams/{team}/routing", web::get().to(inbox::routing))
                     .route("/teams/{team}/routing", web::put().to(inbox::set_routing))
                     .route("/teams/{team}/canned", web::get().to(canned::list))
