@@ -138,3 +138,36 @@ async fn a_mix_of_reactions_and_edits_is_delivered_and_checked_like_messages() {
     assert!(events.iter().any(|e| e["kind"] == "reacted"));
     assert!(events.iter().any(|e| e["edited_at"].is_i64()));
 }
+
+#[actix_rt::test]
+async fn a_routing_run_offers_every_chat_within_each_agents_capacity() {
+    let app = common::TestApp::start().await;
+    let args = [
+        "conclave-load",
+        "--url",
+        &app.base,
+        "--routing",
+        "--agents",
+        "3",
+        "--capacity",
+        "2",
+        "--arrival-rate",
+        "5",
+        "--duration",
+        "2",
+        "--hold",
+        "0.5",
+        "--drain",
+        "10",
+    ];
+    let options = Options::try_parse_from(args).expect("valid options");
+    let report = std::thread::spawn(move || conclave_load::routing::run(&options))
+        .join()
+        .expect("the tool does not panic")
+        .expect("the run is carried out");
+    assert!(report.passed, "{report}");
+    assert_eq!(report.chats, 10);
+    assert_eq!(report.offered, 10, "{report}");
+    assert!(report.most_held <= 2, "{report}");
+    assert!(report.time_to_offer_ms.max >= report.time_to_offer_ms.p50);
+}

@@ -251,6 +251,21 @@ impl Api {
         }
     }
 
+    /// `PUT /api/teams/{team}/routing`: the team routes its chats automatically, up to
+    /// `capacity` open ones per agent.
+    pub async fn route_automatically(
+        &self,
+        admin: &str,
+        team: &str,
+        capacity: u32,
+    ) -> Result<(), ApiError> {
+        let path = format!("/api/teams/{team}/routing");
+        let body = json!({ "mode": "auto", "capacity": capacity });
+        self.call(Method::PUT, &path, Some(admin), Some(body))
+            .await?;
+        Ok(())
+    }
+
     /// `POST /api/chats`: a customer starts a chat with `team`.
     pub async fn start_chat(&self, team: &str, name: &str) -> Result<Chat, ApiError> {
         let body = json!({ "team": team, "display_name": name });

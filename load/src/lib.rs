@@ -19,8 +19,10 @@ mod os;
 mod plot;
 mod progress;
 mod report;
+pub mod routing;
 mod run;
 
 pub use options::{Mode, Options};
 pub use report::Report;
+pub use routing::RoutingReport;
 pub use run::{run, RunError};

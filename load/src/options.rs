@@ -61,6 +61,24 @@ pub struct Options {
     /// Every change is checked for delivery like a message.
     #[arg(long, default_value = "", value_parser = Mix::parse)]
     pub mix: Mix,
+    /// Drive routing instead of rooms: chats arrive at --arrival-rate for --duration and a
+    /// team that routes automatically offers them to --agents agents of --capacity each,
+    /// who take each offer and close the chat after --hold seconds; reports the time from
+    /// a chat's start to its offer.
+    #[arg(long)]
+    pub routing: bool,
+    /// With --routing: agents of the routed team.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub agents: u32,
+    /// With --routing: open chats routing gives one agent at most.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub capacity: u32,
+    /// With --routing: new chats per second.
+    #[arg(long, default_value_t = 5.0, value_parser = rate)]
+    pub arrival_rate: f64,
+    /// With --routing: seconds an agent keeps a chat before closing it.
+    #[arg(long, default_value_t = 2.0, value_parser = seconds)]
+    pub hold: f64,
     /// Seconds of full-rate sending, after the ramp-up (with --idle: seconds to hold).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub duration: f64,

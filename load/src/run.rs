@@ -53,6 +53,8 @@ pub enum RunError {
     Limit(std::io::Error),
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("connecting a routed agent: {0}")]
+    AgentConnect(String),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,

@@ -128,7 +128,6 @@ pub struct QueueActor {
     passed: HashMap<ConversationId, Vec<UserId>>,
     /// When each agent was last offered one (for turns among equals).
     last_offered: HashMap<UserId, i64>,
-    route_due: bool,
 }
 
 impl QueueActor {
@@ -148,7 +147,6 @@ impl QueueActor {
             offering: HashMap::new(),
             passed: HashMap::new(),
             last_offered: HashMap::new(),
-            route_due: false,
         }
     }
 
@@ -186,7 +184,6 @@ impl QueueActor {
     /// Offers each waiting, unassigned conversation (longest waiting first) to the agent
     /// routing chooses, when the team routes automatically.
     fn route(&mut self, ctx: &mut Context<Self>) {
-        self.route_due = false;
         if self.routing.mode != RoutingMode::Auto || self.loading.is_some() {
             return;
         }
@@ -330,14 +327,9 @@ impl Actor for QueueActor {
             actor.route(ctx);
         }));
         self.reload_routing(ctx);
-        ctx.run_interval(PUSH_DELAY, |actor, ctx| {
-            if actor.loading.is_none() {
-                if actor.push_due {
-                    actor.push();
-                }
-                if actor.route_due {
-                    actor.route(ctx);
-                }
+        ctx.run_interval(PUSH_DELAY, |actor, _| {
+            if actor.loading.is_none() && actor.push_due {
+                actor.push();
             }
         });
         ctx.run_interval(REFRESH, |actor, ctx| {
@@ -359,7 +351,7 @@ impl Actor for QueueActor {
 impl Handler<QueueEvents> for QueueActor {
     type Result = ();
 
-    fn handle(&mut self, msg: QueueEvents, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: QueueEvents, ctx: &mut Context<Self>) {
         // An agent who unassigns themselves from a waiting conversation (an offer that
         // lapsed, or one they gave back) is not offered it again.
         for event in &msg.0 {
@@ -378,7 +370,8 @@ impl Handler<QueueEvents> for QueueActor {
                 self.push_due = true;
             }
         }
-        self.route_due = true;
+        // A new chat, or capacity freed: routing looks at once.
+        self.route(ctx);
     }
 }
 

@@ -364,10 +364,25 @@ impl Registry {
         session: SessionId,
         addr: Addr<Session>,
     ) {
-        let mut online = self.online.lock().expect("presence lock");
-        let entry = online.entry(user).or_default();
-        entry.teams = teams.to_vec();
-        entry.sessions.push((session, addr));
+        {
+            let mut online = self.online.lock().expect("presence lock");
+            let entry = online.entry(user).or_default();
+            entry.teams = teams.to_vec();
+            entry.sessions.push((session, addr));
+        }
+        // Someone may route to them now.
+        self.reroute(teams);
+    }
+
+    /// Tells the running queues of `teams` that something routing depends on changed
+    /// (an agent came, went or changed availability; the team's members).
+    pub fn reroute(&self, teams: &[TeamId]) {
+        let queues = self.queues.lock().expect("queues lock");
+        for team in teams {
+            if let Some(queue) = queues.get(team) {
+                queue.do_send(Reroute);
+            }
+        }
     }
 
     /// Marks a staff session offline.
@@ -417,12 +432,7 @@ impl Registry {
             entry.availability = availability;
             entry.teams.clone()
         };
-        let queues = self.queues.lock().expect("queues lock");
-        for team in teams {
-            if let Some(queue) = queues.get(&team) {
-                queue.do_send(Reroute);
-            }
-        }
+        self.reroute(&teams);
     }
 
     /// Sends a frame to every open session of the online members of `team`.

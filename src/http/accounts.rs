@@ -161,6 +161,8 @@ pub async fn create_user(
         .run(move |conn| Ok(create_user_now(conn, input)))
         .await??;
     tracing::info!(user = %user.id, role = %user.role, "user created");
+    // The teams' routing has someone more to weigh.
+    data.reroute(&user.teams);
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -261,9 +263,12 @@ pub async fn add_member(
                 return Ok(Err(ApiError::NotFound("user")));
             }
             accounts::add_team_member(conn, &team.id, &user)?;
-            Ok(Ok(()))
+            Ok(Ok(team.id))
         })
-        .await??;
+        .await??
+        .parse()
+        .map(|team| data.reroute(&[team]))
+        .ok();
     Ok(HttpResponse::NoContent().finish())
 }
 
