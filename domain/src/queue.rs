@@ -192,13 +192,23 @@ impl Queue {
             .map_or(0, |s| s.last_seq)
     }
 
-    /// How many open conversations `user` is in or assigned to.
-    pub fn load_of(&self, user: UserId) -> u32 {
-        self.conversations
+    /// How many open conversations each staff member is in or assigned to (one pass).
+    pub fn loads(&self) -> HashMap<UserId, u32> {
+        let mut loads: HashMap<UserId, u32> = HashMap::new();
+        for summary in self
+            .conversations
             .values()
             .filter(|s| s.status != Status::Closed)
-            .filter(|s| s.agents.contains(&user) || s.assignees.contains(&user))
-            .count() as u32
+        {
+            let mut counted: Vec<UserId> = summary.agents.clone();
+            counted.extend(summary.assignees.iter().copied());
+            counted.sort();
+            counted.dedup();
+            for user in counted {
+                *loads.entry(user).or_default() += 1;
+            }
+        }
+        loads
     }
 
     /// The open conversations `viewer` may count, as a supervisor's monitoring view lists

@@ -393,22 +393,24 @@ fn mention_notice(
     Some((users, Box::new(frame)))
 }
 
-/// Routing offers the waiting conversation to an agent of its team.
+/// Routing offers the waiting conversation to an agent of its team; answers whether the
+/// offer was made (things may have moved on since routing chose).
 #[derive(Message)]
-#[rtype(result = "()")]
+#[rtype(result = "bool")]
 pub struct Offer(pub Staff);
 
 impl Handler<Offer> for Conversation {
-    type Result = ();
+    type Result = bool;
 
-    fn handle(&mut self, msg: Offer, ctx: &mut Context<Self>) {
-        self.guarded(ctx, move |timeline, ctx| {
-            // Things may have moved on since routing chose: then there is nothing to do,
-            // and routing sees it in the queue.
+    fn handle(&mut self, msg: Offer, ctx: &mut Context<Self>) -> bool {
+        let mut made = false;
+        self.guarded(ctx, |timeline, ctx| {
             if let Ok(events) = timeline.stream().offer(&msg.0) {
                 timeline.commit(ctx, Author::System, None, events);
+                made = true;
             }
         });
+        made
     }
 }
 

@@ -26,8 +26,9 @@ use std::time::Duration;
 const PUSH_DELAY: Duration = Duration::from_millis(250);
 /// How often figures are pushed anyway (waiting times grow by themselves).
 const REFRESH: Duration = Duration::from_secs(10);
-/// How long an offer routing sent counts on its agent before the queue shows it.
-const OFFER_IN_FLIGHT: Duration = Duration::from_secs(5);
+/// The longest an offer routing made counts on its agent without the queue showing it
+/// (only an offer lost on its way to storage takes this long).
+const OFFER_IN_FLIGHT: Duration = Duration::from_secs(120);
 /// How long a queue nobody watches or asks about stays in memory.
 const IDLE: Duration = Duration::from_secs(300);
 
@@ -187,14 +188,20 @@ impl QueueActor {
         if self.routing.mode != RoutingMode::Auto || self.loading.is_some() {
             return;
         }
-        // An offer not yet in the queue counts on its agent's load for a few seconds.
+        // An offer made counts on its agent's load until the queue shows it (however long
+        // a busy server takes); one lost on the way is forgotten after a long while.
         let queue = &self.queue;
         self.offering.retain(|id, (agent, at)| {
             at.elapsed() < OFFER_IN_FLIGHT
-                && !queue
-                    .summary(*id)
-                    .is_some_and(|s| s.assignees.contains(agent))
+                && !queue.summary(*id).is_some_and(|s| {
+                    s.assignees.contains(agent) || s.status != crate::domain::Status::Waiting
+                })
         });
+        // Each agent's load, counted once, then kept up to date as offers go out.
+        let mut loads = self.queue.loads();
+        for (agent, _) in self.offering.values() {
+            *loads.entry(*agent).or_default() += 1;
+        }
         for conversation in self.queue.unplaced() {
             if self.offering.contains_key(&conversation) {
                 continue;
@@ -205,15 +212,14 @@ impl QueueActor {
                 .map(|staff| Agent {
                     user: staff.id,
                     availability: self.registry.availability_of(staff.id),
-                    load: self.queue.load_of(staff.id)
-                        + self
-                            .offering
-                            .values()
-                            .filter(|(a, _)| *a == staff.id)
-                            .count() as u32,
+                    load: loads.get(&staff.id).copied().unwrap_or(0),
                     last_offered_at: self.last_offered.get(&staff.id).copied().unwrap_or(0),
                 })
                 .collect();
+            // Nobody online has room: the rest wait too.
+            if choose(&agents, self.routing.capacity, &[]).is_none() {
+                break;
+            }
             let passed = self.passed.get(&conversation).cloned().unwrap_or_default();
             let Some(chosen) = choose(&agents, self.routing.capacity, &passed) else {
                 continue;
@@ -224,13 +230,21 @@ impl QueueActor {
             self.offering
                 .insert(conversation, (chosen, std::time::Instant::now()));
             self.last_offered.insert(chosen, now_millis());
+            *loads.entry(chosen).or_default() += 1;
             let registry = Arc::clone(&self.registry);
             let offer = async move {
-                if let Ok(room) = registry.conversation(conversation).await {
-                    room.do_send(Offer(staff));
+                match registry.conversation(conversation).await {
+                    Ok(room) => room.send(Offer(staff)).await.unwrap_or(false),
+                    Err(_) => false,
                 }
             };
-            ctx.spawn(offer.into_actor(self));
+            ctx.spawn(offer.into_actor(self).map(move |made, actor, _| {
+                // Not made: the conversation moved on, or could not be reached; the next
+                // change routing hears of looks again.
+                if !made {
+                    actor.offering.remove(&conversation);
+                }
+            }));
         }
     }
 
