@@ -383,11 +383,17 @@ async fn presence_lists_staff_with_an_open_websocket() {
     let _first = app.ws(&a.token).await;
     let (status, online) = app.call("GET", "/api/presence", Some(&b.token), None).await;
     assert_eq!(status, 200);
-    assert_eq!(online, json!([{"user": a.id, "sessions": 1}]));
+    assert_eq!(
+        online,
+        json!([{"user": a.id, "sessions": 1, "availability": "online"}])
+    );
 
     let _second = app.ws(&a.token).await;
     let (_, online) = app.call("GET", "/api/presence", Some(&b.token), None).await;
-    assert_eq!(online, json!([{"user": a.id, "sessions": 2}]));
+    assert_eq!(
+        online,
+        json!([{"user": a.id, "sessions": 2, "availability": "online"}])
+    );
 }
 
 #[actix_rt::test]
