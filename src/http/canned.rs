@@ -3,25 +3,15 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
-use crate::domain::TeamId;
 use crate::store::canned::{self, Canned};
-use crate::store::{accounts, now_millis};
+use crate::store::now_millis;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-/// The team named by id or name, and whether the caller may read its canned responses
+/// The id of the team named by id or name, if the caller may read its canned responses
 /// (those who may watch its queue).
 async fn team_for(data: &Data, caller: &Caller, team: String) -> Result<String, ApiError> {
-    let staff = caller.staff()?;
-    let team = data
-        .store()
-        .run(move |conn| accounts::find_team(conn, &team))
-        .await?
-        .ok_or(ApiError::NotFound("team"))?;
-    let id: TeamId = accounts::parse_id(&team.id)?;
-    if !staff.may_watch_queue(id, team.restricted) {
-        return Err(ApiError::Forbidden("you are not in this team"));
-    }
+    let (_, team) = super::inbox::watched_team(data, &caller.staff()?, team).await?;
     Ok(team.id)
 }
 

@@ -4,7 +4,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::actors::queue::{Snapshot, UnrepliedOf};
-use crate::domain::{ConversationId, Status, TeamId, UserId};
+use crate::domain::{ConversationId, Staff, Status, TeamId, UserId};
 use crate::store::inbox::{self, Cursor, Filter, Sort, Tab};
 use crate::store::{accounts, conversations, reads, StoreError};
 use actix_web::{web, HttpResponse};
@@ -108,15 +108,13 @@ pub async fn inbox(
     })))
 }
 
-/// `GET /api/teams/{team}/queue` (staff who may watch the team): the queue's figures now,
-/// as the live `queue` frames give them.
-pub async fn queue(
-    data: Data,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let staff = caller.staff()?;
-    let team = path.into_inner();
+/// The team named by id or name, if `staff` may watch it (its queue, monitoring, routing
+/// and canned responses): its members, admins, and for an unrestricted team, supervisors.
+pub(super) async fn watched_team(
+    data: &Data,
+    staff: &Staff,
+    team: String,
+) -> Result<(TeamId, accounts::TeamRow), ApiError> {
     let team = data
         .store()
         .run(move |conn| accounts::find_team(conn, &team))
@@ -126,6 +124,18 @@ pub async fn queue(
     if !staff.may_watch_queue(id, team.restricted) {
         return Err(ApiError::Forbidden("you may not watch this team's queue"));
     }
+    Ok((id, team))
+}
+
+/// `GET /api/teams/{team}/queue` (staff who may watch the team): the queue's figures now,
+/// as the live `queue` frames give them.
+pub async fn queue(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = caller.staff()?;
+    let (id, _) = watched_team(&data, &staff, path.into_inner()).await?;
     let figures = data
         .queue(id)
         .send(Snapshot { staff })
@@ -149,16 +159,7 @@ pub async fn monitoring(
             "the monitoring view is for supervisors and admins",
         ));
     }
-    let team = path.into_inner();
-    let team = data
-        .store()
-        .run(move |conn| accounts::find_team(conn, &team))
-        .await?
-        .ok_or(ApiError::NotFound("team"))?;
-    let id: TeamId = accounts::parse_id(&team.id)?;
-    if !staff.may_watch_queue(id, team.restricted) {
-        return Err(ApiError::Forbidden("you may not watch this team's queue"));
-    }
+    let (id, _) = watched_team(&data, &staff, path.into_inner()).await?;
     let rows = data
         .queue(id)
         .send(crate::actors::queue::Monitoring { staff })
@@ -243,21 +244,11 @@ pub async fn routing(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
-    let team = path.into_inner();
-    let (team, routing) = data
+    let (_, team) = watched_team(&data, &staff, path.into_inner()).await?;
+    let routing = data
         .store()
-        .run(move |conn| {
-            let Some(team) = accounts::find_team(conn, &team)? else {
-                return Ok(None);
-            };
-            let routing = accounts::routing_of(conn, &team.id)?;
-            Ok(Some((team, routing)))
-        })
-        .await?
-        .ok_or(ApiError::NotFound("team"))?;
-    if !staff.may_watch_queue(accounts::parse_id(&team.id)?, team.restricted) {
-        return Err(ApiError::Forbidden("you may not watch this team's queue"));
-    }
+        .run(move |conn| accounts::routing_of(conn, &team.id))
+        .await?;
     Ok(HttpResponse::Ok().json(routing))
 }
 
