@@ -132,6 +132,12 @@ impl Staff {
                 || (!restricted && self.can(Permission::ConversationsMonitor)))
     }
 
+    /// Whether this staff member may use the monitoring view of `team`'s open
+    /// conversations: supervisors and admins who may watch its queue.
+    pub fn may_monitor_queue(&self, team: TeamId, restricted: bool) -> bool {
+        self.can(Permission::ConversationsMonitor) && self.may_watch_queue(team, restricted)
+    }
+
     /// Whether this staff member has `skill`.
     pub fn has_skill(&self, skill: &str) -> bool {
         self.skills.iter().any(|s| s == skill)

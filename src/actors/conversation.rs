@@ -319,10 +319,13 @@ impl Live for Room {
     }
 
     /// The team's queue folds in every event of its conversations.
-    fn durable(timeline: &Conversation, events: Vec<crate::domain::Event>) {
+    fn durable<'a>(
+        timeline: &Conversation,
+        events: impl Iterator<Item = &'a crate::domain::Event>,
+    ) {
         timeline
             .registry()
-            .queue_events(timeline.stream().team, events);
+            .queue_events(timeline.stream().team, || events.cloned().collect());
     }
 
     fn directory(registry: &Registry) -> &Directory<Room> {

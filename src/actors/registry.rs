@@ -88,7 +88,7 @@ pub struct Registry {
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
     /// The teams' queues that are running.
-    queues: Mutex<HashMap<TeamId, Addr<QueueActor>>>,
+    queues: std::sync::RwLock<HashMap<TeamId, Addr<QueueActor>>>,
 }
 
 impl Registry {
@@ -102,13 +102,13 @@ impl Registry {
             online: Mutex::default(),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
-            queues: Mutex::default(),
+            queues: std::sync::RwLock::default(),
         })
     }
 
     /// The queue of `team`, started (and rebuilt from storage) if it is not running.
     pub fn queue(self: &Arc<Self>, team: TeamId) -> Addr<QueueActor> {
-        let mut queues = self.queues.lock().expect("queues lock");
+        let mut queues = self.queues.write().expect("queues lock");
         if let Some(addr) = queues.get(&team).filter(|a| a.connected()) {
             return addr.clone();
         }
@@ -118,16 +118,18 @@ impl Registry {
     }
 
     /// Hands a conversation's durable events to its team's queue, if anyone watches it.
-    pub fn queue_events(&self, team: TeamId, events: Vec<Event>) {
-        let queues = self.queues.lock().expect("queues lock");
+    /// (`events` is called, and the events copied, only then: most teams have no queue
+    /// running, and this is on every action's path.)
+    pub fn queue_events(&self, team: TeamId, events: impl FnOnce() -> Vec<Event>) {
+        let queues = self.queues.read().expect("queues lock");
         if let Some(addr) = queues.get(&team) {
-            addr.do_send(QueueEvents(events));
+            addr.do_send(QueueEvents(events()));
         }
     }
 
     /// Forgets a queue that is stopping (if it is still the registered one).
     pub fn forget_queue(&self, team: TeamId, addr: &Addr<QueueActor>) {
-        let mut queues = self.queues.lock().expect("queues lock");
+        let mut queues = self.queues.write().expect("queues lock");
         if queues.get(&team) == Some(addr) {
             queues.remove(&team);
         }
@@ -287,7 +289,7 @@ impl Registry {
         tracing::info!(conversation = %id, %team, "conversation opened");
         // Its first event is written here, not by a timeline: the team's queue hears of it
         // from here too.
-        self.queue_events(team, vec![opened]);
+        self.queue_events(team, || vec![opened]);
         let waiting = ServerFrame::ConversationWaiting {
             conversation: id,
             team,
@@ -377,7 +379,7 @@ impl Registry {
     /// Tells the running queues of `teams` that something routing depends on changed
     /// (an agent came, went or changed availability; the team's members).
     pub fn reroute(&self, teams: &[TeamId]) {
-        let queues = self.queues.lock().expect("queues lock");
+        let queues = self.queues.read().expect("queues lock");
         for team in teams {
             if let Some(queue) = queues.get(team) {
                 queue.do_send(Reroute);

@@ -85,8 +85,8 @@ pub struct Session {
     conversation: Option<ConversationId>,
     /// For a customer, the other conversations of theirs they named (checked once each).
     earlier: HashSet<ConversationId>,
-    /// The team queues this session watches.
-    queues: HashMap<TeamId, Addr<QueueActor>>,
+    /// The team queues this session watches, with the team's name.
+    queues: HashMap<TeamId, (String, Addr<QueueActor>)>,
     /// The first frame, until it is sent.
     hello: Option<ByteString>,
     token_hash: Arc<str>,
@@ -288,10 +288,10 @@ impl Session {
                 if !staff.may_watch_queue(id, team.restricted) {
                     return Err(RuleError::Forbidden.into());
                 }
-                Ok(id)
+                Ok((id, team.name))
             });
             match decided {
-                Ok(team) => {
+                Ok((team, name)) => {
                     let queue = session.registry.queue(team);
                     queue.do_send(Watch {
                         session: session.id,
@@ -299,7 +299,7 @@ impl Session {
                         staff,
                         request,
                     });
-                    session.queues.insert(team, queue);
+                    session.queues.insert(team, (name, queue));
                 }
                 Err(error) => Self::send_error(ctx, Some(&request), &error),
             }
@@ -307,7 +307,8 @@ impl Session {
         Ok(())
     }
 
-    /// Stops sending a team's queue figures to this session.
+    /// Stops sending a team's queue figures to this session (named as when watched: by id
+    /// or by name). Not watching it is fine.
     fn unwatch_queue(
         &mut self,
         request: RequestId,
@@ -316,27 +317,13 @@ impl Session {
     ) -> Result<(), ActionError> {
         let watched = self
             .queues
-            .keys()
-            .copied()
-            .find(|id| id.to_string() == team);
-        let store = self.registry.store().clone();
-        let find = async move {
-            store
-                .run(move |conn| accounts::find_team(conn, &team))
-                .await
-        };
-        ctx.wait(find.into_actor(self).map(move |found, session, ctx| {
-            let id = watched.or_else(|| {
-                let team = found.ok().flatten()?;
-                accounts::parse_id::<TeamId>(&team.id).ok()
-            });
-            if let Some(queue) = id.and_then(|id| session.queues.remove(&id)) {
-                queue.do_send(Unwatch {
-                    session: session.id,
-                });
-            }
-            ctx.text(ok_frame(&request, &OkResult::default()));
-        }));
+            .iter()
+            .find(|(id, (name, _))| id.to_string() == team || *name == team)
+            .map(|(id, _)| *id);
+        if let Some((_, queue)) = watched.and_then(|id| self.queues.remove(&id)) {
+            queue.do_send(Unwatch { session: self.id });
+        }
+        ctx.text(ok_frame(&request, &OkResult::default()));
         Ok(())
     }
 
@@ -393,7 +380,7 @@ impl Actor for Session {
         for addr in self.rooms.values() {
             addr.do_send(Unsubscribe { session: self.id });
         }
-        for queue in self.queues.values() {
+        for (_, queue) in self.queues.values() {
             queue.do_send(Unwatch { session: self.id });
         }
         tracing::info!(session = self.id, "session closed");

@@ -154,12 +154,12 @@ pub async fn monitoring(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
-    if !staff.can(crate::domain::Permission::ConversationsMonitor) {
+    let (id, team) = watched_team(&data, &staff, path.into_inner()).await?;
+    if !staff.may_monitor_queue(id, team.restricted) {
         return Err(ApiError::Forbidden(
             "the monitoring view is for supervisors and admins",
         ));
     }
-    let (id, _) = watched_team(&data, &staff, path.into_inner()).await?;
     let rows = data
         .queue(id)
         .send(crate::actors::queue::Monitoring { staff })
