@@ -214,3 +214,185 @@ async fn a_signed_returning_contact_keeps_their_history_and_an_unsigned_claim_ge
         .await;
     assert_eq!(status, 404);
 }
+
+#[actix_rt::test]
+async fn a_contacts_defaults_assign_and_restrict_each_new_conversation_before_routing_looks() {
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let sam = app.staff("Sam", "supervisor", &[&team], &[]).await;
+    let (_, made) = app
+        .call(
+            "POST",
+            "/api/teams/support/identity-secret",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    let secret = made["identity_secret"].as_str().unwrap().to_owned();
+    let carla = json!({"team": "support", "display_name": "Carla", "external_id": "key-account-7",
+                       "signature": contact_signature(&secret, "key-account-7")});
+    let (status, first) = app
+        .call("POST", "/api/chats", None, Some(carla.clone()))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let contact = first["customer"].as_str().unwrap().to_owned();
+    let defaults = format!("/api/contacts/{contact}/defaults");
+
+    // Carla is a key account: Sam makes Alice her agent, and her chats Alice's alone.
+    let (status, refused) = app
+        .call(
+            "PUT",
+            &defaults,
+            Some(&bob.token),
+            Some(json!({"assignees": [bob.id]})),
+        )
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (403, &json!("may_not_assign"))
+    );
+    let (status, refused) = app
+        .call(
+            "PUT",
+            &defaults,
+            Some(&sam.token),
+            Some(json!({"assignees": [bob.id], "viewers": [alice.id]})),
+        )
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (403, &json!("assignee_cannot_view")),
+        "an assignee off the list could never open it"
+    );
+    let (status, refused) = app
+        .call(
+            "PUT",
+            &defaults,
+            Some(&sam.token),
+            Some(json!({"assignees": [contact]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, set) = app
+        .call(
+            "PUT",
+            &defaults,
+            Some(&sam.token),
+            Some(json!({"assignees": [alice.id], "viewers": [alice.id]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["assignees"], json!([{"id": alice.id, "name": "Alice"}]));
+    assert_eq!(set["set_by"]["name"], "Sam");
+    let names: Vec<_> = set["viewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Alice") && names.contains(&"Sam"), "{set}");
+    let seen = app
+        .get_ok(&format!("/api/contacts/{contact}"), &sam.token)
+        .await;
+    assert_eq!(seen["defaults"], set);
+    let seen = app
+        .get_ok(&format!("/api/contacts/{contact}"), &alice.token)
+        .await;
+    assert!(seen.get("defaults").is_none(), "agents are not shown them");
+
+    // The team routes automatically, and both agents are online with room to spare.
+    let (status, _) = app
+        .call(
+            "PUT",
+            "/api/teams/support/routing",
+            Some(&app.admin),
+            Some(json!({"mode": "auto", "capacity": 3})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut admin_ws = app.ws(&app.admin).await;
+    admin_ws
+        .ok(json!({"type": "close", "conversation": first["conversation"]}))
+        .await;
+    let mut alice_ws = app.ws(&alice.token).await;
+    let mut bob_ws = app.ws(&bob.token).await;
+    alice_ws.take_received();
+    bob_ws.take_received();
+
+    // Carla comes back: her new conversation is Alice's from its first moment.
+    let (status, again) = app.call("POST", "/api/chats", None, Some(carla)).await;
+    assert_eq!(status, 201, "{again}");
+    let conv = again["conversation"].as_str().unwrap().to_owned();
+    let notice = alice_ws.expect("assigned").await;
+    assert_eq!(notice["conversation"], json!(conv));
+    assert_eq!(notice["by"], "Sam (contact defaults)");
+    assert_eq!(notice["customer_name"], "Carla");
+    // Routing goes on with the next chat, which goes to Bob, the less busy one; of
+    // Carla's, Bob hears nothing at all.
+    let dan = app.start_chat("support", "Dan").await;
+    let offer = bob_ws.expect("assigned").await;
+    assert_eq!(offer["conversation"], json!(dan.conversation));
+    assert_eq!(offer["by"], "automatic routing");
+    bob_ws
+        .ok(json!({"type": "set_availability", "availability": "online"}))
+        .await;
+    let heard = bob_ws.take_received();
+    assert!(
+        heard.iter().all(|f| !f.to_string().contains(&conv)),
+        "{heard:?}"
+    );
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/api/conversations/{conv}"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let inbox = app.get_ok("/api/inbox", &bob.token).await;
+    assert!(!inbox.to_string().contains(&conv), "{inbox}");
+    assert_eq!(
+        inbox["counts"]["all"], 2,
+        "Dan's and Carla's first only: {inbox}"
+    );
+    let mine = app.get_ok("/api/inbox?tab=mine", &alice.token).await;
+    assert_eq!(mine["conversations"][0]["id"], json!(conv), "{mine}");
+
+    // Alice takes it from her inbox and answers Carla.
+    alice_ws
+        .ok(json!({"type": "join", "conversation": conv}))
+        .await;
+    alice_ws
+        .ok(json!({"type": "post", "conversation": conv, "body": "Hi Carla, Alice here"}))
+        .await;
+    let mut carla_ws = app.ws(again["token"].as_str().unwrap()).await;
+    carla_ws
+        .ok(json!({"type": "history", "conversation": conv}))
+        .await;
+    let page = carla_ws.expect("history").await;
+    let kinds: Vec<_> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["opened", "joined", "reply"],
+        "no staff events: {page}"
+    );
+
+    // Cleared, the defaults are gone.
+    let (status, cleared) = app
+        .call("PUT", &defaults, Some(&sam.token), Some(json!({})))
+        .await;
+    assert_eq!((status, cleared), (200, serde_json::Value::Null));
+    let seen = app
+        .get_ok(&format!("/api/contacts/{contact}"), &sam.token)
+        .await;
+    assert_eq!(seen["defaults"], serde_json::Value::Null);
+}

@@ -1,6 +1,7 @@
 //! The pure core of Conclave: who may do what in a room, and what each reader sees.
 //! Plain types and functions only — no actor, socket or database in here.
 
+pub mod contact;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod routing;
 pub mod staff;
 pub mod stream;
 
+pub use contact::ContactDefaults;
 pub use error::RuleError;
 pub use event::{
     Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, Person, PostKind,

@@ -26,6 +26,10 @@ pub const MAX_SNOOZE_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Who an assignment by routing is by, as people read it.
 pub const ROUTING_NAME: &str = "automatic routing";
 
+/// Follows the name of whoever set a contact's defaults, as the `by_name` of the
+/// assignments those defaults make.
+pub const CONTACT_DEFAULTS_NAME: &str = "(contact defaults)";
+
 /// Where a conversation is in its life: `waiting → active → closed` (and back by reopening).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -996,6 +1000,40 @@ impl Room {
             }
         }
         Ok(events)
+    }
+
+    /// A new conversation of a contact with predefined handling starts with it, `by`
+    /// being who predefined it: the list of viewers first, then each assignee who may view
+    /// the conversation. One who no longer may (they left the team, or lost the right) is
+    /// passed over rather than refused: the customer's chat opens all the same.
+    pub fn contact_defaults(
+        &self,
+        by: &Staff,
+        assignees: &[Staff],
+        viewers: Option<&[UserId]>,
+    ) -> Vec<EventKind> {
+        let mut after = self.clone();
+        let mut events = Vec::new();
+        if let Some(users) = viewers {
+            after.viewers = Some(users.to_vec());
+            events.push(EventKind::ViewersSet {
+                users: users.to_vec(),
+                by: by.id,
+            });
+        }
+        let by_name = format!("{} {CONTACT_DEFAULTS_NAME}", by.display_name);
+        for assignee in assignees.iter().take(MAX_ASSIGNEES) {
+            if after.may_view(assignee) && !after.is_assigned(assignee.id) {
+                after.assignees.push(assignee.id);
+                events.push(EventKind::Assigned {
+                    user: assignee.id,
+                    name: assignee.display_name.clone(),
+                    by: by.id,
+                    by_name: by_name.clone(),
+                });
+            }
+        }
+        events
     }
 
     /// Whether `staff` may link records: the lead; while the conversation waits (it has

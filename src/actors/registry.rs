@@ -11,13 +11,15 @@ use super::timeline::{Feed, Live, Timeline};
 use super::ActionError;
 use crate::config::Config;
 use crate::domain::routing::Availability;
-use crate::domain::{Author, ConversationId, CustomerId, Event, EventKind, Room, TeamId, UserId};
+use crate::domain::{
+    Author, ConversationId, CustomerId, Event, EventKind, Room, Stream, TeamId, UserId,
+};
 use crate::files::FileStore;
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
 use crate::store::conversations::{self, ConversationRow};
 use crate::store::streams;
-use crate::store::{accounts, attachments};
+use crate::store::{accounts, attachments, contacts};
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr};
 use bytestring::ByteString;
@@ -261,35 +263,69 @@ impl Registry {
             listed: false,
             snoozed_until: None,
         };
-        // The contact is read with the insert, in one task: a follow-up has only the id.
-        let (customer_name, customer_email, opened) = self
+        // The contact and their defaults are read with the insert, in one task (a follow-up
+        // has only the id), and the defaults are applied in the same transaction: the team's
+        // queue, and routing, never see the conversation without them.
+        let (customer_name, customer_email, opening) = self
             .store
             .run(move |conn| {
                 let contact = accounts::customer_by_id(conn, customer)?
                     .ok_or_else(|| StoreError::Corrupt(format!("no customer {customer}")))?;
                 let (name, email) = (contact.display_name, contact.email);
-                let opened = Event {
+                let event = |seq: u64, author: Author, kind: EventKind| Event {
                     stream: id,
-                    seq: 1,
+                    seq,
                     at: now,
-                    author: Author::Customer(customer),
+                    author,
                     client_id: None,
-                    kind: EventKind::Opened {
+                    kind,
+                };
+                let opened = event(
+                    1,
+                    Author::Customer(customer),
+                    EventKind::Opened {
                         customer,
                         customer_name: name.clone(),
                         customer_email: email.clone(),
                         team,
                         previous,
                     },
-                };
-                conversations::create_conversation(conn, &row, &opened)?;
-                Ok((name, email, opened))
+                );
+                let mut room = Room::new(id, team, customer, restricted);
+                room.apply(&opened);
+                let mut opening = vec![opened];
+                if let Some(defaults) = contacts::defaults_of(conn, customer)? {
+                    let by = defaults.set_by.staff();
+                    let assignees: Vec<_> = defaults.assignees.iter().map(|u| u.staff()).collect();
+                    let viewers = defaults.viewer_ids();
+                    let kinds = room.contact_defaults(&by, &assignees, viewers.as_deref());
+                    for kind in kinds {
+                        let seq = opening.len() as u64 + 1;
+                        opening.push(event(seq, Author::Staff(by.id), kind));
+                    }
+                }
+                conversations::create_conversation(conn, &row, &opening)?;
+                Ok((name, email, opening))
             })
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
-        // Its first event is written here, not by a timeline: the team's queue hears of it
-        // from here too.
-        self.queue_events(team, || vec![opened]);
+        let mut room = Room::new(id, team, customer, restricted);
+        for event in &opening {
+            room.apply(event);
+        }
+        for event in &opening {
+            if let EventKind::Assigned { user, by_name, .. } = &event.kind {
+                let frame = ServerFrame::Assigned {
+                    conversation: id,
+                    by: by_name,
+                    customer_name: &customer_name,
+                };
+                self.notify(&[*user], &frame.encode());
+            }
+        }
+        // Its first events are written here, not by a timeline: the team's queue hears of
+        // them from here too.
+        self.queue_events(team, || opening);
         let waiting = ServerFrame::ConversationWaiting {
             conversation: id,
             team,
@@ -298,7 +334,7 @@ impl Registry {
             customer_email: customer_email.as_deref(),
             previous,
         };
-        self.notify_team(team, &waiting.encode());
+        self.notify_team(team, room.viewers.as_deref(), &waiting.encode());
         Ok(id)
     }
 
@@ -437,13 +473,14 @@ impl Registry {
         self.reroute(&teams);
     }
 
-    /// Sends a frame to every open session of the online members of `team`.
-    pub fn notify_team(&self, team: TeamId, frame: &ByteString) {
+    /// Sends a frame to every open session of the online members of `team`, or only of
+    /// those on `only` when it is given.
+    pub fn notify_team(&self, team: TeamId, only: Option<&[UserId]>, frame: &ByteString) {
         let online = self.online.lock().expect("presence lock");
         let sessions = online
-            .values()
-            .filter(|o| o.teams.contains(&team))
-            .flat_map(|o| o.sessions.iter());
+            .iter()
+            .filter(|(user, o)| o.teams.contains(&team) && only.is_none_or(|l| l.contains(user)))
+            .flat_map(|(_, o)| o.sessions.iter());
         for (_, addr) in sessions {
             addr.do_send(Feed::Frame(frame.clone()));
         }

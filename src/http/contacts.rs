@@ -4,13 +4,18 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::Principal;
-use crate::domain::CustomerId;
-use crate::store::{accounts, conversations};
+use crate::domain::{ContactDefaults, CustomerId, Permission, Staff, UserId};
+use crate::store::accounts::{self, UserView};
+use crate::store::contacts::{self, StoredDefaults};
+use crate::store::{conversations, now_millis};
 use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
 
 /// `GET /api/contacts/{id}`: the contact (name, email, phone, external id) and their
 /// conversations, newest first. Staff get those they may view, and how many more exist
 /// that they may not ("not viewable due to permissions"); a customer may read their own.
+/// Supervisors and admins also get the contact's `defaults` (or `null`).
 pub async fn get(
     data: Data,
     caller: Caller,
@@ -23,7 +28,7 @@ pub async fn get(
         Principal::Customer { .. } => return Err(not_found()),
         Principal::Staff(user) => Some(user.staff()),
     };
-    let (contact, rows) = data
+    let (contact, rows, defaults) = data
         .store()
         .run(move |conn| {
             let Some(contact) = accounts::customer_by_id(conn, id)? else {
@@ -34,7 +39,8 @@ pub async fn get(
                 let room = conversations::gate(conn, &row)?;
                 rows.push((row, name, room));
             }
-            Ok(Some((contact, rows)))
+            let defaults = contacts::defaults_of(conn, id)?;
+            Ok(Some((contact, rows, defaults)))
         })
         .await?
         .ok_or_else(not_found)?;
@@ -47,7 +53,7 @@ pub async fn get(
             _ => shown.push(view),
         }
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({
+    let mut body = json!({
         "id": contact.id,
         "name": contact.display_name,
         "email": contact.email,
@@ -56,5 +62,92 @@ pub async fn get(
         "created_at": contact.created_at,
         "conversations": shown,
         "hidden_conversations": hidden,
-    })))
+    });
+    if staff
+        .as_ref()
+        .is_some_and(|s| s.can(Permission::ConversationsMonitor))
+    {
+        body["defaults"] = defaults.as_ref().map_or(Value::Null, defaults_json);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// What `PUT /api/contacts/{id}/defaults` takes: staff ids.
+#[derive(Deserialize)]
+pub struct SetDefaults {
+    #[serde(default)]
+    assignees: Vec<UserId>,
+    /// Absent or `null`: the contact's conversations are visible to their team as usual.
+    #[serde(default)]
+    viewers: Option<Vec<UserId>>,
+}
+
+/// `PUT /api/contacts/{id}/defaults` (supervisors and admins) `{assignees, viewers}`: what
+/// each new conversation of the contact starts with. Its assignees are assigned as it
+/// opens (each who may view it then: the team's restriction still holds), and with a
+/// list of `viewers` only they (with the setter and admins) may view it. Existing
+/// conversations stay as they are. `{}` clears the defaults.
+pub async fn set_defaults(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<SetDefaults>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.staff()?;
+    let id: CustomerId = path.parse().map_err(|_| ApiError::NotFound("contact"))?;
+    let SetDefaults { assignees, viewers } = body.into_inner();
+    let mut wanted = assignees.clone();
+    wanted.extend(viewers.iter().flatten().copied());
+    let found = data
+        .store()
+        .run(move |conn| {
+            if accounts::customer_by_id(conn, id)?.is_none() {
+                return Ok(None);
+            }
+            let mut found = Vec::new();
+            for user in wanted {
+                found.push((user, accounts::user_by_id(conn, &user.to_string())?));
+            }
+            Ok(Some(found))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("contact"))?;
+    let staff_of = |users: &[UserId]| -> Result<Vec<Staff>, ApiError> {
+        users
+            .iter()
+            .map(|user| {
+                found
+                    .iter()
+                    .find(|(id, _)| id == user)
+                    .and_then(|(_, view)| view.as_ref())
+                    .map(UserView::staff)
+                    .ok_or_else(|| ApiError::BadRequest(format!("no staff user {user}")))
+            })
+            .collect()
+    };
+    let assignees = staff_of(&assignees)?;
+    let viewers = viewers.as_deref().map(staff_of).transpose()?;
+    let defaults = ContactDefaults::decide(&by, &assignees, viewers.as_deref())?;
+    let stored = data
+        .store()
+        .run(move |conn| {
+            contacts::set_defaults(conn, id, by.id, now_millis(), &defaults)?;
+            contacts::defaults_of(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(stored.as_ref().map_or(Value::Null, defaults_json)))
+}
+
+/// A contact's defaults as the API shows them: staff by id and name.
+fn defaults_json(defaults: &StoredDefaults) -> Value {
+    let person = |user: &UserView| json!({"id": user.id, "name": user.display_name});
+    json!({
+        "assignees": defaults.assignees.iter().map(person).collect::<Vec<_>>(),
+        "viewers": defaults
+            .viewers
+            .as_ref()
+            .map(|list| list.iter().map(person).collect::<Vec<_>>()),
+        "set_by": person(&defaults.set_by),
+        "set_at": defaults.set_at,
+    })
 }

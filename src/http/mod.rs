@@ -75,6 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     )
                     .route("/chats", web::post().to(conversations::start_chat))
                     .route("/contacts/{id}", web::get().to(contacts::get))
+                    .route(
+                        "/contacts/{id}/defaults",
+                        web::put().to(contacts::set_defaults),
+                    )
                     .route("/conversations", web::get().to(conversations::list))
                     .route("/inbox", web::get().to(inbox::inbox))
                     .route("/search", web::get().to(search::search))

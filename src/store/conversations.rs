@@ -1,12 +1,13 @@
 //! Conversations, their events and invitations: creation, replay and the read side of the API.
 
 use super::accounts::parse_id;
-use super::events::{self, EventRow};
+use super::events;
 use super::schema::{
     assignees, conversation_links, conversation_viewers, conversations, customers,
-    events as event_log, invitation_candidates, invitations, participants,
+    invitation_candidates, invitations, participants,
 };
-use super::streams::Stored;
+use super::streams::{Batch, Stored};
+use super::writer::Durable;
 use super::{messages, reads};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{
@@ -92,20 +93,18 @@ impl ConversationRow {
     }
 }
 
-/// Creates a conversation with its first event (`opened`, sequence 1).
+/// Creates a conversation with its first events: `opened` (sequence 1), then what its
+/// contact's defaults start it with.
 pub fn create_conversation(
     conn: &mut DbConnection,
     row: &ConversationRow,
-    opened: &Event,
+    opening: &[Event],
 ) -> Result<(), StoreError> {
     transaction(conn, |conn| {
         diesel::insert_into(conversations::table)
             .values(row)
             .execute(conn)?;
-        diesel::insert_into(event_log::table)
-            .values(EventRow::from_event(opened))
-            .execute(conn)?;
-        Ok(())
+        Batch::<Room>::new(opening.to_vec(), None).write(conn)
     })
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod canned;
 pub mod connection;
+pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod inbox;

@@ -252,6 +252,24 @@ diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(invitation_candidates -> invitations (invitation_id));
 diesel::joinable!(event_index -> events (event_id));
 
+diesel::table! {
+    contact_defaults (customer_id) {
+        customer_id -> Text,
+        set_by -> Text,
+        set_at -> BigInt,
+        listed -> Bool,
+    }
+}
+
+diesel::table! {
+    contact_default_staff (customer_id, user_id) {
+        customer_id -> Text,
+        user_id -> Text,
+        assignee -> Bool,
+        viewer -> Bool,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     teams,
@@ -277,4 +295,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentions,
     read_markers,
     attachments,
+    contact_defaults,
+    contact_default_staff,
 );

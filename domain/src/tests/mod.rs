@@ -2303,6 +2303,7 @@ fn a_room_follows_the_stream_rules_it_already_has() {
 }
 
 mod assignment;
+mod contact;
 mod messages;
 mod queue;
 mod routing;

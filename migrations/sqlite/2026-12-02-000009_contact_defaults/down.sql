@@ -1,0 +1,2 @@
+DROP TABLE contact_default_staff;
+DROP TABLE contact_defaults;
