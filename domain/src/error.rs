@@ -97,6 +97,8 @@ pub enum RuleError {
     MayNotLink,
     #[error("a link needs a system, an id, a title (1 to 200 characters each) and an http(s) URL")]
     InvalidLink,
+    #[error("an article needs a title (up to 200 bytes), some text and an http(s) URL")]
+    InvalidArticle,
     #[error("that record is already linked")]
     AlreadyLinked,
     #[error("no such linked record")]
@@ -158,6 +160,7 @@ impl RuleError {
             RuleError::NotOnTheList => "not_on_the_list",
             RuleError::MayNotLink => "may_not_link",
             RuleError::InvalidLink => "invalid_link",
+            RuleError::InvalidArticle => "invalid_article",
             RuleError::AlreadyLinked => "already_linked",
             RuleError::NotLinked => "not_linked",
             RuleError::TooManyLinks => "too_many_links",

@@ -1,5 +1,6 @@
 //! What happens in a conversation: the events that make up its history.
 
+use super::article::Suggestion;
 use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
 use super::message::{Deletion, Edit, Message, MessageEvent, MessageEventMut, Reacted};
 use super::stream::{Kind, Recorded};
@@ -59,6 +60,14 @@ pub struct Person {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
+}
+
+/// Whether `url` is a web address fit to show people as a link: http(s), at most 2,000
+/// bytes, no spaces or control characters.
+pub fn is_web_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A record elsewhere that a conversation is about: a helpdesk ticket, an order.
@@ -191,6 +200,8 @@ pub enum EventKind {
     Linked { link: Link },
     /// A linked record was taken off.
     Unlinked { system: String, id: String },
+    /// Articles of the team's knowledge base matching what the waiting customer wrote.
+    Suggested { articles: Vec<Suggestion> },
 }
 
 impl EventKind {
@@ -220,6 +231,7 @@ impl EventKind {
             EventKind::Snoozed { .. } => "snoozed",
             EventKind::Woke => "woke",
             EventKind::Unlinked { .. } => "unlinked",
+            EventKind::Suggested { .. } => "suggested",
         }
     }
 
@@ -236,6 +248,7 @@ impl EventKind {
             EventKind::Opened { .. }
             | EventKind::Reply { .. }
             | EventKind::Closed { .. }
+            | EventKind::Suggested { .. }
             | EventKind::Reopened => true,
             EventKind::Note { .. }
             | EventKind::Invited { .. }

@@ -67,6 +67,11 @@ id_type!(
     AttachmentId
 );
 
+id_type!(
+    /// An article of a team's knowledge base.
+    ArticleId
+);
+
 impl StreamId for ConversationId {
     const FIELD: &'static str = "conversation";
 }

@@ -1,6 +1,7 @@
 //! The pure core of Conclave: who may do what in a room, and what each reader sees.
 //! Plain types and functions only — no actor, socket or database in here.
 
+pub mod article;
 pub mod contact;
 pub mod error;
 pub mod event;
@@ -17,7 +18,7 @@ pub use error::RuleError;
 pub use event::{
     Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, Person, PostKind,
 };
-pub use ids::{AttachmentId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
+pub use ids::{ArticleId, AttachmentId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
 pub use message::{
     Attachment, Deletion, Edit, Later, Mention, Message, MessageEvent, Messages, Posted, Quote,
     Reacted, Reaction,

@@ -4,9 +4,12 @@
 //! produces (or why it is refused); [`Room::apply`] then moves the state on. Deciding never
 //! changes anything, so a refused action leaves no trace.
 
+use super::article::{Suggestion, MAX_SUGGESTIONS};
 use super::error::RuleError;
-use super::event::{Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, PostKind};
-use super::ids::{ConversationId, CustomerId, InvitationId, TeamId, UserId};
+use super::event::{
+    is_web_url, Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, PostKind,
+};
+use super::ids::{ArticleId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
 use super::message::{Attachment, Mention, Message, Messages, Poster, MAX_ATTACHMENTS};
 use super::staff::{Permission, Staff};
 use super::stream::{Audience, Kind, Reader, Stream};
@@ -196,6 +199,8 @@ pub struct Room {
     pub offers: Vec<(UserId, i64)>,
     /// Put aside until then (milliseconds since the Unix epoch).
     pub snoozed_until: Option<i64>,
+    /// The articles suggested to the customer so far.
+    pub suggested: Vec<ArticleId>,
     /// When the last event happened.
     pub last_activity_at: i64,
     /// The sequence number of the last event applied (0 before any).
@@ -220,6 +225,7 @@ impl Room {
             links: Vec::new(),
             offers: Vec::new(),
             snoozed_until: None,
+            suggested: Vec::new(),
             last_activity_at: 0,
             last_seq: 0,
         }
@@ -1036,6 +1042,39 @@ impl Room {
         events
     }
 
+    /// What to look for in the knowledge base after `recorded`: the text of a reply the
+    /// customer wrote while the conversation waits for an agent. Once someone has it,
+    /// answering is theirs.
+    pub fn suggestion_text<'a>(&self, recorded: &'a Event) -> Option<&'a str> {
+        match &recorded.kind {
+            EventKind::Reply(message)
+                if matches!(recorded.author, Author::Customer(_))
+                    && self.status == Status::Waiting =>
+            {
+                Some(&message.body)
+            }
+            _ => None,
+        }
+    }
+
+    /// The suggestion to make of the articles `found` (best first) for a customer message:
+    /// up to [`MAX_SUGGESTIONS`] not suggested before in this conversation, while it still
+    /// waits.
+    pub fn suggest(&self, found: Vec<Suggestion>) -> Option<EventKind> {
+        if self.status != Status::Waiting {
+            return None;
+        }
+        let mut articles: Vec<Suggestion> = Vec::new();
+        for article in found {
+            let new = !self.suggested.contains(&article.article)
+                && !articles.iter().any(|a| a.article == article.article);
+            if new && articles.len() < MAX_SUGGESTIONS {
+                articles.push(article);
+            }
+        }
+        (!articles.is_empty()).then_some(EventKind::Suggested { articles })
+    }
+
     /// Whether `staff` may link records: the lead; while the conversation waits (it has
     /// no lead), its assignees and the supervisors and admins who may view it.
     fn may_link(&self, staff: &Staff) -> Result<(), RuleError> {
@@ -1055,12 +1094,7 @@ impl Room {
     pub fn link(&self, staff: &Staff, link: Link) -> Result<Vec<EventKind>, RuleError> {
         self.may_link(staff)?;
         let text_ok = |t: &str| !t.trim().is_empty() && t.len() <= 200;
-        let url_ok = (link.url.starts_with("https://") || link.url.starts_with("http://"))
-            && link.url.len() <= 2000
-            && !link
-                .url
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control());
+        let url_ok = is_web_url(&link.url);
         if !(text_ok(&link.system) && text_ok(&link.id) && text_ok(&link.title) && url_ok) {
             return Err(RuleError::InvalidLink);
         }
@@ -1344,6 +1378,9 @@ impl Stream for Room {
             EventKind::Woke => self.snoozed_until = None,
             EventKind::Unlinked { system, id } => {
                 self.links.retain(|l| !(l.system == *system && l.id == *id))
+            }
+            EventKind::Suggested { articles } => {
+                self.suggested.extend(articles.iter().map(|a| a.article))
             }
         }
     }

@@ -6,6 +6,7 @@ use super::registry::{Directory, Registry};
 use super::session::FollowUp;
 use super::timeline::{Caller, Common, Live, Notice, Timeline, Who};
 use super::ActionError;
+use crate::domain::article::MAX_SUGGESTIONS;
 use crate::domain::message::{mention_tokens, snippet};
 use crate::domain::room::resolve_mentions;
 use crate::domain::{
@@ -13,7 +14,7 @@ use crate::domain::{
     Mode, PostOutcome, Room, RuleError, Staff, Upload,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
-use crate::store::{accounts, attachments, now_millis, StoreError};
+use crate::store::{accounts, articles, attachments, now_millis, StoreError};
 use actix::prelude::*;
 use std::time::Duration;
 
@@ -318,14 +319,22 @@ impl Live for Room {
         !self.invitations.is_empty() || !self.offers.is_empty()
     }
 
-    /// The team's queue folds in every event of its conversations.
-    fn durable<'a>(
-        timeline: &Conversation,
-        events: impl Iterator<Item = &'a crate::domain::Event>,
+    /// The team's queue folds in every event of its conversations; what a customer waiting
+    /// for an agent writes is looked up in the team's knowledge base.
+    fn durable(
+        timeline: &mut Conversation,
+        ctx: &mut Context<Conversation>,
+        events: &[crate::domain::Event],
     ) {
+        for event in events {
+            if let Some(text) = timeline.stream().suggestion_text(event) {
+                let text = text.to_owned();
+                timeline.suggest_articles(ctx, text);
+            }
+        }
         timeline
             .registry()
-            .queue_events(timeline.stream().team, || events.cloned().collect());
+            .queue_events(timeline.stream().team, || events.to_vec());
     }
 
     fn directory(registry: &Registry) -> &Directory<Room> {
@@ -457,6 +466,31 @@ impl Conversation {
                 timeline.commit(ctx, Author::System, None, vec![event]);
             }
         });
+    }
+
+    /// Looks `text` up in the team's knowledge base, and suggests what fits to the customer
+    /// (as the rules allow once the answer is back: the conversation may have been taken
+    /// meanwhile). Nothing waits for it.
+    fn suggest_articles(&self, ctx: &mut Context<Self>, text: String) {
+        let store = self.registry().store().clone();
+        let team = self.stream().team.to_string();
+        // A few more than are shown, as some may have been suggested already.
+        let limit = 3 * MAX_SUGGESTIONS as i64;
+        let lookup = async move {
+            store
+                .run(move |conn| articles::matching(conn, &team, &text, limit))
+                .await
+        };
+        ctx.spawn(lookup.into_actor(self).map(|found, timeline, ctx| match found {
+            Ok(found) => timeline.guarded(ctx, |timeline, ctx| {
+                if let Some(event) = timeline.stream().suggest(found) {
+                    timeline.commit(ctx, Author::System, None, vec![event]);
+                }
+            }),
+            Err(error) => {
+                tracing::warn!(conversation = %timeline.id(), %error, "looking up articles failed")
+            }
+        }));
     }
 
     /// A post: its mentions and files are looked up, then the rules decide it; the staff it

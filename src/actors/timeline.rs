@@ -134,10 +134,11 @@ pub trait Live: Stored + Unpin {
 
     /// Called with each action's events once they are durable and delivered (to feed what
     /// follows the stream from afar, such as a team's queue).
-    fn durable<'a>(_timeline: &Timeline<Self>, _events: impl Iterator<Item = &'a EventOf<Self>>)
-    where
-        EventOf<Self>: 'a,
-    {
+    fn durable(
+        _timeline: &mut Timeline<Self>,
+        _ctx: &mut Context<Timeline<Self>>,
+        _events: &[EventOf<Self>],
+    ) {
     }
 
     /// Whether the stream has business of its own pending (open invitations) and must stay
@@ -767,7 +768,8 @@ impl<S: Live> Timeline<S> {
         // Readers who may no longer follow the stream (staff who left) stop receiving it.
         let stream = &self.stream;
         self.subscribers.retain(|_, s| stream.may_follow(s.reader));
-        S::durable(self, pending.events.iter().map(|(e, _)| e));
+        let events: Vec<EventOf<S>> = pending.events.into_iter().map(|(e, _)| e).collect();
+        S::durable(self, ctx, &events);
     }
 
     /// The writer could not make events durable: refuse what waits on them, tell every

@@ -75,6 +75,8 @@ impl ResponseError for ApiError {
             ApiError::BadSignature => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // Malformed content, not a refusal of who is asking.
+            ApiError::Rule(crate::domain::RuleError::InvalidArticle) => StatusCode::BAD_REQUEST,
             ApiError::Rule(_) => StatusCode::FORBIDDEN,
         }
     }

@@ -108,8 +108,9 @@ pub async fn inbox(
     })))
 }
 
-/// The team named by id or name, if `staff` may watch it (its queue, monitoring, routing
-/// and canned responses): its members, admins, and for an unrestricted team, supervisors.
+/// The team named by id or name, if `staff` may watch it (its queue, monitoring, routing,
+/// canned responses and knowledge base): its members, admins, and for an unrestricted team,
+/// supervisors.
 pub(super) async fn watched_team(
     data: &Data,
     staff: &Staff,

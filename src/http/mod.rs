@@ -1,6 +1,7 @@
 //! The HTTP side: JSON REST routes and the WebSocket upgrade.
 
 pub mod accounts;
+pub mod articles;
 pub mod attachments;
 pub mod auth;
 pub mod canned;
@@ -56,6 +57,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/teams/{team}/monitoring", web::get().to(inbox::monitoring))
                     .route("/teams/{team}/routing", web::get().to(inbox::routing))
                     .route("/teams/{team}/routing", web::put().to(inbox::set_routing))
+                    .route("/teams/{team}/articles", web::get().to(articles::list))
+                    .route("/teams/{team}/articles", web::post().to(articles::create))
+                    .route(
+                        "/teams/{team}/articles/{id}",
+                        web::put().to(articles::update),
+                    )
+                    .route(
+                        "/teams/{team}/articles/{id}",
+                        web::delete().to(articles::remove),
+                    )
                     .route("/teams/{team}/canned", web::get().to(canned::list))
                     .route(
                         "/teams/{team}/canned/{shortcut}",

@@ -516,7 +516,8 @@ impl Stored for Room {
             | EventKind::Note(_)
             | EventKind::Edited(_)
             | EventKind::Deleted(_)
-            | EventKind::Reacted(_) => {}
+            | EventKind::Reacted(_)
+            | EventKind::Suggested { .. } => {}
             EventKind::Assigned { user, .. } => {
                 diesel::insert_into(assignees::table)
                     .values((

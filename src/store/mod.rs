@@ -4,6 +4,7 @@
 //! through the single [`Writer`] thread, which batches them across conversations.
 
 pub mod accounts;
+pub mod articles;
 pub mod attachments;
 pub mod canned;
 pub mod connection;

@@ -270,6 +270,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    articles (id) {
+        id -> Text,
+        team_id -> Text,
+        title -> Text,
+        body -> Text,
+        url -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     teams,
@@ -297,4 +309,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     contact_defaults,
     contact_default_staff,
+    articles,
 );

@@ -2302,6 +2302,7 @@ fn a_room_follows_the_stream_rules_it_already_has() {
     assert!(!room.may_follow(Reader::Staff(watcher.id)));
 }
 
+mod articles;
 mod assignment;
 mod contact;
 mod messages;

@@ -1,0 +1,2 @@
+DROP TABLE article_search;
+DROP TABLE articles;
