@@ -26,6 +26,28 @@ async fn search(app: &TestApp, token: &str, q: &str) -> Value {
     app.get_ok(&path, token).await
 }
 
+/// Searches until the answer is as `wanted` says: messages are filed for search in
+/// batches, found within about a second of being posted, edited or deleted.
+async fn search_until(
+    app: &TestApp,
+    token: &str,
+    q: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = search(app, token, q).await;
+        if wanted(&found) {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "search for {q:?} never became as wanted: {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| {
@@ -65,7 +87,7 @@ async fn staff_find_messages_and_contacts_they_may_view_whatever_they_type() {
         .ok(json!({"type": "post", "conversation": conv, "body": "C++ help is on its way"}))
         .await;
 
-    let found = search(&app, &alice.token, "order-123").await;
+    let found = search_until(&app, &alice.token, "order-123", |f| hits(f).len() == 2).await;
     let mut got = hits(&found);
     got.sort();
     let mut expected = vec![
@@ -81,8 +103,8 @@ async fn staff_find_messages_and_contacts_they_may_view_whatever_they_type() {
     let text: String = pieces.iter().map(|p| p["text"].as_str().unwrap()).collect();
     assert!(text.contains("order"), "{text}");
 
-    let found = search(&app, &alice.token, "c++ help").await;
-    assert!(hits(&found).contains(&(conv.clone(), reply["seq"].as_i64().unwrap())));
+    let reply_hit = (conv.clone(), reply["seq"].as_i64().unwrap());
+    search_until(&app, &alice.token, "c++ help", |f| hits(f).contains(&reply_hit)).await;
     // Query syntax typed by a person is just text.
     for typed in [
         "\"unclosed",
@@ -110,13 +132,14 @@ async fn staff_find_messages_and_contacts_they_may_view_whatever_they_type() {
     room.lead
         .ok(json!({"type": "edit", "conversation": conv, "seq": reply["seq"], "body": "A courier brings it tomorrow"}))
         .await;
-    assert!(hits(&search(&app, &alice.token, "courier").await).len() == 1);
-    assert!(!hits(&search(&app, &alice.token, "c++").await)
-        .contains(&(conv.clone(), reply["seq"].as_i64().unwrap())));
+    let edited = search_until(&app, &alice.token, "courier", |f| !hits(f).is_empty()).await;
+    assert_eq!(hits(&edited), vec![reply_hit.clone()]);
+    assert!(!hits(&search(&app, &alice.token, "c++").await).contains(&reply_hit));
+    assert_eq!(hits(&search(&app, &alice.token, "refund").await).len(), 1);
     room.lead
         .ok(json!({"type": "delete", "conversation": conv, "seq": note["seq"]}))
         .await;
-    assert_eq!(hits(&search(&app, &alice.token, "refund").await), vec![]);
+    search_until(&app, &alice.token, "refund", |f| hits(f).is_empty()).await;
 
     // A restricted team's conversation is found only by its members.
     let mut secret = app.room("vip").customer("Vera").lead(&vic).build().await;
@@ -124,9 +147,9 @@ async fn staff_find_messages_and_contacts_they_may_view_whatever_they_type() {
         .customer
         .ok(json!({"type": "post", "body": "order-123 again, the VIP one"}))
         .await;
+    search_until(&app, &vic.token, "vip", |f| hits(f).len() == 1).await;
     let alices = search(&app, &alice.token, "vip").await;
     assert_eq!(hits(&alices), vec![]);
-    assert_eq!(hits(&search(&app, &vic.token, "vip").await).len(), 1);
 
     // Contacts by name or email, only with a conversation the caller may view.
     let found = search(&app, &alice.token, "carla").await;

@@ -266,7 +266,7 @@ impl Registry {
         // The contact and their defaults are read with the insert, in one task (a follow-up
         // has only the id), and the defaults are applied in the same transaction: the team's
         // queue, and routing, never see the conversation without them.
-        let (customer_name, customer_email, opening) = self
+        let (customer_name, customer_email, opening, viewers) = self
             .store
             .run(move |conn| {
                 let contact = accounts::customer_by_id(conn, customer)?
@@ -294,10 +294,11 @@ impl Registry {
                 let mut room = Room::new(id, team, customer, restricted);
                 room.apply(&opened);
                 let mut opening = vec![opened];
+                let mut viewers = None;
                 if let Some(defaults) = contacts::defaults_of(conn, customer)? {
                     let by = defaults.set_by.staff();
                     let assignees: Vec<_> = defaults.assignees.iter().map(|u| u.staff()).collect();
-                    let viewers = defaults.viewer_ids();
+                    viewers = defaults.viewer_ids();
                     let kinds = room.contact_defaults(&by, &assignees, viewers.as_deref());
                     for kind in kinds {
                         let seq = opening.len() as u64 + 1;
@@ -305,14 +306,10 @@ impl Registry {
                     }
                 }
                 conversations::create_conversation(conn, &row, &opening)?;
-                Ok((name, email, opening))
+                Ok((name, email, opening, viewers))
             })
             .await?;
         tracing::info!(conversation = %id, %team, "conversation opened");
-        let mut room = Room::new(id, team, customer, restricted);
-        for event in &opening {
-            room.apply(event);
-        }
         for event in &opening {
             if let EventKind::Assigned { user, by_name, .. } = &event.kind {
                 let frame = ServerFrame::Assigned {
@@ -334,7 +331,7 @@ impl Registry {
             customer_email: customer_email.as_deref(),
             previous,
         };
-        self.notify_team(team, room.viewers.as_deref(), &waiting.encode());
+        self.notify_team(team, viewers.as_deref(), &waiting.encode());
         Ok(id)
     }
 

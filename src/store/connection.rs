@@ -88,6 +88,7 @@ pub fn index_path(database: &str) -> String {
 }
 
 /// Attaches the event index of an SQLite database as `idx`, creating it if it is missing.
+/// The search index over message text lives there too, filed from the log the same way.
 ///
 /// The index lives in a file of its own so that filing it takes that file's write lock,
 /// never the database's: commits of new events go on while a batch is filed. It is derived
@@ -107,7 +108,12 @@ fn attach_index(conn: &mut SqliteConnection, path: &str) -> diesel::QueryResult<
          CREATE TABLE IF NOT EXISTS idx.event_filing ( \
              id INTEGER PRIMARY KEY CHECK (id = 1), last_id BIGINT NOT NULL, \
              last_stream TEXT, last_seq BIGINT); \
-         INSERT OR IGNORE INTO idx.event_filing VALUES (1, 0, NULL, NULL);",
+         INSERT OR IGNORE INTO idx.event_filing VALUES (1, 0, NULL, NULL); \
+         CREATE VIRTUAL TABLE IF NOT EXISTS idx.message_search USING fts5( \
+             body, stream_id UNINDEXED, seq UNINDEXED, kind UNINDEXED, tokenize = 'unicode61'); \
+         CREATE TABLE IF NOT EXISTS idx.search_filing ( \
+             id INTEGER PRIMARY KEY CHECK (id = 1), last_id BIGINT NOT NULL); \
+         INSERT OR IGNORE INTO idx.search_filing VALUES (1, 0);",
     )
 }
 

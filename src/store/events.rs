@@ -10,8 +10,8 @@
 //! on to sync.)
 
 use super::accounts::parse_id;
-use super::messages;
 use super::schema::{event_filing, event_index, events};
+use super::{messages, search};
 use super::{transaction, DbConnection, StoreError};
 use crate::domain::{Author, EventOf, Kind, Recorded, Stream, StreamId};
 use diesel::prelude::*;
@@ -91,43 +91,54 @@ pub fn insert<Id: StreamId, K: Kind>(
 }
 
 /// Files the unfiled tail into the index, in one transaction: afterwards every event is
-/// found through `event_index`. Returns how many events it filed.
+/// found through `event_index`; and files the next batch of messages for search. Returns
+/// how many events it filed into the index.
 pub fn file(conn: &mut DbConnection) -> Result<usize, StoreError> {
     transaction(conn, |conn| {
+        let count = file_index(conn)?;
+        // Search follows the index (it finds an edit's message through it), in the same
+        // transaction, and may take several rounds to catch up.
         let filed = filed_upto(conn)?;
-        let Some(last) = events::table
-            .select(diesel::dsl::max(events::id))
-            .first::<Option<i64>>(conn)?
-            .filter(|last| *last > filed)
-        else {
-            return Ok(0);
-        };
-        // In (stream, seq) order, so each index page is visited once.
-        let tail = events::table
-            .filter(events::id.gt(filed).and(events::id.le(last)))
-            .order((events::stream_id, events::seq))
-            .select((events::stream_id, events::seq, events::id));
-        let count = diesel::insert_into(event_index::table)
-            .values(tail)
-            .into_columns((
-                event_index::stream_id,
-                event_index::seq,
-                event_index::event_id,
-            ))
-            .execute(conn)?;
-        let (stream, seq): (String, i64) = events::table
-            .find(last)
-            .select((events::stream_id, events::seq))
-            .first(conn)?;
-        diesel::update(event_filing::table)
-            .set((
-                event_filing::last_id.eq(last),
-                event_filing::last_stream.eq(stream),
-                event_filing::last_seq.eq(seq),
-            ))
-            .execute(conn)?;
+        search::file(conn, filed)?;
         Ok(count)
     })
+}
+
+/// The index part of [`file`].
+fn file_index(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let filed = filed_upto(conn)?;
+    let Some(last) = events::table
+        .select(diesel::dsl::max(events::id))
+        .first::<Option<i64>>(conn)?
+        .filter(|last| *last > filed)
+    else {
+        return Ok(0);
+    };
+    // In (stream, seq) order, so each index page is visited once.
+    let tail = events::table
+        .filter(events::id.gt(filed).and(events::id.le(last)))
+        .order((events::stream_id, events::seq))
+        .select((events::stream_id, events::seq, events::id));
+    let count = diesel::insert_into(event_index::table)
+        .values(tail)
+        .into_columns((
+            event_index::stream_id,
+            event_index::seq,
+            event_index::event_id,
+        ))
+        .execute(conn)?;
+    let (stream, seq): (String, i64) = events::table
+        .find(last)
+        .select((events::stream_id, events::seq))
+        .first(conn)?;
+    diesel::update(event_filing::table)
+        .set((
+            event_filing::last_id.eq(last),
+            event_filing::last_stream.eq(stream),
+            event_filing::last_seq.eq(seq),
+        ))
+        .execute(conn)?;
+    Ok(count)
 }
 
 /// Makes sure the index belongs to this log, and empties it to be filed again from the
@@ -154,6 +165,7 @@ pub fn verify_index(conn: &mut DbConnection) -> Result<bool, StoreError> {
             return Ok(false);
         }
         diesel::delete(event_index::table).execute(conn)?;
+        search::reset(conn)?;
         diesel::update(event_filing::table)
             .set((
                 event_filing::last_id.eq(0),
@@ -578,6 +590,7 @@ pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<()
                 .filter(events::stream_id.eq(&stream)),
         )
         .execute(conn)?;
+        search::forget_stream(conn, &stream)?;
         diesel::delete(event_index::table.filter(event_index::stream_id.eq(&stream)))
             .execute(conn)?;
         Ok(())

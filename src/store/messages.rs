@@ -3,7 +3,7 @@
 //! mentions in `mentions`, and which message carries each uploaded file. Every stream kind
 //! shares this; [`show_later`] puts the state on events as they are read back.
 
-use super::schema::{attachments, mentions, message_search, message_states};
+use super::schema::{attachments, mentions, message_states};
 use super::{events, DbConnection, StoreError};
 use crate::domain::message::{self, MessageEvent};
 use crate::domain::{Kind, Later, Mention, Reaction, Recorded, StreamId};
@@ -20,15 +20,7 @@ pub fn project<Id: StreamId, K: Kind>(
     };
     let stream = event.stream.to_string();
     match change {
-        MessageEvent::Posted(kind, message) => {
-            diesel::insert_into(message_search::table)
-                .values((
-                    message_search::body.eq(&message.body),
-                    message_search::stream_id.eq(&stream),
-                    message_search::seq.eq(event.seq as i64),
-                    message_search::kind.eq(kind_name(kind)),
-                ))
-                .execute(conn)?;
+        MessageEvent::Posted(_, message) => {
             for mention in &message.mentions {
                 diesel::insert_into(mentions::table)
                     .values((
@@ -62,13 +54,6 @@ pub fn project<Id: StreamId, K: Kind>(
                     ))
                     .execute(conn)?;
             }
-            diesel::update(
-                message_search::table
-                    .filter(message_search::stream_id.eq(&stream))
-                    .filter(message_search::seq.eq(target)),
-            )
-            .set(message_search::body.eq(&edit.body))
-            .execute(conn)?;
             let mentions = json(&edit.mentions);
             ensure_row(conn, &stream, edit.target)?;
             diesel::update(message_states::table.find((&stream, edit.target as i64)))
@@ -91,12 +76,6 @@ pub fn project<Id: StreamId, K: Kind>(
                 ))
                 .execute(conn)?;
             let target = deletion.target as i64;
-            diesel::delete(
-                message_search::table
-                    .filter(message_search::stream_id.eq(&stream))
-                    .filter(message_search::seq.eq(target)),
-            )
-            .execute(conn)?;
             diesel::delete(
                 mentions::table
                     .filter(mentions::stream_id.eq(&stream))
@@ -137,13 +116,6 @@ fn ensure_row(conn: &mut DbConnection, stream: &str, seq: u64) -> Result<(), Sto
             .execute(conn)?;
     }
     Ok(())
-}
-
-fn kind_name(kind: crate::domain::PostKind) -> &'static str {
-    match kind {
-        crate::domain::PostKind::Reply => "reply",
-        crate::domain::PostKind::Note => "note",
-    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -227,8 +199,6 @@ pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<()
     diesel::delete(message_states::table.filter(message_states::stream_id.eq(&stream)))
         .execute(conn)?;
     diesel::delete(mentions::table.filter(mentions::stream_id.eq(&stream))).execute(conn)?;
-    diesel::delete(message_search::table.filter(message_search::stream_id.eq(&stream)))
-        .execute(conn)?;
     diesel::delete(attachments::table.filter(attachments::stream_id.eq(&stream))).execute(conn)?;
     Ok(())
 }

@@ -76,16 +76,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// FTS5 on SQLite; a table with a generated `tsvector` on PostgreSQL.
-    message_search (stream_id, seq) {
-        body -> Text,
-        stream_id -> Text,
-        seq -> BigInt,
-        kind -> Text,
-    }
-}
-
-diesel::table! {
     team_routing (team_id) {
         team_id -> Text,
         mode -> Text,
@@ -201,6 +191,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// How far the event log is filed into the search index (`idx.message_search`, FTS5 on
+    /// SQLite, a table with a generated `tsvector` on PostgreSQL; reached by SQL of its own).
+    idx.search_filing (id) {
+        id -> Integer,
+        last_id -> BigInt,
+    }
+}
+
+diesel::table! {
     message_states (stream_id, seq) {
         stream_id -> Text,
         seq -> BigInt,
@@ -296,9 +295,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_index,
     event_filing,
+    search_filing,
     team_secrets,
     team_routing,
-    message_search,
     conversation_links,
     canned_responses,
     assignees,
