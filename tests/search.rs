@@ -104,7 +104,10 @@ async fn staff_find_messages_and_contacts_they_may_view_whatever_they_type() {
     assert!(text.contains("order"), "{text}");
 
     let reply_hit = (conv.clone(), reply["seq"].as_i64().unwrap());
-    search_until(&app, &alice.token, "c++ help", |f| hits(f).contains(&reply_hit)).await;
+    search_until(&app, &alice.token, "c++ help", |f| {
+        hits(f).contains(&reply_hit)
+    })
+    .await;
     // Query syntax typed by a person is just text.
     for typed in [
         "\"unclosed",

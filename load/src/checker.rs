@@ -80,6 +80,16 @@ impl SessionLog {
         }
     }
 
+    /// The role's name, for reports.
+    pub fn role_name(&self) -> &'static str {
+        self.role.name()
+    }
+
+    /// The highest `seq` received so far.
+    pub fn last_seen(&self) -> u64 {
+        self.last
+    }
+
     /// Records an event of the room: a `seq` received before is a duplicate, one below the
     /// highest so far arrived out of order, and a kind the customer may not see is a leak.
     pub fn record(&mut self, seq: u64, kind: &str) {

@@ -90,6 +90,9 @@ enum Order {
 pub struct Outcome {
     pub rooms: Vec<SeatOutcome>,
     pub foreign: u64,
+    /// Sends still unanswered when the connection closed: the room, and a description for
+    /// the report.
+    pub unanswered: Option<(usize, String)>,
 }
 
 /// What a session saw in one room.
@@ -185,6 +188,7 @@ pub async fn open(url: &str, live: Arc<Live>) -> Result<(Handle, Duration), Conn
         next_id: 1,
         until: None,
         foreign: 0,
+        last_frame: Instant::now(),
         text: String::new(),
     };
     let task = tokio::spawn(connection.run());
@@ -276,6 +280,8 @@ struct Connection {
     /// When posting stops, once started.
     until: Option<Instant>,
     foreign: u64,
+    /// When the last frame arrived.
+    last_frame: Instant,
     /// Reused for writing frames.
     text: String,
 }
@@ -291,7 +297,10 @@ impl Connection {
             let step = tokio::select! {
                 biased;
                 () = &mut timer, if armed.is_some() => self.post_due().await,
-                frame = self.socket.next() => self.on_message(frame),
+                frame = self.socket.next() => {
+                    self.last_frame = Instant::now();
+                    self.on_message(frame)
+                }
                 order = self.inbox.recv() => match order {
                     Some(order) => self.on_order(order).await,
                     None => break Ok(()),
@@ -315,7 +324,9 @@ impl Connection {
             Err(Broken(code)) => self.live.error(&code),
         }
         self.live.closed();
+        let unanswered = self.unanswered();
         Outcome {
+            unanswered,
             rooms: self
                 .slots
                 .into_iter()
@@ -383,6 +394,37 @@ impl Connection {
             .filter_map(|s| s.next)
             .filter(|next| *next < until)
             .min()
+    }
+
+    /// Which sends were never answered, and whether frames still came after them: enough
+    /// to tell a stalled socket from commands the server dropped.
+    fn unanswered(&self) -> Option<(usize, String)> {
+        let mut slots: Vec<usize> = self
+            .pending
+            .values()
+            .filter_map(|p| match p {
+                Pending::Post { slot, .. } => Some(*slot),
+                Pending::Order(_) => None,
+            })
+            .collect();
+        if slots.is_empty() {
+            return None;
+        }
+        slots.sort_unstable();
+        let mut ids: Vec<u64> = self.pending.keys().copied().collect();
+        ids.sort_unstable();
+        let slot = &self.slots[slots[0]];
+        let since = self.until.map_or(0, |until| {
+            self.last_frame.saturating_duration_since(until).as_millis()
+        });
+        let text = format!(
+            "room {}, {}: {} sends unanswered (request ids {ids:?} of {}), last frame received {since} ms after posting stopped",
+            slot.room,
+            slot.log.role_name(),
+            slots.len(),
+            self.next_id - 1,
+        );
+        Some((slot.room, text))
     }
 
     /// Posts every message that is due, then writes them out together.

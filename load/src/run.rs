@@ -122,6 +122,8 @@ struct Findings {
     rooms: Rooms,
     logs: Vec<RoomLog>,
     foreign: u64,
+    /// What each connection left unanswered, if anything, by room.
+    unanswered: Vec<(usize, String)>,
     samples: Samples,
 }
 
@@ -207,6 +209,7 @@ async fn stages(
 
     let mut logs = vec![RoomLog::default(); layout.rooms()];
     let mut foreign = 0;
+    let mut unanswered = Vec::new();
     let closing: Vec<_> = customers
         .into_iter()
         .chain(staff.into_iter().flatten())
@@ -215,6 +218,7 @@ async fn stages(
     for task in closing {
         let outcome = task.await;
         foreign += outcome.foreign;
+        unanswered.extend(outcome.unanswered);
         for seat in outcome.rooms {
             logs[seat.room].sessions.push(seat.log);
             logs[seat.room].posts.extend(seat.posts);
@@ -225,6 +229,7 @@ async fn stages(
         rooms,
         logs,
         foreign,
+        unanswered,
         samples,
     })
 }
@@ -405,6 +410,16 @@ fn report(
     }
     if unanswered > 0 {
         problems.push(format!("{unanswered} messages were never answered"));
+        // With the last `seq` each member of the room saw: the same everywhere points at the
+        // room's last event never being delivered, not at one socket.
+        for (room, text) in findings.unanswered.iter().take(5) {
+            let seen: Vec<u64> = findings.logs[*room]
+                .sessions
+                .iter()
+                .map(|s| s.last_seen())
+                .collect();
+            problems.push(format!("{text}; the room's members saw up to seq {seen:?}"));
+        }
     }
     Report {
         passed: problems.is_empty(),

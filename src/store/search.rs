@@ -325,7 +325,11 @@ mod tests {
         for event in &log {
             events::insert(&mut conn, event).unwrap();
         }
-        assert_eq!(found(&mut conn, "apple"), Vec::<i64>::new(), "not filed yet");
+        assert_eq!(
+            found(&mut conn, "apple"),
+            Vec::<i64>::new(),
+            "not filed yet"
+        );
         events::file(&mut conn).unwrap();
         let state = |conn: &mut DbConnection| {
             (
