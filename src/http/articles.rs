@@ -3,6 +3,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::inbox::watched_team_id;
 use super::Data;
 use crate::domain::article::ArticleDraft;
 use crate::domain::ArticleId;
@@ -10,28 +11,13 @@ use crate::store::articles;
 use crate::store::now_millis;
 use actix_web::{web, HttpResponse};
 
-/// The id of the team named by id or name, if the caller may read its knowledge base
-/// (those who may watch its queue).
-async fn team_for(data: &Data, caller: &Caller, team: String) -> Result<String, ApiError> {
-    let (_, team) = super::inbox::watched_team(data, &caller.staff()?, team).await?;
-    Ok(team.id)
-}
-
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.staff()?.role.manages_accounts() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only admins keep the knowledge base"))
-    }
-}
-
 /// `GET /api/teams/{team}/articles`: the team's articles, by title.
 pub async fn list(
     data: Data,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let team = team_for(&data, &caller, path.into_inner()).await?;
+    let team = watched_team_id(&data, &caller, path.into_inner()).await?;
     let all = data
         .store()
         .run(move |conn| articles::of_team(conn, &team))
@@ -46,8 +32,8 @@ pub async fn create(
     path: web::Path<String>,
     draft: web::Json<ArticleDraft>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&caller)?;
-    let team = team_for(&data, &caller, path.into_inner()).await?;
+    caller.admin("only admins keep the knowledge base")?;
+    let team = watched_team_id(&data, &caller, path.into_inner()).await?;
     let draft = draft.into_inner();
     draft.check()?;
     let article = data
@@ -65,8 +51,8 @@ pub async fn update(
     draft: web::Json<ArticleDraft>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, id) = path.into_inner();
-    require_admin(&caller)?;
-    let team = team_for(&data, &caller, team).await?;
+    caller.admin("only admins keep the knowledge base")?;
+    let team = watched_team_id(&data, &caller, team).await?;
     let draft = draft.into_inner();
     draft.check()?;
     let article = data
@@ -84,8 +70,8 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, id) = path.into_inner();
-    require_admin(&caller)?;
-    let team = team_for(&data, &caller, team).await?;
+    caller.admin("only admins keep the knowledge base")?;
+    let team = watched_team_id(&data, &caller, team).await?;
     let removed = data
         .store()
         .run(move |conn| articles::remove(conn, &team, &id))

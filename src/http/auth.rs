@@ -37,6 +37,16 @@ impl Caller {
             .staff()
             .ok_or(ApiError::Forbidden("this needs a staff login"))
     }
+
+    /// The caller as an admin, or `refusal` for anyone else.
+    pub fn admin(&self, refusal: &'static str) -> Result<Staff, ApiError> {
+        let staff = self.staff()?;
+        if staff.role.manages_accounts() {
+            Ok(staff)
+        } else {
+            Err(ApiError::Forbidden(refusal))
+        }
+    }
 }
 
 impl FromRequest for Caller {

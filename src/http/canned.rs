@@ -2,18 +2,12 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::inbox::watched_team_id;
 use super::Data;
 use crate::store::canned::{self, Canned};
 use crate::store::now_millis;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-
-/// The id of the team named by id or name, if the caller may read its canned responses
-/// (those who may watch its queue).
-async fn team_for(data: &Data, caller: &Caller, team: String) -> Result<String, ApiError> {
-    let (_, team) = super::inbox::watched_team(data, &caller.staff()?, team).await?;
-    Ok(team.id)
-}
 
 /// `GET /api/teams/{team}/canned`: the team's canned responses, by shortcut.
 pub async fn list(
@@ -21,7 +15,7 @@ pub async fn list(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let team = team_for(&data, &caller, path.into_inner()).await?;
+    let team = watched_team_id(&data, &caller, path.into_inner()).await?;
     let all = data
         .store()
         .run(move |conn| canned::of_team(conn, &team))
@@ -44,8 +38,8 @@ pub async fn put(
     body: web::Json<CannedBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, shortcut) = path.into_inner();
-    require_admin(&caller)?;
-    let team = team_for(&data, &caller, team).await?;
+    caller.admin("only admins manage canned responses")?;
+    let team = watched_team_id(&data, &caller, team).await?;
     let valid = !shortcut.is_empty()
         && shortcut.len() <= 32
         && shortcut
@@ -81,8 +75,8 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, shortcut) = path.into_inner();
-    require_admin(&caller)?;
-    let team = team_for(&data, &caller, team).await?;
+    caller.admin("only admins manage canned responses")?;
+    let team = watched_team_id(&data, &caller, team).await?;
     let removed = data
         .store()
         .run(move |conn| canned::remove(conn, &team, &shortcut))
@@ -91,13 +85,5 @@ pub async fn remove(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound("canned response"))
-    }
-}
-
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.staff()?.role.manages_accounts() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only admins manage canned responses"))
     }
 }

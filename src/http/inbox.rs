@@ -128,6 +128,17 @@ pub(super) async fn watched_team(
     Ok((id, team))
 }
 
+/// The id of the team named by id or name, if the caller may watch it (and so read its
+/// canned responses and knowledge base).
+pub(super) async fn watched_team_id(
+    data: &Data,
+    caller: &Caller,
+    team: String,
+) -> Result<String, ApiError> {
+    let (_, team) = watched_team(data, &caller.staff()?, team).await?;
+    Ok(team.id)
+}
+
 /// `GET /api/teams/{team}/queue` (staff who may watch the team): the queue's figures now,
 /// as the live `queue` frames give them.
 pub async fn queue(
