@@ -16,6 +16,11 @@ pub struct ContactDefaults {
 }
 
 impl ContactDefaults {
+    /// Whether `staff` may see and set a contact's defaults: supervisors and admins.
+    pub fn may_set(staff: &Staff) -> bool {
+        staff.can(Permission::ConversationsMonitor)
+    }
+
     /// `by` predefines a contact's handling. Supervisors and admins may; the assignees
     /// are at most [`MAX_ASSIGNEES`] staff, each on the list of viewers when there is one (admins view every list, so they need not be). The setter
     /// is always on the list, as with a conversation's own.
@@ -24,7 +29,7 @@ impl ContactDefaults {
         assignees: &[Staff],
         viewers: Option<&[Staff]>,
     ) -> Result<ContactDefaults, RuleError> {
-        if !by.can(Permission::ConversationsMonitor) {
+        if !Self::may_set(by) {
             return Err(RuleError::MayNotAssign);
         }
         let mut chosen: Vec<UserId> = Vec::new();

@@ -321,12 +321,12 @@ impl Live for Room {
 
     /// The team's queue folds in every event of its conversations; what a customer waiting
     /// for an agent writes is looked up in the team's knowledge base.
-    fn durable(
+    fn durable<'a>(
         timeline: &mut Conversation,
         ctx: &mut Context<Conversation>,
-        events: &[crate::domain::Event],
+        events: impl Iterator<Item = &'a crate::domain::Event> + Clone,
     ) {
-        for event in events {
+        for event in events.clone() {
             if let Some(text) = timeline.stream().suggestion_text(event) {
                 let text = text.to_owned();
                 timeline.suggest_articles(ctx, text);
@@ -334,7 +334,7 @@ impl Live for Room {
         }
         timeline
             .registry()
-            .queue_events(timeline.stream().team, || events.to_vec());
+            .queue_events(timeline.stream().team, || events.cloned().collect());
     }
 
     fn directory(registry: &Registry) -> &Directory<Room> {

@@ -134,11 +134,13 @@ pub trait Live: Stored + Unpin {
 
     /// Called with each action's events once they are durable and delivered (to feed what
     /// follows the stream from afar, such as a team's queue).
-    fn durable(
+    fn durable<'a>(
         _timeline: &mut Timeline<Self>,
         _ctx: &mut Context<Timeline<Self>>,
-        _events: &[EventOf<Self>],
-    ) {
+        _events: impl Iterator<Item = &'a EventOf<Self>> + Clone,
+    ) where
+        EventOf<Self>: 'a,
+    {
     }
 
     /// Whether the stream has business of its own pending (open invitations) and must stay
@@ -768,8 +770,7 @@ impl<S: Live> Timeline<S> {
         // Readers who may no longer follow the stream (staff who left) stop receiving it.
         let stream = &self.stream;
         self.subscribers.retain(|_, s| stream.may_follow(s.reader));
-        let events: Vec<EventOf<S>> = pending.events.into_iter().map(|(e, _)| e).collect();
-        S::durable(self, ctx, &events);
+        S::durable(self, ctx, pending.events.iter().map(|(e, _)| e));
     }
 
     /// The writer could not make events durable: refuse what waits on them, tell every

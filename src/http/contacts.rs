@@ -4,7 +4,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::auth::Principal;
-use crate::domain::{ContactDefaults, CustomerId, Permission, Staff, UserId};
+use crate::domain::{ContactDefaults, CustomerId, Staff, UserId};
 use crate::store::accounts::{self, UserView};
 use crate::store::contacts::{self, StoredDefaults};
 use crate::store::{conversations, now_millis};
@@ -63,10 +63,7 @@ pub async fn get(
         "conversations": shown,
         "hidden_conversations": hidden,
     });
-    if staff
-        .as_ref()
-        .is_some_and(|s| s.can(Permission::ConversationsMonitor))
-    {
+    if staff.as_ref().is_some_and(ContactDefaults::may_set) {
         body["defaults"] = defaults.as_ref().map_or(Value::Null, defaults_json);
     }
     Ok(HttpResponse::Ok().json(body))

@@ -273,9 +273,7 @@ pub async fn set_routing(
     path: web::Path<String>,
     body: web::Json<accounts::Routing>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.staff()?.role.manages_accounts() {
-        return Err(ApiError::Forbidden("only admins set a team's routing"));
-    }
+    caller.admin("only admins set a team's routing")?;
     let routing = body.into_inner();
     if routing.capacity == 0 || routing.capacity > 1000 {
         return Err(ApiError::BadRequest("capacity: 1 to 1000".into()));
