@@ -21,7 +21,7 @@ const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 const DUE_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// How old an upload that never went on a message gets before it is deleted.
 const ABANDONED_UPLOAD_AGE: Duration =
-    Duration::from_millis(crate::domain::room::UPLOAD_KEPT_MS as u64);
+    Duration::from_millis(crate::domain::message::UPLOAD_KEPT_MS as u64);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

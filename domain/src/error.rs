@@ -1,6 +1,6 @@
 //! Why the rules refused an action.
 
-/// A rule of the conversation said no. Each has a stable wire `code`.
+/// A rule of the conversation or channel said no. Each has a stable wire `code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     #[error("your role does not allow this")]
@@ -109,6 +109,34 @@ pub enum RuleError {
     InvalidSnooze,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
+    #[error("a conversation takes a `reply` or a `note`; a `message` is for team channels")]
+    InvalidPostKind,
+    #[error("no such channel")]
+    UnknownChannel,
+    #[error("join the channel to post in it")]
+    NotAChannelMember,
+    #[error("you are already a member of this channel")]
+    AlreadyChannelMember,
+    #[error("that colleague is not a member of this channel")]
+    NotChannelMember,
+    #[error("only the channel's admins and organisation admins may do this")]
+    NotChannelAdmin,
+    #[error("the channel is archived: it is read-only")]
+    ChannelArchived,
+    #[error("the channel is not archived")]
+    ChannelNotArchived,
+    #[error("a direct message's members are fixed, and it cannot be renamed, archived or left: start another one")]
+    DirectMessageFixed,
+    #[error("a channel name is 1 to 80 lowercase letters, digits, `-` or `_`, starting with a letter or digit (like `proj-014`)")]
+    InvalidChannelName,
+    #[error("a channel description is at most 500 bytes")]
+    InvalidChannelDescription,
+    #[error("this channel has the most members allowed")]
+    ChannelFull,
+    #[error("a direct message is between you and 1 to 8 colleagues")]
+    InvalidDirectMessage,
+    #[error("that is the most channels one person may belong to: leave one first")]
+    TooManyChannels,
 }
 
 impl RuleError {
@@ -166,6 +194,20 @@ impl RuleError {
             RuleError::TooManyLinks => "too_many_links",
             RuleError::InvalidSnooze => "invalid_snooze",
             RuleError::UnknownAttachment => "unknown_attachment",
+            RuleError::InvalidPostKind => "invalid_kind",
+            RuleError::UnknownChannel => "unknown_channel",
+            RuleError::NotAChannelMember => "not_a_member",
+            RuleError::AlreadyChannelMember => "already_member",
+            RuleError::NotChannelMember => "not_channel_member",
+            RuleError::NotChannelAdmin => "not_channel_admin",
+            RuleError::ChannelArchived => "channel_archived",
+            RuleError::ChannelNotArchived => "channel_not_archived",
+            RuleError::DirectMessageFixed => "direct_message_fixed",
+            RuleError::InvalidChannelName => "invalid_channel_name",
+            RuleError::InvalidChannelDescription => "invalid_channel_description",
+            RuleError::ChannelFull => "channel_full",
+            RuleError::InvalidDirectMessage => "invalid_direct_message",
+            RuleError::TooManyChannels => "too_many_channels",
             RuleError::AttachmentInUse => "attachment_in_use",
         }
     }

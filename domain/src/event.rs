@@ -34,12 +34,15 @@ impl Mode {
     }
 }
 
-/// The two kinds of message: replies reach the customer, notes never do.
+/// The kinds of message: in a conversation, replies reach the customer and notes never do;
+/// a team channel carries plain messages among staff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostKind {
     Reply,
     Note,
+    /// A message of a team channel or a direct message.
+    Message,
 }
 
 /// Who caused an event.

@@ -72,6 +72,15 @@ id_type!(
     ArticleId
 );
 
+id_type!(
+    /// A team channel or a direct message between staff.
+    ChannelId
+);
+
 impl StreamId for ConversationId {
     const FIELD: &'static str = "conversation";
+}
+
+impl StreamId for ChannelId {
+    const FIELD: &'static str = "channel";
 }

@@ -21,6 +21,27 @@ pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
 /// Longest reaction, in bytes (an emoji sequence or a `:short_code:`).
 pub const MAX_EMOJI_BYTES: usize = 64;
 
+/// How long after uploading a file may still go on a message (milliseconds). Uploads never
+/// sent are deleted an hour later ([`UPLOAD_KEPT_MS`]): the hour between keeps a message
+/// from being decided with a file that the sweep is removing as it is written.
+pub const UPLOAD_USABLE_MS: i64 = 23 * 3600 * 1000;
+/// How long an upload never sent is kept (milliseconds).
+pub const UPLOAD_KEPT_MS: i64 = 24 * 3600 * 1000;
+const _: () = assert!(UPLOAD_USABLE_MS < UPLOAD_KEPT_MS);
+
+/// A file uploaded to a stream, as stored, for the rules to check it may go on a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub attachment: Attachment,
+    /// The stream it was uploaded to.
+    pub stream: uuid::Uuid,
+    pub uploader: Author,
+    /// Already on a message.
+    pub posted: bool,
+    /// When it was uploaded (milliseconds since the Unix epoch).
+    pub uploaded_at: i64,
+}
+
 /// What a reply or a note carries. The last three fields are what the message gathered
 /// after it was posted: never stored with the post, filled in when it is read back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,6 +300,37 @@ impl Messages {
     /// Whether the stream holds no message yet.
     pub fn is_empty(&self) -> bool {
         self.posted.is_empty()
+    }
+
+    /// The files `ids` as a message by `author` in `stream` may carry them at `now`, given
+    /// the `uploads` found for them: each must be the author's own upload to this stream,
+    /// not yet on a message (a file goes out once, so deleting its message deletes it),
+    /// and recent enough ([`UPLOAD_USABLE_MS`]).
+    pub fn attachments(
+        &self,
+        stream: uuid::Uuid,
+        author: Author,
+        ids: &[AttachmentId],
+        uploads: &[Upload],
+        now: i64,
+    ) -> Result<Vec<Attachment>, RuleError> {
+        let mut files: Vec<Attachment> = Vec::new();
+        for id in ids {
+            if files.iter().any(|f| f.id == *id) {
+                continue;
+            }
+            let upload = uploads
+                .iter()
+                .find(|u| u.attachment.id == *id)
+                .filter(|u| u.stream == stream && u.uploader == author)
+                .filter(|u| now - u.uploaded_at <= UPLOAD_USABLE_MS)
+                .ok_or(RuleError::UnknownAttachment)?;
+            if upload.posted || self.carries(*id) {
+                return Err(RuleError::AttachmentInUse);
+            }
+            files.push(upload.attachment.clone());
+        }
+        Ok(files)
     }
 
     /// The message at `seq` if `poster` may see it. A customer asking about a note is told

@@ -10,7 +10,7 @@ use super::event::{
     is_web_url, Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, PostKind,
 };
 use super::ids::{ArticleId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
-use super::message::{Attachment, Mention, Message, Messages, Poster, MAX_ATTACHMENTS};
+use super::message::{Attachment, Mention, Message, Messages, Poster, Upload, MAX_ATTACHMENTS};
 use super::staff::{Permission, Staff};
 use super::stream::{Audience, Kind, Reader, Stream};
 use serde::{Deserialize, Serialize};
@@ -142,27 +142,6 @@ impl Draft {
             attachments: Vec::new(),
         }
     }
-}
-
-/// How long after uploading a file may still go on a message (milliseconds). Uploads never
-/// sent are deleted an hour later ([`UPLOAD_KEPT_MS`]): the hour between keeps a message
-/// from being decided with a file that the sweep is removing as it is written.
-pub const UPLOAD_USABLE_MS: i64 = 23 * 3600 * 1000;
-/// How long an upload never sent is kept (milliseconds).
-pub const UPLOAD_KEPT_MS: i64 = 24 * 3600 * 1000;
-const _: () = assert!(UPLOAD_USABLE_MS < UPLOAD_KEPT_MS);
-
-/// A file uploaded to a conversation, as stored, for the rules to check it may go on a
-/// message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    pub attachment: Attachment,
-    pub conversation: ConversationId,
-    pub uploader: Author,
-    /// Already on a message.
-    pub posted: bool,
-    /// When it was uploaded (milliseconds since the Unix epoch).
-    pub uploaded_at: i64,
 }
 
 /// What a post turns into.
@@ -359,6 +338,9 @@ impl Room {
         if draft.attachments.len() > MAX_ATTACHMENTS {
             return Err(RuleError::TooManyAttachments);
         }
+        if draft.kind == PostKind::Message {
+            return Err(RuleError::InvalidPostKind);
+        }
         match party {
             Party::Customer(customer) => {
                 if customer != self.customer {
@@ -392,8 +374,8 @@ impl Room {
             ..Message::default()
         };
         Ok(PostOutcome::Post(match draft.kind {
-            PostKind::Reply => EventKind::Reply(message),
             PostKind::Note => EventKind::Note(message),
+            PostKind::Reply | PostKind::Message => EventKind::Reply(message),
         }))
     }
 
@@ -442,7 +424,7 @@ impl Room {
     /// The files `ids` as a message by `party` may carry them at `now`, given the
     /// `uploads` found for them: each must be the author's own upload to this
     /// conversation, not yet on a message (a file goes out once, so deleting its message
-    /// deletes it), and recent enough ([`UPLOAD_USABLE_MS`]).
+    /// deletes it), and recent enough ([`crate::message::UPLOAD_USABLE_MS`]).
     pub fn attachments(
         &self,
         party: Party<'_>,
@@ -450,24 +432,8 @@ impl Room {
         uploads: &[Upload],
         now: i64,
     ) -> Result<Vec<Attachment>, RuleError> {
-        let author = poster(party).author();
-        let mut files: Vec<Attachment> = Vec::new();
-        for id in ids {
-            if files.iter().any(|f| f.id == *id) {
-                continue;
-            }
-            let upload = uploads
-                .iter()
-                .find(|u| u.attachment.id == *id)
-                .filter(|u| u.conversation == self.id && u.uploader == author)
-                .filter(|u| now - u.uploaded_at <= UPLOAD_USABLE_MS)
-                .ok_or(RuleError::UnknownAttachment)?;
-            if upload.posted || self.messages.carries(*id) {
-                return Err(RuleError::AttachmentInUse);
-            }
-            files.push(upload.attachment.clone());
-        }
-        Ok(files)
+        self.messages
+            .attachments(self.id.0, poster(party).author(), ids, uploads, now)
     }
 
     /// The author edits their own message: staff at any time while they may speak, the
@@ -1258,16 +1224,18 @@ impl Stream for Room {
             audience.sort();
             audience.dedup();
             audience.retain(|user| self.staff_receives(*user, &event.kind));
-            audiences.push(audience);
+            audiences.push(Audience::Only(audience));
         }
         let newcomers: Vec<UserId> = in_room(self)
             .into_iter()
             .filter(|user| !before_action.contains(user))
             .collect();
         for audience in &mut audiences {
-            for user in &newcomers {
-                if !audience.contains(user) {
-                    audience.push(*user);
+            if let Audience::Only(users) = audience {
+                for user in &newcomers {
+                    if !users.contains(user) {
+                        users.push(*user);
+                    }
                 }
             }
         }

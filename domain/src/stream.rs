@@ -122,19 +122,35 @@ pub enum Reader {
 }
 
 impl Reader {
-    /// How this reader receives an event that `audience` (the staff it is for) receive, and
-    /// that a customer sees (`customer_sees`) or not: whole, as the customer sees it, or not
-    /// at all.
-    pub fn sight(self, audience: &[UserId], customer_sees: bool) -> Option<View> {
+    /// How this reader receives an event that `audience` receive, and that a customer sees
+    /// (`customer_sees`) or not: whole, as the customer sees it, or not at all.
+    pub fn sight(self, audience: &Audience, customer_sees: bool) -> Option<View> {
         match self {
-            Reader::Staff(user) => audience.contains(&user).then_some(View::Staff),
+            Reader::Staff(user) => audience.includes(user).then_some(View::Staff),
             Reader::Customer => customer_sees.then_some(View::Customer),
         }
     }
 }
 
 /// The staff who receive one event; the customer's share is decided by the event's kind.
-pub type Audience = Vec<UserId>;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every staff reader following the stream (a channel's: listing 2,000 members for
+    /// every message would cost more than delivering it).
+    Followers,
+    /// Only these staff.
+    Only(Vec<UserId>),
+}
+
+impl Audience {
+    /// Whether staff member `user`, following the stream, receives the event.
+    pub fn includes(&self, user: UserId) -> bool {
+        match self {
+            Audience::Followers => true,
+            Audience::Only(users) => users.contains(&user),
+        }
+    }
+}
 
 /// A stream's state and the rules every kind of stream answers.
 pub trait Stream {

@@ -5,7 +5,7 @@
 use super::accounts::parse_id;
 use super::schema::attachments;
 use super::{DbConnection, StoreError};
-use crate::domain::{Attachment, AttachmentId, Author, ConversationId, Upload};
+use crate::domain::{Attachment, AttachmentId, Author, Upload};
 use diesel::prelude::*;
 
 /// An uploaded file as stored.
@@ -90,7 +90,7 @@ pub fn uploads(
         .map(|row| {
             Ok(Upload {
                 attachment: row.attachment()?,
-                conversation: parse_id::<ConversationId>(&row.stream_id)?,
+                stream: parse_id::<uuid::Uuid>(&row.stream_id)?,
                 uploader: if row.uploaded_by(author) {
                     author
                 } else {
@@ -113,7 +113,7 @@ pub fn of_stream(conn: &mut DbConnection, stream: &str) -> Result<Vec<String>, S
 
 /// Forgets uploads that never went on a message and are older than `before`; returns
 /// their ids, whose bytes are to be deleted. (No post can take them meanwhile: the rules
-/// refuse uploads older than [`crate::domain::room::UPLOAD_USABLE_MS`], an hour younger
+/// refuse uploads older than [`crate::domain::message::UPLOAD_USABLE_MS`], an hour younger
 /// than what is swept.)
 pub fn forget_abandoned(conn: &mut DbConnection, before: i64) -> Result<Vec<String>, StoreError> {
     let abandoned = || {

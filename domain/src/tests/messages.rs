@@ -14,8 +14,8 @@ fn post_as(room: &mut Room, author: Author, kind: PostKind, body: &str, at: i64)
     let seq = room.last_seq + 1;
     let message = Message::text(body);
     let kind = match kind {
-        PostKind::Reply => EventKind::Reply(message),
         PostKind::Note => EventKind::Note(message),
+        _ => EventKind::Reply(message),
     };
     room.apply(&Event {
         author,
@@ -913,7 +913,7 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
             width: Some(1),
             height: Some(1),
         },
-        conversation,
+        stream: conversation.0,
         uploader,
         posted,
         uploaded_at: NOW,
@@ -952,7 +952,7 @@ fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
         Err(RuleError::AttachmentInUse)
     );
     // An upload about to be swept can no longer be sent.
-    let late = NOW + crate::room::UPLOAD_USABLE_MS + 1;
+    let late = NOW + crate::message::UPLOAD_USABLE_MS + 1;
     assert_eq!(
         room.attachments(me, &[id(&mine)], &all, late),
         Err(RuleError::UnknownAttachment)
