@@ -5,8 +5,8 @@
 //! `docs/protocol.md`.
 
 use crate::domain::{
-    AttachmentId, Author, ConversationId, CustomerId, InvitationId, InviteTarget, Mode, Person,
-    PostKind, Recorded, StreamId, TeamId, UserId,
+    AttachmentId, Author, ChannelId, ConversationId, CustomerId, InvitationId, InviteTarget, Mode,
+    Person, PostKind, Recorded, StreamId, TeamId, UserId,
 };
 use bytestring::ByteString;
 use serde::ser::{SerializeMap, Serializer};
@@ -22,6 +22,8 @@ pub enum Command {
     Post {
         /// Optional for customers (their own conversation).
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         #[serde(default = "reply")]
         kind: PostKind,
         #[serde(default)]
@@ -37,23 +39,31 @@ pub enum Command {
     /// Replace the text of your own message.
     Edit {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         seq: u64,
         body: String,
     },
     /// Delete your own message (admins: anyone's); a tombstone keeps its `seq`.
     Delete {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         seq: u64,
     },
     /// Add an emoji to a message (once per person per emoji).
     React {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         seq: u64,
         emoji: String,
     },
     /// Take your emoji off a message.
     Unreact {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         seq: u64,
         emoji: String,
     },
@@ -83,8 +93,10 @@ pub enum Command {
         conversation: ConversationId,
         invitation: InvitationId,
     },
+    /// Leave a conversation, or a team channel.
     Leave {
-        conversation: ConversationId,
+        conversation: Option<ConversationId>,
+        channel: Option<ChannelId>,
     },
     /// Hand the lead to another participant.
     Transfer {
@@ -111,9 +123,36 @@ pub enum Command {
         conversation: ConversationId,
         user: UserId,
     },
-    /// As an assignee, enter the room: as lead when it has none, else as participant.
+    /// As an assignee, enter the room: as lead when it has none, else as participant. Or
+    /// join a public team channel (and follow it from then on).
     Join {
-        conversation: ConversationId,
+        conversation: Option<ConversationId>,
+        channel: Option<ChannelId>,
+    },
+    /// Add a colleague to a team channel you are in.
+    AddMember {
+        channel: ChannelId,
+        user: UserId,
+    },
+    /// Remove a member from a team channel (its admins and organisation admins).
+    RemoveMember {
+        channel: ChannelId,
+        user: UserId,
+    },
+    /// Rename a team channel (its admins and organisation admins).
+    RenameChannel {
+        channel: ChannelId,
+        name: String,
+    },
+    /// Change a team channel's description (its admins and organisation admins).
+    DescribeChannel {
+        channel: ChannelId,
+        description: String,
+    },
+    /// Make a team channel read-only (`archived: true`) or writable again.
+    ArchiveChannel {
+        channel: ChannelId,
+        archived: bool,
     },
     /// Put the conversation aside until `until` (milliseconds since the Unix epoch).
     Snooze {
@@ -145,11 +184,15 @@ pub enum Command {
     /// Receive a conversation's events live, after those missed since `after_seq`.
     Subscribe {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         after_seq: Option<u64>,
     },
     /// Tell the room you are typing (best-effort, not stored, no `seq`).
     Typing {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
     },
     /// Say whether routing may offer you conversations (`online`) or not (`busy`).
     SetAvailability {
@@ -166,11 +209,15 @@ pub enum Command {
     /// Move your read marker to `seq` (never backwards).
     Read {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         seq: u64,
     },
     /// A page of the transcript: the newest before `before_seq`, or the oldest after `after_seq`.
     History {
         conversation: Option<ConversationId>,
+        /// Or a team channel (staff).
+        channel: Option<ChannelId>,
         before_seq: Option<u64>,
         after_seq: Option<u64>,
         limit: Option<u32>,
@@ -201,6 +248,11 @@ pub const COMMAND_TYPES: &[&str] = &[
     "assign",
     "unassign",
     "join",
+    "add_member",
+    "remove_member",
+    "rename_channel",
+    "describe_channel",
+    "archive_channel",
     "set_viewers",
     "link",
     "unlink",
@@ -214,39 +266,101 @@ pub const COMMAND_TYPES: &[&str] = &[
     "set_availability",
 ];
 
+/// The stream a command names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Conversation(ConversationId),
+    Channel(ChannelId),
+}
+
 impl Command {
-    /// The conversation the command names, if it names one.
-    pub fn conversation(&self) -> Option<ConversationId> {
-        match self {
-            Command::Post { conversation, .. }
-            | Command::Edit { conversation, .. }
-            | Command::Delete { conversation, .. }
-            | Command::React { conversation, .. }
-            | Command::Unreact { conversation, .. }
-            | Command::Subscribe { conversation, .. }
-            | Command::History { conversation, .. }
-            | Command::Read { conversation, .. }
-            | Command::Typing { conversation } => *conversation,
+    /// The stream the command names, if it names one: a conversation or a channel, never
+    /// both.
+    pub fn target(&self) -> Result<Option<Target>, ProtocolError> {
+        let (conversation, channel) = match self {
+            Command::Post {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Edit {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Delete {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::React {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Unreact {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Subscribe {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::History {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Read {
+                conversation,
+                channel,
+                ..
+            }
+            | Command::Typing {
+                conversation,
+                channel,
+            }
+            | Command::Join {
+                conversation,
+                channel,
+            }
+            | Command::Leave {
+                conversation,
+                channel,
+            } => (*conversation, *channel),
+            Command::AddMember { channel, .. }
+            | Command::RemoveMember { channel, .. }
+            | Command::RenameChannel { channel, .. }
+            | Command::DescribeChannel { channel, .. }
+            | Command::ArchiveChannel { channel, .. } => (None, Some(*channel)),
             Command::PickUp { conversation }
             | Command::Monitor { conversation }
             | Command::Invite { conversation, .. }
             | Command::Accept { conversation, .. }
             | Command::Decline { conversation, .. }
             | Command::CancelInvitation { conversation, .. }
-            | Command::Leave { conversation }
             | Command::Transfer { conversation, .. }
             | Command::Close { conversation, .. }
             | Command::Reopen { conversation }
             | Command::Assign { conversation, .. }
             | Command::Unassign { conversation, .. }
-            | Command::Join { conversation }
             | Command::SetViewers { conversation, .. }
             | Command::Link { conversation, .. }
             | Command::Unlink { conversation, .. }
-            | Command::Snooze { conversation, .. } => Some(*conversation),
+            | Command::Snooze { conversation, .. } => (Some(*conversation), None),
             Command::WatchQueue { .. }
             | Command::UnwatchQueue { .. }
-            | Command::SetAvailability { .. } => None,
+            | Command::SetAvailability { .. } => (None, None),
+        };
+        match (conversation, channel) {
+            (Some(_), Some(_)) => Err(ProtocolError::InvalidFrame(
+                "frame: name a `conversation` or a `channel`, not both".into(),
+            )),
+            (Some(id), None) => Ok(Some(Target::Conversation(id))),
+            (None, Some(id)) => Ok(Some(Target::Channel(id))),
+            (None, None) => Ok(None),
         }
     }
 }
@@ -364,6 +478,7 @@ fn check_sizes(command: Command, limits: &Limits) -> Result<Command, ProtocolErr
             ..
         } => too_big(r),
         Command::Edit { body, .. } => too_big(body),
+        Command::DescribeChannel { description, .. } => too_big(description),
         _ => None,
     };
     match problem {
@@ -456,13 +571,30 @@ pub enum ServerFrame<'a> {
     },
     /// A colleague mentioned you in a message (sent to all your sessions, subscribed or not).
     Mention {
-        conversation: ConversationId,
+        #[serde(flatten)]
+        stream: StreamRef,
         seq: u64,
         /// Who mentioned you, by name.
         by: &'a str,
         kind: PostKind,
         snippet: &'a str,
     },
+    /// You were added to a team channel, or a colleague opened a direct message with you:
+    /// subscribe to it to follow it.
+    ChannelAdded {
+        channel: ChannelId,
+        /// Its name (empty for a direct message).
+        name: &'a str,
+        visibility: crate::domain::Visibility,
+        /// Who added you, by name.
+        by: &'a str,
+    },
+    /// You were removed from a team channel.
+    ChannelRemoved { channel: ChannelId, name: &'a str },
+    /// A team channel you were in was deleted.
+    ChannelDeleted { channel: ChannelId, name: &'a str },
+    /// You muted or unmuted a channel (from one of your sessions).
+    ChannelMuted { channel: ChannelId, muted: bool },
     /// Your message after close started a new conversation, linked to the previous one.
     ConversationStarted {
         conversation: ConversationId,
@@ -779,6 +911,7 @@ mod tests {
             command,
             Ok(Command::Post {
                 conversation: None,
+                channel: None,
                 kind: PostKind::Reply,
                 body: "hi".into(),
                 client_id: Some("c-1".into()),

@@ -23,6 +23,7 @@ use crate::room::{Party, View};
 use crate::staff::{Permission, Staff};
 use crate::stream::{Audience, Kind, Reader, Recorded, Stream};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
 
 /// Longest channel name, in bytes.
 pub const MAX_NAME_BYTES: usize = 80;
@@ -34,6 +35,10 @@ pub const MAX_MEMBERS: usize = 10_000;
 pub const MAX_DIRECT_OTHERS: usize = 8;
 /// Most channels and direct messages one staff member may belong to.
 pub const MAX_CHANNELS_PER_USER: usize = 500;
+/// How many messages one member may post in a channel within [`POST_WINDOW_MS`].
+pub const MAX_POSTS_PER_WINDOW: usize = 20;
+/// The window of the posting limit (milliseconds).
+pub const POST_WINDOW_MS: i64 = 10_000;
 
 /// Who may see a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -255,6 +260,8 @@ pub struct Channel {
     pub members: Vec<ChannelMember>,
     pub archived: bool,
     pub messages: Messages,
+    /// When each member's recent messages were posted, for the posting limit.
+    pub recent_posts: HashMap<UserId, VecDeque<i64>>,
     pub last_activity_at: i64,
     pub last_seq: u64,
 }
@@ -270,6 +277,7 @@ impl Channel {
             members: Vec::new(),
             archived: false,
             messages: Messages::default(),
+            recent_posts: HashMap::new(),
             last_activity_at: 0,
             last_seq: 0,
         }
@@ -374,15 +382,26 @@ impl Channel {
         }
     }
 
-    /// A message by `staff`, mentioning `mentioned` (resolved from its `@` names): each
-    /// must be able to see the channel, so a mention never reveals a private one.
+    /// A message by `staff` at `now`, mentioning `mentioned` (resolved from its `@` names):
+    /// each must be able to see the channel, so a mention never reveals a private one. A
+    /// member posts at most [`MAX_POSTS_PER_WINDOW`] messages per [`POST_WINDOW_MS`].
     pub fn post(
         &self,
         staff: &Staff,
         post: ChannelPost,
         mentioned: &[Staff],
+        now: i64,
     ) -> Result<ChannelEventKind, RuleError> {
         self.speaker(staff)?;
+        let recent = self.recent_posts.get(&staff.id).map_or(0, |times| {
+            times
+                .iter()
+                .filter(|at| now - **at < POST_WINDOW_MS)
+                .count()
+        });
+        if recent >= MAX_POSTS_PER_WINDOW {
+            return Err(RuleError::PostingTooFast);
+        }
         if post.body.trim().is_empty() && post.attachments.is_empty() {
             return Err(RuleError::EmptyMessage);
         }
@@ -637,6 +656,13 @@ impl Stream for Channel {
         self.last_seq = seq;
         self.last_activity_at = self.last_activity_at.max(recorded.at);
         if let Some(message) = recorded.kind.message_event() {
+            if let (MessageEvent::Posted(..), Author::Staff(user)) = (message, recorded.author) {
+                let times = self.recent_posts.entry(user).or_default();
+                times.push_back(recorded.at);
+                while times.len() > MAX_POSTS_PER_WINDOW {
+                    times.pop_front();
+                }
+            }
             self.messages
                 .apply(seq, recorded.author, recorded.at, message);
             return;

@@ -109,7 +109,7 @@ pub enum RuleError {
     InvalidSnooze,
     #[error("that @name fits several colleagues: write their whole email, as @name@example.com")]
     AmbiguousMention,
-    #[error("a conversation takes a `reply` or a `note`; a `message` is for team channels")]
+    #[error("a conversation takes a `reply` or a `note`, a team channel a `message`")]
     InvalidPostKind,
     #[error("no such channel")]
     UnknownChannel,
@@ -137,6 +137,8 @@ pub enum RuleError {
     InvalidDirectMessage,
     #[error("that is the most channels one person may belong to: leave one first")]
     TooManyChannels,
+    #[error("you are posting too fast in this channel: wait a few seconds")]
+    PostingTooFast,
 }
 
 impl RuleError {
@@ -208,6 +210,7 @@ impl RuleError {
             RuleError::ChannelFull => "channel_full",
             RuleError::InvalidDirectMessage => "invalid_direct_message",
             RuleError::TooManyChannels => "too_many_channels",
+            RuleError::PostingTooFast => "posting_too_fast",
             RuleError::AttachmentInUse => "attachment_in_use",
         }
     }

@@ -2,19 +2,18 @@
 //! rules of [`Room`]), invitations and their expiry timers, follow-up conversations when a
 //! customer writes after close, and the notices invitations send to staff outside the room.
 
+use super::lookup::{Decide, Wanted};
 use super::registry::{Directory, Registry};
 use super::session::FollowUp;
 use super::timeline::{Caller, Common, Live, Notice, Timeline, Who};
 use super::ActionError;
 use crate::domain::article::MAX_SUGGESTIONS;
-use crate::domain::message::{mention_tokens, snippet};
-use crate::domain::room::resolve_mentions;
 use crate::domain::{
-    AttachmentId, Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Link, Message,
-    Mode, PostOutcome, Room, RuleError, Staff, Upload,
+    AttachmentId, Author, Candidate, Draft, EventKind, InvitationId, InviteTarget, Link, Mode,
+    PostOutcome, Room, RuleError, Staff,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
-use crate::store::{accounts, articles, attachments, now_millis, StoreError};
+use crate::store::{accounts, articles, now_millis};
 use actix::prelude::*;
 use std::time::Duration;
 
@@ -25,22 +24,7 @@ impl Live for Room {
     type Command = Command;
 
     fn common(command: Command) -> Result<Common, Command> {
-        match command {
-            Command::Subscribe { after_seq, .. } => Ok(Common::Subscribe { after_seq }),
-            Command::History {
-                before_seq,
-                after_seq,
-                limit,
-                ..
-            } => Ok(Common::History {
-                before_seq,
-                after_seq,
-                limit,
-            }),
-            Command::Typing { .. } => Ok(Common::Typing),
-            Command::Read { seq, .. } => Ok(Common::Read { seq }),
-            own => Err(own),
-        }
+        common(command)
     }
 
     fn decide(
@@ -77,24 +61,16 @@ impl Live for Room {
                 timeline.post(ctx, caller, request, draft, attachments, client_id);
             }
             Command::Edit { seq, body, .. } => {
-                let wanted = Wanted {
-                    names: timeline.mention_names(caller, &body),
-                    files: Vec::new(),
-                };
-                timeline.resolve(
-                    ctx,
-                    caller,
-                    request,
-                    wanted,
-                    move |t, ctx, caller, request, found| {
-                        let party = caller.who.party();
-                        let events =
-                            t.stream()
-                                .edit(party, seq, &body, &found.mentioned, window, now)?;
-                        t.act(ctx, caller, request, None, events);
-                        Ok(())
-                    },
-                );
+                let wanted = Wanted::of(caller, &body, Vec::new());
+                let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, found| {
+                    let party = caller.who.party();
+                    let events =
+                        t.stream()
+                            .edit(party, seq, &body, &found.mentioned, window, now)?;
+                    t.act(ctx, caller, request, None, events);
+                    Ok(())
+                });
+                timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Delete { seq, .. } => {
                 let events = room.delete_message(who.party(), seq, window, now)?;
@@ -192,6 +168,13 @@ impl Live for Room {
             | Command::UnwatchQueue { .. }
             | Command::SetAvailability { .. } => {
                 unreachable!("the session answers commands about the staff member")
+            }
+            Command::AddMember { .. }
+            | Command::RemoveMember { .. }
+            | Command::RenameChannel { .. }
+            | Command::DescribeChannel { .. }
+            | Command::ArchiveChannel { .. } => {
+                unreachable!("the session sends channel commands to channels")
             }
             Command::Subscribe { .. }
             | Command::History { .. }
@@ -340,6 +323,31 @@ impl Live for Room {
     fn directory(registry: &Registry) -> &Directory<Room> {
         registry.conversations()
     }
+
+    fn unknown() -> ActionError {
+        ActionError::UnknownConversation
+    }
+}
+
+/// Sorts out the commands every timeline answers the same way, for the kinds of stream
+/// whose commands are the WebSocket's.
+pub fn common(command: Command) -> Result<Common, Command> {
+    match command {
+        Command::Subscribe { after_seq, .. } => Ok(Common::Subscribe { after_seq }),
+        Command::History {
+            before_seq,
+            after_seq,
+            limit,
+            ..
+        } => Ok(Common::History {
+            before_seq,
+            after_seq,
+            limit,
+        }),
+        Command::Typing { .. } => Ok(Common::Typing),
+        Command::Read { seq, .. } => Ok(Common::Read { seq }),
+        own => Err(own),
+    }
 }
 
 /// Asks whether a caller may upload files to the conversation now (the upload itself goes
@@ -354,55 +362,6 @@ impl Handler<MayUpload> for Conversation {
     fn handle(&mut self, msg: MayUpload, _: &mut Context<Self>) -> Self::Result {
         self.stream().may_upload(msg.0.party())
     }
-}
-
-/// What a message names, to look up before it is decided.
-struct Wanted {
-    /// Its `@` names.
-    names: Vec<String>,
-    /// The uploads it carries.
-    files: Vec<AttachmentId>,
-}
-
-/// What was found of it.
-struct Found {
-    mentioned: Vec<Staff>,
-    uploads: Vec<Upload>,
-}
-
-/// The notification a new message sends to the staff it mentions, for its `seq`.
-type MentionNotice = (
-    Vec<crate::domain::UserId>,
-    Box<dyn FnOnce(u64) -> bytestring::ByteString>,
-);
-
-fn mention_notice(
-    conversation: crate::domain::ConversationId,
-    caller: &Caller,
-    event: &EventKind,
-) -> Option<MentionNotice> {
-    let (kind, message): (_, &Message) = match event {
-        EventKind::Reply(m) => (crate::domain::PostKind::Reply, m),
-        EventKind::Note(m) => (crate::domain::PostKind::Note, m),
-        _ => return None,
-    };
-    let by = caller.who.staff().ok()?.display_name.clone();
-    let users: Vec<_> = message.mentions.iter().map(|m| m.user).collect();
-    if users.is_empty() {
-        return None;
-    }
-    let text = snippet(&message.body);
-    let frame = move |seq| {
-        ServerFrame::Mention {
-            conversation,
-            seq,
-            by: &by,
-            kind,
-            snippet: &text,
-        }
-        .encode()
-    };
-    Some((users, Box::new(frame)))
 }
 
 /// Routing offers the waiting conversation to an agent of its team; answers whether the
@@ -504,124 +463,37 @@ impl Conversation {
         files: Vec<AttachmentId>,
         client_id: Option<String>,
     ) {
-        let wanted = Wanted {
-            names: self.mention_names(caller, &draft.body),
-            files: files.clone(),
-        };
-        self.resolve(
-            ctx,
-            caller,
-            request,
-            wanted,
-            move |t, ctx, caller, request, found| {
-                let room = t.stream();
-                let party = caller.who.party();
-                let draft = Draft {
-                    attachments: room.attachments(party, &files, &found.uploads, now_millis())?,
-                    ..draft
-                };
-                let body = draft.body.clone();
-                match room.post(party, draft, &found.mentioned)? {
-                    PostOutcome::Post(event) => {
-                        let notice = mention_notice(room.id, caller, &event);
-                        // A snoozed conversation is back as soon as its customer writes.
-                        let customer = matches!(party, crate::domain::Party::Customer(_));
-                        let mut events: Vec<EventKind> =
-                            room.wake(now_millis(), customer).into_iter().collect();
-                        events.push(event);
-                        t.act(ctx, caller, request, client_id, events);
-                        if let Some((users, frame)) = notice {
-                            let seq = t.stream().last_seq;
-                            t.notify_when_durable(users, frame(seq));
-                        }
-                    }
-                    PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
-                        request,
-                        previous: room.id,
-                        team: room.team,
-                        restricted: room.restricted,
-                        body,
-                        client_id,
-                    }),
-                }
-                Ok(())
-            },
-        );
-    }
-
-    /// The `@` names in a staff member's text (a customer's text mentions nobody).
-    fn mention_names(&self, caller: &Caller, body: &str) -> Vec<String> {
-        match caller.who.staff() {
-            Ok(_) => mention_tokens(body),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Looks up what a message names (the colleagues its `@` names fit, the uploads it
-    /// carries), then decides with what was found (at once when it names nothing). The
-    /// lookup holds the conversation's other commands back, so the decision sees the room
-    /// as it is then.
-    fn resolve(
-        &mut self,
-        ctx: &mut Context<Self>,
-        caller: &Caller,
-        request: RequestId,
-        wanted: Wanted,
-        decide: impl FnOnce(
-                &mut Conversation,
-                &mut Context<Conversation>,
-                &Caller,
-                RequestId,
-                Found,
-            ) -> Result<(), ActionError>
-            + 'static,
-    ) {
-        let caller = caller.clone();
-        if wanted.names.is_empty() && wanted.files.is_empty() {
-            let found = Found {
-                mentioned: Vec::new(),
-                uploads: Vec::new(),
+        let wanted = Wanted::of(caller, &draft.body, files.clone());
+        let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, found| {
+            let room = t.stream();
+            let party = caller.who.party();
+            let draft = Draft {
+                attachments: room.attachments(party, &files, &found.uploads, now_millis())?,
+                ..draft
             };
-            if let Err(error) = decide(self, ctx, &caller, request.clone(), found) {
-                caller.refuse(&request, error);
-            }
-            return;
-        }
-        let store = self.registry().store().clone();
-        let author = caller.who.author();
-        let lookup = async move {
-            store
-                .run(move |conn| {
-                    let fits = wanted
-                        .names
-                        .iter()
-                        .map(|name| {
-                            let users = accounts::staff_by_mention(conn, name)?;
-                            Ok(users.iter().map(|u| u.staff()).collect())
-                        })
-                        .collect::<Result<Vec<Vec<Staff>>, StoreError>>()?;
-                    let uploads = attachments::uploads(conn, &wanted.files, author)?;
-                    Ok((fits, uploads))
-                })
-                .await
-        };
-        ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
-            // Decided here, after the lookup: contained like any handler's work.
-            timeline.guarded(ctx, move |timeline, ctx| {
-                let decided = found
-                    .map_err(ActionError::from)
-                    .and_then(|(fits, uploads)| {
-                        Ok(Found {
-                            mentioned: resolve_mentions(fits)?,
-                            uploads,
-                        })
-                    })
-                    .and_then(|found| decide(timeline, ctx, &caller, request.clone(), found));
-                if let Err(error) = decided {
-                    caller.refuse(&request, error);
+            let body = draft.body.clone();
+            match room.post(party, draft, &found.mentioned)? {
+                PostOutcome::Post(event) => {
+                    // A snoozed conversation is back as soon as its customer writes.
+                    let customer = matches!(party, crate::domain::Party::Customer(_));
+                    let mut events: Vec<EventKind> =
+                        room.wake(now_millis(), customer).into_iter().collect();
+                    events.push(event);
+                    t.act(ctx, caller, request, client_id, events);
+                    t.notify_mentions(caller);
                 }
-            });
-        }));
+                PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+                    request,
+                    previous: room.id,
+                    team: room.team,
+                    restricted: room.restricted,
+                    body,
+                    client_id,
+                }),
+            }
+            Ok(())
+        });
+        self.resolve(ctx, caller, request, wanted, decide);
     }
 
     /// Lets an invitation lapse when its time is up, unless it was answered before.

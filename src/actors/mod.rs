@@ -2,10 +2,12 @@
 //! actor per WebSocket session, and the registry that finds streams and knows who is online.
 
 pub mod caller;
+pub mod channel;
 pub mod conversation;
 pub mod courier;
 pub mod feed;
 pub mod frames;
+pub mod lookup;
 pub mod queue;
 pub mod registry;
 pub mod session;
@@ -35,6 +37,10 @@ pub enum ActionError {
     ConversationRequired,
     #[error("no such team")]
     UnknownTeam,
+    #[error("`{0}` is for conversations, not team channels")]
+    NotForChannels(&'static str),
+    #[error("another channel has that name: choose another")]
+    NameTaken,
     #[error("storage is unavailable; try again")]
     Storage(#[from] StoreError),
 }
@@ -49,6 +55,8 @@ impl ActionError {
             ActionError::NotYourConversation => "not_your_conversation",
             ActionError::ConversationRequired => "invalid_frame",
             ActionError::UnknownTeam => "unknown_team",
+            ActionError::NotForChannels(_) => "invalid_frame",
+            ActionError::NameTaken => "name_taken",
             ActionError::Storage(_) => "storage_unavailable",
         }
     }

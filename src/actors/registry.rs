@@ -12,7 +12,7 @@ use super::ActionError;
 use crate::config::Config;
 use crate::domain::routing::Availability;
 use crate::domain::{
-    Author, ConversationId, CustomerId, Event, EventKind, Room, Stream, TeamId, UserId,
+    Author, Channel, ConversationId, CustomerId, Event, EventKind, Room, Stream, TeamId, UserId,
 };
 use crate::files::FileStore;
 use crate::protocol::ServerFrame;
@@ -85,6 +85,7 @@ pub struct Registry {
     files: Arc<dyn FileStore>,
     config: Arc<Config>,
     conversations: Directory<Room>,
+    channels: Directory<Channel>,
     online: Mutex<HashMap<UserId, Online>>,
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
@@ -101,6 +102,7 @@ impl Registry {
             files,
             config,
             conversations: Directory::default(),
+            channels: Directory::default(),
             online: Mutex::default(),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
@@ -190,6 +192,11 @@ impl Registry {
         &self.conversations
     }
 
+    /// The running channels.
+    pub fn channels(&self) -> &Directory<Channel> {
+        &self.channels
+    }
+
     /// The timeline of a stream, rebuilt from storage if it is not running.
     pub async fn timeline<S: Live>(
         self: &Arc<Self>,
@@ -209,7 +216,7 @@ impl Registry {
                 streams::load::<S>(conn, id)
             })
             .await?
-            .ok_or(ActionError::UnknownConversation)?;
+            .ok_or_else(S::unknown)?;
         let mut running = directory.running.lock().expect("directory lock");
         if let Some(addr) = running.get(&id).filter(|a| a.connected()) {
             return Ok(addr.clone());

@@ -1,17 +1,19 @@
 //! The actor of one WebSocket connection, for a staff member or a customer: decodes frames,
 //! routes commands to conversation actors and writes what they send back.
 
+use super::channel::ChannelTimeline;
 use super::conversation::Conversation;
 use super::frames::{Assembler, Inbound, Violation};
 use super::queue::{QueueActor, Unwatch, Watch};
 use super::registry::Registry;
-use super::timeline::{Act, Caller, Feed, Unsubscribe, Who};
+use super::timeline::{Act, Caller, Feed, Live, Timeline, Unsubscribe, Who};
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
 use crate::domain::routing::Availability;
-use crate::domain::{ConversationId, PostKind, RuleError, TeamId};
+use crate::domain::{Channel, ChannelId, ConversationId, PostKind, Room, RuleError, TeamId};
 use crate::protocol::{
     self, error_frame, ok_frame, Command, Limits, OkResult, ProtocolError, RequestId, ServerFrame,
+    Target,
 };
 use crate::rate::TokenBucket;
 use crate::store::{accounts, conversations};
@@ -95,6 +97,7 @@ pub struct Session {
     rate: Option<TokenBucket>,
     limits: Limits,
     rooms: HashMap<ConversationId, Addr<Conversation>>,
+    channels: HashMap<ChannelId, Addr<ChannelTimeline>>,
     heartbeat: Duration,
     last_heard: Instant,
     frames: Assembler,
@@ -122,6 +125,7 @@ impl Session {
             expires_at: caller.expires_at,
             registry,
             rooms: HashMap::new(),
+            channels: HashMap::new(),
             earlier: HashSet::new(),
             queues: HashMap::new(),
             last_heard: Instant::now(),
@@ -221,26 +225,26 @@ impl Session {
             }
             _ => {}
         }
-        let conversation = match (self.conversation, command.conversation()) {
+        let conversation = match (self.conversation, command.target()?) {
+            (_, Some(Target::Channel(channel))) => {
+                if matches!(self.who, Who::Customer(_)) {
+                    return Err(RuleError::UnknownChannel.into());
+                }
+                let act = self.act(request, command, ctx);
+                self.deliver::<Channel>(channel, act, ctx);
+                return Ok(());
+            }
             (Some(own), None) => own,
-            (_, Some(named)) => named,
+            (_, Some(Target::Conversation(named))) => named,
             (None, None) => return Err(ActionError::ConversationRequired),
         };
-        let act = Act {
-            caller: Caller {
-                session: self.id,
-                addr: ctx.address(),
-                who: self.who.clone(),
-            },
-            request,
-            command,
-        };
+        let act = self.act(request, command, ctx);
         let Who::Customer(customer) = self.who else {
-            self.deliver(conversation, act, ctx);
+            self.deliver::<Room>(conversation, act, ctx);
             return Ok(());
         };
         if Some(conversation) == self.conversation || self.earlier.contains(&conversation) {
-            self.deliver(conversation, act, ctx);
+            self.deliver::<Room>(conversation, act, ctx);
             return Ok(());
         }
         let store = self.registry.store().clone();
@@ -255,7 +259,7 @@ impl Session {
                 .map(move |found, session, ctx| match found {
                     Ok(Some(row)) if row.customer_id == customer.to_string() => {
                         session.earlier.insert(conversation);
-                        session.deliver(conversation, act, ctx);
+                        session.deliver::<Room>(conversation, act, ctx);
                     }
                     Ok(_) => {
                         Self::send_error(ctx, Some(&act.request), &ActionError::NotYourConversation)
@@ -327,30 +331,66 @@ impl Session {
         Ok(())
     }
 
-    /// Hands a command to the actor of `conversation`, starting it if needed.
-    fn deliver(
+    /// The command as this session's caller sends it to a stream.
+    fn act(
+        &self,
+        request: RequestId,
+        command: Command,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) -> Act<Command> {
+        Act {
+            caller: Caller {
+                session: self.id,
+                addr: ctx.address(),
+                who: self.who.clone(),
+            },
+            request,
+            command,
+        }
+    }
+
+    /// Hands a command to the timeline of stream `id`, starting it if needed.
+    fn deliver<S: Routed>(
         &mut self,
-        conversation: ConversationId,
+        id: S::Id,
         act: Act<Command>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
-        if let Some(addr) = self.rooms.get(&conversation).filter(|a| a.connected()) {
+        if let Some(addr) = S::routes(self).get(&id).filter(|a| a.connected()) {
             addr.do_send(act);
             return;
         }
         let registry = Arc::clone(&self.registry);
-        let lookup = async move { registry.conversation(conversation).await };
+        let lookup = async move { registry.timeline::<S>(id).await };
         ctx.wait(
             lookup
                 .into_actor(self)
                 .map(move |found, session, ctx| match found {
                     Ok(addr) => {
                         addr.do_send(act);
-                        session.rooms.insert(conversation, addr);
+                        S::routes(session).insert(id, addr);
                     }
                     Err(error) => Self::send_error(ctx, Some(&act.request), &error),
                 }),
         );
+    }
+}
+
+/// A kind of stream a session sends WebSocket commands to, and where it keeps the
+/// timelines it has found.
+trait Routed: Live<Command = Command> {
+    fn routes(session: &mut Session) -> &mut HashMap<Self::Id, Addr<Timeline<Self>>>;
+}
+
+impl Routed for Room {
+    fn routes(session: &mut Session) -> &mut HashMap<ConversationId, Addr<Conversation>> {
+        &mut session.rooms
+    }
+}
+
+impl Routed for Channel {
+    fn routes(session: &mut Session) -> &mut HashMap<ChannelId, Addr<ChannelTimeline>> {
+        &mut session.channels
     }
 }
 
@@ -378,6 +418,9 @@ impl Actor for Session {
             self.registry.go_offline(staff.id, self.id);
         }
         for addr in self.rooms.values() {
+            addr.do_send(Unsubscribe { session: self.id });
+        }
+        for addr in self.channels.values() {
             addr.do_send(Unsubscribe { session: self.id });
         }
         for (_, queue) in self.queues.values() {
@@ -466,6 +509,7 @@ impl Handler<FollowUp> for Session {
                         );
                         let post = Command::Post {
                             conversation: Some(conversation),
+                            channel: None,
                             kind: PostKind::Reply,
                             body: msg.body,
                             client_id: msg.client_id,

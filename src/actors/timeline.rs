@@ -18,6 +18,7 @@ use super::feed::Subscriber;
 use super::registry::{Directory, Registry};
 use super::session::{Session, SessionId};
 use super::ActionError;
+use crate::domain::message::snippet;
 use crate::domain::{
     Audience, Author, EventOf, Kind, MessageEvent, Reader, Recorded, Stream, UserId, View,
 };
@@ -151,6 +152,9 @@ pub trait Live: Stored + Unpin {
 
     /// Where the registry keeps the running timelines of this kind.
     fn directory(registry: &Registry) -> &Directory<Self>;
+
+    /// The answer for a stream of this kind that does not exist.
+    fn unknown() -> ActionError;
 }
 
 /// An acknowledgement to send once a job is durable.
@@ -439,6 +443,36 @@ impl<S: Live> Timeline<S> {
             .back_mut()
             .and_then(|p| p.acks.last_mut())
             .map(|ack| &mut ack.result)
+    }
+
+    /// Tells the staff that the last action's message mentions, once it is durable (all
+    /// their sessions, subscribed or not).
+    pub fn notify_mentions(&mut self, caller: &Caller) {
+        let Ok(by) = caller.who.staff() else {
+            return;
+        };
+        let stream = StreamRef::to(self.id());
+        let notices: Vec<Notice> = self
+            .pending
+            .back()
+            .into_iter()
+            .flat_map(|p| p.events.iter())
+            .filter_map(|(event, _)| match event.kind.message_event() {
+                Some(MessageEvent::Posted(kind, message)) if !message.mentions.is_empty() => {
+                    let frame = ServerFrame::Mention {
+                        stream,
+                        seq: event.seq,
+                        by: &by.display_name,
+                        kind,
+                        snippet: &snippet(&message.body),
+                    }
+                    .encode();
+                    Some((message.mentions.iter().map(|m| m.user).collect(), frame))
+                }
+                _ => None,
+            })
+            .collect();
+        self.last_pending().notices.extend(notices);
     }
 
     /// Sends `frame` to `users` (all their sessions) once the last action is durable.

@@ -1,6 +1,7 @@
 //! Errors of the REST API, answered as JSON `{"error": {"code", "message"}}`.
 
 use crate::auth::AuthError;
+use crate::domain::RuleError;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -76,7 +77,14 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Malformed content, not a refusal of who is asking.
-            ApiError::Rule(crate::domain::RuleError::InvalidArticle) => StatusCode::BAD_REQUEST,
+            ApiError::Rule(
+                RuleError::InvalidArticle
+                | RuleError::InvalidChannelName
+                | RuleError::InvalidChannelDescription
+                | RuleError::InvalidDirectMessage,
+            ) => StatusCode::BAD_REQUEST,
+            // What the caller may not see is, to them, not there.
+            ApiError::Rule(RuleError::UnknownChannel) => StatusCode::NOT_FOUND,
             ApiError::Rule(_) => StatusCode::FORBIDDEN,
         }
     }

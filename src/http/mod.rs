@@ -5,6 +5,7 @@ pub mod articles;
 pub mod attachments;
 pub mod auth;
 pub mod canned;
+pub mod channels;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
@@ -85,6 +86,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         web::delete().to(accounts::remove_member),
                     )
                     .route("/chats", web::post().to(conversations::start_chat))
+                    .route("/channels", web::get().to(channels::list))
+                    .route("/channels", web::post().to(channels::create))
+                    .route("/channels/directory", web::get().to(channels::directory))
+                    .route("/channels/{id}", web::get().to(channels::get))
+                    .route("/channels/{id}", web::delete().to(channels::delete))
+                    .route("/channels/{id}/events", web::get().to(channels::events))
+                    .route("/channels/{id}/mute", web::put().to(channels::mute))
+                    .route("/dms", web::post().to(channels::open_direct))
                     .route("/contacts/{id}", web::get().to(contacts::get))
                     .route(
                         "/contacts/{id}/defaults",

@@ -5,14 +5,29 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
 use crate::domain::Status;
+use crate::domain::{ChannelId, ConversationId};
 use crate::store::search::{self, MATCH_END, MATCH_START};
-use crate::store::{accounts, conversations};
+use crate::store::{accounts, channels, conversations};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The most matches weighed for one search (pages are cut from the best of them).
 const MAX_MATCHES: i64 = 1000;
+
+/// What a search shows of the stream a message is in.
+#[derive(Clone)]
+enum Shown {
+    Conversation {
+        customer: String,
+        status: String,
+    },
+    /// A team channel, or a direct message (which has no name).
+    Channel {
+        name: String,
+        direct: bool,
+    },
+}
 
 /// Query of `GET /api/search`.
 #[derive(Deserialize)]
@@ -57,10 +72,10 @@ fn pieces(snippet: &str) -> Vec<Piece> {
     pieces
 }
 
-/// `GET /api/search?q=&team=&status=&limit=&offset=` (staff): the messages (replies and
-/// notes) whose words match `q`, best first, each with a snippet cut into `pieces`
-/// (`{text, match}`), and the contacts whose name or email holds it; only in conversations
-/// the caller may view.
+/// `GET /api/search?q=&team=&status=&limit=&offset=` (staff): the messages (replies,
+/// notes and team chat messages) whose words match `q`, best first, each with a snippet cut
+/// into `pieces` (`{text, match}`), and the contacts whose name or email holds it; only in
+/// conversations the caller may view and channels they may see.
 pub async fn search(
     data: Data,
     caller: Caller,
@@ -81,53 +96,77 @@ pub async fn search(
                 Some(team) => Some(accounts::find_team(conn, team)?.map_or(team.clone(), |t| t.id)),
                 None => None,
             };
-            // Whether the caller may see each conversation, and what to show of it.
-            let mut seen: HashMap<String, Option<(String, String)>> = HashMap::new();
+            // Whether the caller may see each stream, and what to show of it.
+            let mut seen: HashMap<String, Option<Shown>> = HashMap::new();
             let mut visible = |conn: &mut crate::store::DbConnection, id: &str| {
                 if let Some(known) = seen.get(id) {
                     return Ok::<_, crate::store::StoreError>(known.clone());
                 }
-                let shown = match conversations::conversation(
-                    conn,
-                    id.parse().map_err(|_| {
-                        crate::store::StoreError::Corrupt(format!("bad conversation id {id}"))
-                    })?,
-                )? {
+                let stream: uuid::Uuid = accounts::parse_id(id)?;
+                let shown = match conversations::conversation(conn, ConversationId(stream))? {
                     Some(row)
                         if conversations::gate(conn, &row)?.may_view(&staff)
                             && team.as_ref().is_none_or(|t| *t == row.team_id)
                             && query.status.is_none_or(|s| s.as_str() == row.status) =>
                     {
-                        Some((row.customer_id.clone(), row.status.clone()))
+                        Some(Shown::Conversation {
+                            customer: row.customer_id.clone(),
+                            status: row.status.clone(),
+                        })
                     }
-                    _ => None,
+                    Some(_) => None,
+                    // Team chat has no team or status: a search narrowed by them leaves it out.
+                    None if team.is_some() || query.status.is_some() => None,
+                    None => match channels::channel(conn, ChannelId(stream))? {
+                        Some(row) if channels::gate(conn, &row)?.may_see(&staff) => {
+                            Some(Shown::Channel {
+                                name: row.name.clone().unwrap_or_default(),
+                                direct: row.direct_key.is_some(),
+                            })
+                        }
+                        _ => None,
+                    },
                 };
                 seen.insert(id.to_owned(), shown.clone());
                 Ok(shown)
             };
             let mut messages = Vec::new();
             for hit in search::messages(conn, &text, MAX_MATCHES)? {
-                let Some((customer, status)) = visible(conn, &hit.stream_id)? else {
+                let Some(shown) = visible(conn, &hit.stream_id)? else {
                     continue;
                 };
-                messages.push((hit, customer, status));
+                messages.push((hit, shown));
             }
             let has_more = messages.len() > offset + limit;
             let page: Vec<_> = messages.into_iter().skip(offset).take(limit).collect();
-            let names: Vec<String> = page.iter().map(|(_, c, _)| c.clone()).collect();
+            let names: Vec<String> = page
+                .iter()
+                .filter_map(|(_, shown)| match shown {
+                    Shown::Conversation { customer, .. } => Some(customer.clone()),
+                    Shown::Channel { .. } => None,
+                })
+                .collect();
             let people = crate::store::accounts::contact_names(conn, &names)?;
             let messages: Vec<serde_json::Value> = page
                 .into_iter()
-                .map(|(hit, customer, status)| {
-                    serde_json::json!({
+                .map(|(hit, shown)| match shown {
+                    Shown::Conversation { customer, status } => serde_json::json!({
                         "conversation": hit.stream_id,
                         "seq": hit.seq,
                         "kind": hit.kind,
                         "snippet": pieces(&hit.snippet),
-                        "customer": customer,
                         "customer_name": people.get(&customer).cloned().unwrap_or_default(),
+                        "customer": customer,
                         "status": status,
-                    })
+                    }),
+                    Shown::Channel { name, direct } => serde_json::json!({
+                        "channel": hit.stream_id,
+                        "seq": hit.seq,
+                        "kind": hit.kind,
+                        "snippet": pieces(&hit.snippet),
+                        "channel_name": name,
+                        "direct": direct,
+                    }),
                 })
                 .collect();
             // A contact shows only with a conversation the caller may view.

@@ -134,7 +134,7 @@ mod tests {
     fn row(seq: Option<i64>, created_at: i64) -> AttachmentRow {
         AttachmentRow {
             id: AttachmentId::generate().to_string(),
-            stream_id: ConversationId::generate().to_string(),
+            stream_id: crate::domain::ConversationId::generate().to_string(),
             uploader_id: "someone".into(),
             name: "a.txt".into(),
             content_type: "text/plain".into(),

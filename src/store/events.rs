@@ -334,6 +334,18 @@ pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Clie
     Ok(client_ids)
 }
 
+/// The sequence number of a stream's last event (0 before any).
+pub fn last_seq<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<u64, StoreError> {
+    let newest = Page {
+        after_seq: None,
+        before_seq: Some(u64::MAX),
+        limit: 1,
+        customer_only: false,
+    };
+    let rows = page_rows(conn, &id.to_string(), newest)?;
+    Ok(rows.iter().map(|r| r.seq as u64).max().unwrap_or(0))
+}
+
 /// Every event of a stream, exactly as recorded, in sequence order.
 pub fn recorded<Id: StreamId, K: Kind>(
     conn: &mut DbConnection,
@@ -391,7 +403,7 @@ pub fn purge<Id: StreamId, K: Kind>(
     let target = seq as i64;
     let filed = filed_upto(conn)?;
     // The message, and every later event that may quote or edit it.
-    let later = || events::kind.eq_any(["reply", "note", "edited"]);
+    let later = || events::kind.eq_any(["reply", "note", "message", "edited"]);
     let mut rows: Vec<(i64, EventRow)> = event_index::table
         .inner_join(events::table)
         .filter(event_index::stream_id.eq(&stream))
@@ -517,7 +529,7 @@ pub fn versions<Id: StreamId, K: Kind>(
 }
 
 /// How many messages of `stream` after `after` a reader may see that others wrote and
-/// nobody deleted: replies only for a customer (`customer`), replies and notes for staff.
+/// nobody deleted: replies only for a customer (`customer`), every message for staff.
 /// `reader` is the reader's author id, whose own messages do not count.
 pub fn count_unread(
     conn: &mut DbConnection,
@@ -530,7 +542,7 @@ pub fn count_unread(
     let kinds: &[&str] = if customer {
         &["reply"]
     } else {
-        &["reply", "note"]
+        &["reply", "note", "message"]
     };
     let after = stored_seq(after);
     let deleted = || {

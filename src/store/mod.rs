@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod articles;
 pub mod attachments;
 pub mod canned;
+pub mod channels;
 pub mod connection;
 pub mod contacts;
 pub mod conversations;

@@ -281,6 +281,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    channels (id) {
+        id -> Text,
+        visibility -> Text,
+        name -> Nullable<Text>,
+        description -> Text,
+        direct_key -> Nullable<Text>,
+        archived -> Bool,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    channel_members (channel_id, user_id) {
+        channel_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        since_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    channel_mutes (channel_id, user_id) {
+        channel_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::joinable!(channel_members -> channels (channel_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     teams,
@@ -309,4 +341,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_defaults,
     contact_default_staff,
     articles,
+    channels,
+    channel_members,
+    channel_mutes,
 );

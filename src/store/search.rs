@@ -39,7 +39,7 @@ pub fn file(conn: &mut DbConnection, filed: i64) -> Result<usize, StoreError> {
         DbConnection::Sqlite(c) => diesel::sql_query(
             "INSERT INTO idx.message_search (rowid, body, stream_id, seq, kind) \
              SELECT id, COALESCE(json_extract(payload, '$.body'), ''), stream_id, seq, kind \
-             FROM events WHERE id > ? AND id <= ? AND kind IN ('reply', 'note')",
+             FROM events WHERE id > ? AND id <= ? AND kind IN ('reply', 'note', 'message')",
         )
         .bind::<BigInt, _>(from)
         .bind::<BigInt, _>(upto)
@@ -47,7 +47,7 @@ pub fn file(conn: &mut DbConnection, filed: i64) -> Result<usize, StoreError> {
         DbConnection::Pg(c) => diesel::sql_query(
             "INSERT INTO idx.message_search (body, stream_id, seq, kind) \
              SELECT COALESCE(payload::json->>'body', ''), stream_id, seq, kind \
-             FROM events WHERE id > $1 AND id <= $2 AND kind IN ('reply', 'note') \
+             FROM events WHERE id > $1 AND id <= $2 AND kind IN ('reply', 'note', 'message') \
              ON CONFLICT DO NOTHING",
         )
         .bind::<BigInt, _>(from)

@@ -784,6 +784,16 @@ impl Ws {
         self.unpacked.clear();
     }
 
+    /// Follows a team channel live from now: subscribes and drops the history that comes
+    /// before the `ok`. Returns the `ok` (its `seq` is the channel's last).
+    pub async fn follow(&mut self, channel: &str) -> Value {
+        let ok = self
+            .ok(json!({"type": "subscribe", "channel": channel}))
+            .await;
+        self.take_received();
+        ok
+    }
+
     /// Reads until the server closes the connection and returns the close code it gave.
     /// Frames before the close are dropped.
     pub async fn close_code(self) -> Option<u16> {
@@ -899,4 +909,102 @@ pub fn assert_gapless(transcript: &[Value]) {
 
 fn is_answer(frame: &Value, id: &Value) -> bool {
     (frame["type"] == "ok" || frame["type"] == "error") && &frame["id"] == id
+}
+
+/// Sets up a team channel: `app.channel("proj-014").private().by(&alice).member(&bob)
+/// .build()` makes it as `alice` (its admin) and has her add `bob`.
+pub struct ChannelBuilder<'a> {
+    app: &'a TestApp,
+    name: String,
+    visibility: &'static str,
+    creator: Option<Agent>,
+    members: Vec<Agent>,
+}
+
+impl TestApp {
+    /// A public channel named `name`, to set up with [`ChannelBuilder`].
+    pub fn channel(&self, name: &str) -> ChannelBuilder<'_> {
+        ChannelBuilder {
+            app: self,
+            name: name.to_owned(),
+            visibility: "public",
+            creator: None,
+            members: Vec::new(),
+        }
+    }
+
+    /// The caller's `GET /api/channels` entry for `channel`, if it is listed.
+    pub async fn listed_channel(&self, token: &str, channel: &str) -> Option<Value> {
+        let listing = self.get_ok("/api/channels", token).await;
+        listing["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == channel)
+            .cloned()
+    }
+}
+
+impl ChannelBuilder<'_> {
+    /// Seen only by its members.
+    pub fn private(mut self) -> Self {
+        self.visibility = "private";
+        self
+    }
+
+    /// Who makes it (and is its admin).
+    pub fn by(mut self, agent: &Agent) -> Self {
+        self.creator = Some(agent.clone());
+        self
+    }
+
+    /// Added by its maker.
+    pub fn member(mut self, agent: &Agent) -> Self {
+        self.members.push(agent.clone());
+        self
+    }
+
+    /// Makes the channel and returns its id.
+    pub async fn build(self) -> String {
+        let creator = self
+            .creator
+            .expect("a channel needs its maker: .by(&agent)");
+        let (status, body) = self
+            .app
+            .call(
+                "POST",
+                "/api/channels",
+                Some(&creator.token),
+                Some(json!({"name": self.name, "visibility": self.visibility})),
+            )
+            .await;
+        assert_eq!(status, 201, "creating #{} failed: {body}", self.name);
+        let id = body["id"].as_str().unwrap().to_owned();
+        if !self.members.is_empty() {
+            let mut ws = self.app.ws(&creator.token).await;
+            for member in &self.members {
+                ws.ok(json!({"type": "add_member", "channel": id, "user": member.id}))
+                    .await;
+            }
+            ws.close().await;
+        }
+        id
+    }
+}
+
+/// Calls `get` until what it returns is `done` (the search index, for one, fills in within
+/// about a second), or the patience runs out; returns the last answer.
+pub async fn eventually<T, F, Fut>(mut get: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let value = get().await;
+        if done(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -82,7 +82,7 @@ fn a_public_channel_is_read_by_everyone_and_written_by_its_members() {
         "read live without joining"
     );
     assert_eq!(
-        general.post(&reader, text("hi"), &[]),
+        general.post(&reader, text("hi"), &[], NOW),
         Err(RuleError::NotAChannelMember)
     );
     assert_eq!(
@@ -100,11 +100,11 @@ fn a_public_channel_is_read_by_everyone_and_written_by_its_members() {
         Err(RuleError::AlreadyChannelMember)
     );
     assert!(matches!(
-        general.post(&reader, text("hi"), &[]),
+        general.post(&reader, text("hi"), &[], NOW),
         Ok(ChannelEventKind::Message(m)) if m.body == "hi"
     ));
     assert_eq!(
-        general.post(&reader, text("  "), &[]),
+        general.post(&reader, text("  "), &[], NOW),
         Err(RuleError::EmptyMessage)
     );
 }
@@ -128,7 +128,7 @@ fn a_private_channel_does_not_exist_for_anyone_outside_it() {
         );
         assert_eq!(secret.join(stranger, 0), Err(RuleError::UnknownChannel));
         assert_eq!(
-            secret.post(stranger, text("hi"), &[]),
+            secret.post(stranger, text("hi"), &[], NOW),
             Err(RuleError::UnknownChannel)
         );
         assert_eq!(
@@ -148,7 +148,7 @@ fn a_private_channel_does_not_exist_for_anyone_outside_it() {
         "customers never see team chat"
     );
     assert!(secret.may_see(&member));
-    assert!(secret.post(&member, text("hi"), &[]).is_ok());
+    assert!(secret.post(&member, text("hi"), &[], NOW).is_ok());
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn an_archived_channel_is_read_only() {
     let member = agent();
     let newcomer = agent();
     let mut channel = channel(Visibility::Public, &creator, &[&member]);
-    let posted = channel.post(&member, text("before"), &[]).unwrap();
+    let posted = channel.post(&member, text("before"), &[], NOW).unwrap();
     act(&mut channel, &member, vec![posted]);
     let seq = channel.last_seq;
     let archived = channel.archive(&creator, true).unwrap();
@@ -267,7 +267,7 @@ fn an_archived_channel_is_read_only() {
         Err(RuleError::ChannelArchived)
     );
     let refused = RuleError::ChannelArchived;
-    assert_eq!(channel.post(&member, text("after"), &[]), Err(refused));
+    assert_eq!(channel.post(&member, text("after"), &[], NOW), Err(refused));
     assert_eq!(
         channel.edit(&member, seq, "changed", &[], NOW),
         Err(refused)
@@ -289,7 +289,7 @@ fn an_archived_channel_is_read_only() {
     assert!(channel.delete_message(&org_admin, seq, NOW).is_ok());
     let opened = channel.archive(&creator, false).unwrap();
     act(&mut channel, &creator, opened);
-    assert!(channel.post(&member, text("again"), &[]).is_ok());
+    assert!(channel.post(&member, text("again"), &[], NOW).is_ok());
     assert_eq!(
         channel.archive(&creator, false),
         Err(RuleError::ChannelNotArchived)
@@ -301,7 +301,7 @@ fn messages_are_edited_deleted_and_reacted_to_as_in_conversations() {
     let creator = agent();
     let member = agent();
     let mut channel = channel(Visibility::Public, &creator, &[&member]);
-    let posted = channel.post(&member, text("hello"), &[]).unwrap();
+    let posted = channel.post(&member, text("hello"), &[], NOW).unwrap();
     act(&mut channel, &member, vec![posted]);
     let seq = channel.last_seq;
     assert_eq!(
@@ -315,7 +315,7 @@ fn messages_are_edited_deleted_and_reacted_to_as_in_conversations() {
         quote: Some(seq),
         ..text("answering")
     };
-    match channel.post(&creator, quoting, &[]).unwrap() {
+    match channel.post(&creator, quoting, &[], NOW).unwrap() {
         ChannelEventKind::Message(m) => {
             assert_eq!(m.quote.unwrap().snippet, "hello all")
         }
@@ -348,15 +348,30 @@ fn a_mention_names_only_colleagues_who_can_see_the_channel() {
     let secret = channel(Visibility::Private, &creator, &[&member]);
     assert!(
         public
-            .post(&creator, text("@anyone"), std::slice::from_ref(&outsider))
+            .post(
+                &creator,
+                text("@anyone"),
+                std::slice::from_ref(&outsider),
+                NOW
+            )
             .is_ok(),
         "everyone sees a public channel"
     );
     assert_eq!(
-        secret.post(&creator, text("@outsider"), std::slice::from_ref(&outsider)),
+        secret.post(
+            &creator,
+            text("@outsider"),
+            std::slice::from_ref(&outsider),
+            NOW
+        ),
         Err(RuleError::MentionNotAllowed)
     );
-    match secret.post(&creator, text("@member"), std::slice::from_ref(&member)) {
+    match secret.post(
+        &creator,
+        text("@member"),
+        std::slice::from_ref(&member),
+        NOW,
+    ) {
         Ok(ChannelEventKind::Message(m)) => assert_eq!(m.mentions[0].user, member.id),
         other => panic!("{other:?}"),
     }
@@ -372,7 +387,7 @@ fn a_direct_message_has_fixed_members_and_is_found_by_them() {
     act(&mut dm, &me, events);
     assert_eq!(dm.visibility, Visibility::Direct);
     assert_eq!(dm.members.len(), 2);
-    assert!(dm.post(&you, text("hey"), &[]).is_ok());
+    assert!(dm.post(&you, text("hey"), &[], NOW).is_ok());
     assert_eq!(dm.leave(&me), Err(RuleError::DirectMessageFixed));
     assert_eq!(
         dm.add(&me, &org_admin, 0),
@@ -493,5 +508,28 @@ fn channel_events_are_for_staff_only_and_name_their_channel() {
         ),
         Err(RuleError::InvalidPostKind),
         "a conversation takes replies and notes"
+    );
+}
+
+#[test]
+fn a_member_posting_too_fast_is_slowed_down_and_others_are_not() {
+    use crate::channel::{MAX_POSTS_PER_WINDOW, POST_WINDOW_MS};
+    let creator = agent();
+    let member = agent();
+    let mut channel = channel(Visibility::Public, &creator, &[&member]);
+    for _ in 0..MAX_POSTS_PER_WINDOW {
+        let posted = channel.post(&member, text("spam"), &[], NOW).unwrap();
+        act(&mut channel, &member, vec![posted]);
+    }
+    assert_eq!(
+        channel.post(&member, text("more"), &[], NOW + 1),
+        Err(RuleError::PostingTooFast)
+    );
+    assert!(channel.post(&creator, text("calm"), &[], NOW + 1).is_ok());
+    assert!(
+        channel
+            .post(&member, text("later"), &[], NOW + POST_WINDOW_MS)
+            .is_ok(),
+        "the window passes"
     );
 }

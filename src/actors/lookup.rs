@@ -1,0 +1,109 @@
+//! What a message names, looked up before the rules decide it: the colleagues its `@`
+//! names fit, and the uploads it carries. Every kind of stream posts through this.
+
+use super::timeline::{Caller, Live, Timeline};
+use super::ActionError;
+use crate::domain::message::mention_tokens;
+use crate::domain::room::resolve_mentions;
+use crate::domain::{AttachmentId, Staff, Upload};
+use crate::protocol::RequestId;
+use crate::store::{accounts, attachments, StoreError};
+use actix::prelude::*;
+
+/// What a message names, to look up before it is decided.
+pub struct Wanted {
+    /// Its `@` names.
+    pub names: Vec<String>,
+    /// The uploads it carries.
+    pub files: Vec<AttachmentId>,
+}
+
+impl Wanted {
+    /// What `caller`'s message with `body` and `files` names (a customer's text mentions
+    /// nobody).
+    pub fn of(caller: &Caller, body: &str, files: Vec<AttachmentId>) -> Wanted {
+        let names = match caller.who.staff() {
+            Ok(_) => mention_tokens(body),
+            Err(_) => Vec::new(),
+        };
+        Wanted { names, files }
+    }
+}
+
+/// What was found of it.
+pub struct Found {
+    pub mentioned: Vec<Staff>,
+    pub uploads: Vec<Upload>,
+}
+
+/// A decision to make once what a message names is found.
+pub type Decide<S> = Box<
+    dyn FnOnce(
+        &mut Timeline<S>,
+        &mut Context<Timeline<S>>,
+        &Caller,
+        RequestId,
+        Found,
+    ) -> Result<(), ActionError>,
+>;
+
+impl<S: Live> Timeline<S> {
+    /// Looks up what a message names, then decides with what was found (at once when it
+    /// names nothing). The lookup holds the stream's other commands back, so the decision
+    /// sees the stream as it is then.
+    pub fn resolve(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        wanted: Wanted,
+        decide: Decide<S>,
+    ) {
+        let caller = caller.clone();
+        if wanted.names.is_empty() && wanted.files.is_empty() {
+            let found = Found {
+                mentioned: Vec::new(),
+                uploads: Vec::new(),
+            };
+            if let Err(error) = decide(self, ctx, &caller, request.clone(), found) {
+                caller.refuse(&request, error);
+            }
+            return;
+        }
+        let store = self.registry().store().clone();
+        let author = caller.who.author();
+        let lookup = async move {
+            store
+                .run(move |conn| {
+                    let fits = wanted
+                        .names
+                        .iter()
+                        .map(|name| {
+                            let users = accounts::staff_by_mention(conn, name)?;
+                            Ok(users.iter().map(|u| u.staff()).collect())
+                        })
+                        .collect::<Result<Vec<Vec<Staff>>, StoreError>>()?;
+                    let uploads = attachments::uploads(conn, &wanted.files, author)?;
+                    Ok((fits, uploads))
+                })
+                .await
+        };
+        ctx.wait(lookup.into_actor(self).map(move |found, timeline, ctx| {
+            // Decided here, after the lookup: contained like any handler's work.
+            timeline.guarded(ctx, move |timeline, ctx| {
+                let decided = found
+                    .map_err(ActionError::from)
+                    .and_then(|(fits, uploads)| {
+                        Ok(Found {
+                            mentioned: resolve_mentions(fits)?,
+                            uploads,
+                        })
+                    })
+                    .and_then(|found| decide(timeline, ctx, &caller, request.clone(), found));
+                if let Err(error) = decided {
+                    caller.refuse(&request, error);
+                }
+            });
+        }));
+    }
+}
