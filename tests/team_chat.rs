@@ -644,3 +644,62 @@ async fn channel_names_and_limits_have_clear_errors() {
     assert_eq!(answer["code"], "posting_too_fast", "{answer}");
     assert_eq!(at, 20, "after 20 messages in 10 s");
 }
+
+#[actix_rt::test]
+async fn files_in_a_channel_go_to_those_who_may_read_it() {
+    let app = TestApp::start().await;
+    let alice = app.staff("Alice", "agent", &[], &[]).await;
+    let bob = app.staff("Bob", "agent", &[], &[]).await;
+    let carol = app.staff("Carol", "agent", &[], &[]).await;
+    let secret = app
+        .channel("proj-014")
+        .private()
+        .by(&alice)
+        .member(&bob)
+        .build()
+        .await;
+    let general = app.channel("general").by(&alice).build().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x02\0\0\0\x03\x08\x02\0\0\0\0\0\0\0";
+
+    let (status, body) = app
+        .upload_to_channel(&carol.token, &secret, "plan.png", png)
+        .await;
+    assert_eq!(
+        status, 404,
+        "an outsider cannot tell the channel exists: {body}"
+    );
+    let (status, body) = app
+        .upload_to_channel(&carol.token, &general, "plan.png", png)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("not_a_member"))
+    );
+    let (status, file) = app
+        .upload_to_channel(&alice.token, &secret, "plan.png", png)
+        .await;
+    assert_eq!(status, 201, "{file}");
+    let file_id = file["id"].as_str().unwrap();
+    assert_eq!(
+        app.download(&bob.token, file_id).await.status,
+        404,
+        "not posted yet"
+    );
+
+    let mut a = app.ws(&alice.token).await;
+    let mut b = app.ws(&bob.token).await;
+    b.follow(&secret).await;
+    a.ok(json!({"type": "post", "channel": secret, "body": "the plan", "attachments": [file_id]}))
+        .await;
+    let message = b.event("message").await;
+    assert_eq!(message["attachments"][0]["width"], 2);
+    let got = app.download(&bob.token, file_id).await;
+    assert_eq!((got.status, got.bytes.len()), (200, png.len()));
+    assert_eq!(app.download(&carol.token, file_id).await.status, 404);
+    // A channel's file cannot go on a message elsewhere.
+    a.refused(
+        json!({"type": "post", "channel": general, "body": "x", "attachments": [file_id]}),
+        "unknown_attachment",
+    )
+    .await;
+}

@@ -741,4 +741,8 @@ impl Stream for Channel {
     fn typing(&self, party: Party<'_>) -> Result<(), RuleError> {
         Channel::typing(self, staff_of(party)?)
     }
+
+    fn may_upload(&self, party: Party<'_>) -> Result<(), RuleError> {
+        Channel::may_upload(self, staff_of(party)?)
+    }
 }

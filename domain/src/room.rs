@@ -1196,6 +1196,10 @@ impl Stream for Room {
         Room::typing(self, party)
     }
 
+    fn may_upload(&self, party: Party<'_>) -> Result<(), RuleError> {
+        Room::may_upload(self, party)
+    }
+
     /// The customer and the staff in the room; a customer's view leaves monitors out.
     fn cast(&self, view: View) -> Vec<Author> {
         std::iter::once(Author::Customer(self.customer))

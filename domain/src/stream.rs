@@ -188,6 +188,9 @@ pub trait Stream {
 
     /// Whether `party` may tell the stream's readers they are typing.
     fn typing(&self, party: Party<'_>) -> Result<(), RuleError>;
+
+    /// Whether `party` may upload files to the stream now (to post them next).
+    fn may_upload(&self, party: Party<'_>) -> Result<(), RuleError>;
 }
 
 /// (De)serializes a stream id as one field named after its kind (`"conversation": "…"`), for

@@ -5,7 +5,7 @@
 use super::lookup::{Decide, Wanted};
 use super::registry::{Directory, Registry};
 use super::session::FollowUp;
-use super::timeline::{Caller, Common, Live, Notice, Timeline, Who};
+use super::timeline::{Caller, Common, Live, Notice, Timeline};
 use super::ActionError;
 use crate::domain::article::MAX_SUGGESTIONS;
 use crate::domain::{
@@ -347,20 +347,6 @@ pub fn common(command: Command) -> Result<Common, Command> {
         Command::Typing { .. } => Ok(Common::Typing),
         Command::Read { seq, .. } => Ok(Common::Read { seq }),
         own => Err(own),
-    }
-}
-
-/// Asks whether a caller may upload files to the conversation now (the upload itself goes
-/// over HTTP; the room's rules decide).
-#[derive(Message)]
-#[rtype(result = "Result<(), RuleError>")]
-pub struct MayUpload(pub Who);
-
-impl Handler<MayUpload> for Conversation {
-    type Result = Result<(), RuleError>;
-
-    fn handle(&mut self, msg: MayUpload, _: &mut Context<Self>) -> Self::Result {
-        self.stream().may_upload(msg.0.party())
     }
 }
 

@@ -893,6 +893,20 @@ impl<S: Live> Handler<Act<S::Command>> for Timeline<S> {
     }
 }
 
+/// Asks whether a caller may upload files to the stream now (the upload itself goes over
+/// HTTP; the stream's rules decide).
+#[derive(Message)]
+#[rtype(result = "Result<(), crate::domain::RuleError>")]
+pub struct MayUpload(pub Who);
+
+impl<S: Live> Handler<MayUpload> for Timeline<S> {
+    type Result = Result<(), crate::domain::RuleError>;
+
+    fn handle(&mut self, msg: MayUpload, _: &mut Context<Self>) -> Self::Result {
+        self.stream.may_upload(msg.0.party())
+    }
+}
+
 impl<S: Live> Handler<Unsubscribe> for Timeline<S> {
     type Result = ();
 

@@ -9,14 +9,17 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
-use crate::actors::conversation::MayUpload;
-use crate::actors::timeline::Who;
+use crate::actors::timeline::{Live, MayUpload, Who};
 use crate::auth::Principal;
-use crate::domain::{AttachmentId, ConversationId, EventKind, Party, RuleError};
+use crate::domain::{
+    AttachmentId, Channel, ChannelEventKind, ChannelId, ConversationId, EventKind, Kind,
+    MessageEvent, Party, Recorded, Room, RuleError, StreamId,
+};
 use crate::files::sniff::{self, Refused};
 use crate::store::attachments::{self, AttachmentRow};
 use crate::store::events::{self, Page};
-use crate::store::{accounts::parse_id, conversations, now_millis};
+use crate::store::{accounts::parse_id, channels, conversations, now_millis};
+use crate::store::{DbConnection, StoreError};
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -37,25 +40,44 @@ pub async fn upload(
     caller: Caller,
     path: web::Path<String>,
     req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload_to::<Room>(data, caller, &path, "conversation", req, payload).await
+}
+
+/// `POST /api/channels/{id}/attachments`: the same for a team channel's members.
+pub async fn upload_to_channel(
+    data: Data,
+    caller: Caller,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    upload_to::<Channel>(data, caller, &path, "channel", req, payload).await
+}
+
+/// Receives a file for stream `raw_id` of kind `S` (`what` names the kind in errors).
+async fn upload_to<S: Live>(
+    data: Data,
+    caller: Caller,
+    raw_id: &str,
+    what: &'static str,
+    req: HttpRequest,
     mut payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let conversation: ConversationId = path
-        .parse()
-        .map_err(|_| ApiError::NotFound("conversation"))?;
+    let stream: S::Id = raw_id.parse().map_err(|_| ApiError::NotFound(what))?;
     let who = Who::of(&caller.0);
-    let room = data
-        .conversation(conversation)
+    let timeline = data
+        .timeline::<S>(stream)
         .await
-        .map_err(|_| ApiError::NotFound("conversation"))?;
-    let allowed = room
+        .map_err(|_| ApiError::NotFound(what))?;
+    let allowed = timeline
         .send(MayUpload(who.clone()))
         .await
-        .map_err(|_| ApiError::NotFound("conversation"))?;
+        .map_err(|_| ApiError::NotFound(what))?;
     match (allowed, &who) {
         // Another customer's conversation is not there, as far as a customer can tell.
-        (Err(RuleError::Forbidden), Who::Customer(_)) => {
-            return Err(ApiError::NotFound("conversation"))
-        }
+        (Err(RuleError::Forbidden), Who::Customer(_)) => return Err(ApiError::NotFound(what)),
         (Err(rule), _) => return Err(rule.into()),
         (Ok(()), _) => {}
     }
@@ -127,7 +149,7 @@ pub async fn upload(
     };
     let row = AttachmentRow {
         id: id.to_string(),
-        stream_id: conversation.to_string(),
+        stream_id: stream.to_string(),
         uploader_id: uploader,
         name,
         content_type: sniffed.content_type.to_owned(),
@@ -175,39 +197,9 @@ pub async fn download(
             let Some(row) = attachments::by_id(conn, id)? else {
                 return Ok(None);
             };
-            let conversation: ConversationId = parse_id(&row.stream_id)?;
-            let Some(stored) = conversations::conversation(conn, conversation)? else {
-                return Ok(None);
-            };
-            let room = conversations::gate(conn, &stored)?;
-            let (party, uploader) = match &principal {
-                Principal::Staff(user) => (Party::Staff(&user.staff()), user.id.to_string()),
-                Principal::Customer { customer, .. } => {
-                    (Party::Customer(*customer), customer.to_string())
-                }
-            };
-            let view = match room.transcript_view(party) {
-                Ok(view) => view,
-                Err(_) => return Ok(None),
-            };
-            let readable = match row.seq {
-                None => row.uploader_id == uploader,
-                Some(seq) => {
-                    // The message as this reader may see it, if they may.
-                    let page = Page {
-                        after_seq: Some(seq as u64 - 1),
-                        before_seq: Some(seq as u64 + 1),
-                        limit: 1,
-                        customer_only: view == crate::domain::View::Customer,
-                    };
-                    let message = events::page::<_, EventKind>(conn, conversation, page)?;
-                    message.iter().any(|e| match &e.kind {
-                        EventKind::Reply(m) | EventKind::Note(m) => {
-                            m.attachments.iter().any(|a| a.id == id)
-                        }
-                        _ => false,
-                    })
-                }
+            let readable = match readable_in_conversation(conn, &row, &principal)? {
+                Some(readable) => readable,
+                None => readable_in_channel(conn, &row, &principal)?,
             };
             Ok(readable.then_some(row))
         })
@@ -253,6 +245,77 @@ pub async fn download(
         ))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .streaming(body))
+}
+
+/// Whether the file of `row`, uploaded to a conversation, may be downloaded by `principal`;
+/// `None` when its stream is not a conversation.
+fn readable_in_conversation(
+    conn: &mut DbConnection,
+    row: &AttachmentRow,
+    principal: &Principal,
+) -> Result<Option<bool>, StoreError> {
+    let conversation: ConversationId = parse_id(&row.stream_id)?;
+    let Some(stored) = conversations::conversation(conn, conversation)? else {
+        return Ok(None);
+    };
+    let room = conversations::gate(conn, &stored)?;
+    let (party, uploader) = match principal {
+        Principal::Staff(user) => (Party::Staff(&user.staff()), user.id.to_string()),
+        Principal::Customer { customer, .. } => (Party::Customer(*customer), customer.to_string()),
+    };
+    let Ok(view) = room.transcript_view(party) else {
+        return Ok(Some(false));
+    };
+    let customer_only = view == crate::domain::View::Customer;
+    let carried = carried_at::<_, EventKind>(conn, conversation, row, customer_only)?;
+    Ok(Some(carried.unwrap_or(row.uploader_id == uploader)))
+}
+
+/// Whether the file of `row`, uploaded to a team channel, may be downloaded by
+/// `principal`: a staff member who may read the channel (and before it is posted, its
+/// uploader only).
+fn readable_in_channel(
+    conn: &mut DbConnection,
+    row: &AttachmentRow,
+    principal: &Principal,
+) -> Result<bool, StoreError> {
+    let id: ChannelId = parse_id(&row.stream_id)?;
+    let (Some(stored), Principal::Staff(user)) = (channels::channel(conn, id)?, principal) else {
+        return Ok(false);
+    };
+    if channels::gate(conn, &stored)?
+        .may_read(&user.staff())
+        .is_err()
+    {
+        return Ok(false);
+    }
+    let carried = carried_at::<_, ChannelEventKind>(conn, id, row, false)?;
+    Ok(carried.unwrap_or(row.uploader_id == user.id.to_string()))
+}
+
+/// Whether the message that carries the file of `row` carries it as this reader sees it
+/// (`customer_only`); `None` when the file is not on a message yet.
+fn carried_at<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    stream: Id,
+    row: &AttachmentRow,
+    customer_only: bool,
+) -> Result<Option<bool>, StoreError> {
+    let Some(seq) = row.seq else {
+        return Ok(None);
+    };
+    let page = Page {
+        after_seq: Some(seq as u64 - 1),
+        before_seq: Some(seq as u64 + 1),
+        limit: 1,
+        customer_only,
+    };
+    let id: AttachmentId = parse_id(&row.id)?;
+    let message: Vec<Recorded<Id, K>> = events::page(conn, stream, page)?;
+    Ok(Some(message.iter().any(|e| {
+        matches!(e.kind.message_event(), Some(MessageEvent::Posted(_, m))
+            if m.attachments.iter().any(|a| a.id == id))
+    })))
 }
 
 /// A scratch file that is removed unless it was moved into the store.

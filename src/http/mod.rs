@@ -93,6 +93,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/channels/{id}", web::delete().to(channels::delete))
                     .route("/channels/{id}/events", web::get().to(channels::events))
                     .route("/channels/{id}/mute", web::put().to(channels::mute))
+                    .route(
+                        "/channels/{id}/attachments",
+                        web::post().to(attachments::upload_to_channel),
+                    )
                     .route("/dms", web::post().to(channels::open_direct))
                     .route("/contacts/{id}", web::get().to(contacts::get))
                     .route(

@@ -220,6 +220,23 @@ impl TestApp {
         name: &str,
         bytes: &[u8],
     ) -> (u16, Value) {
+        let path = format!("/api/conversations/{conversation}/attachments");
+        self.upload_at(token, &path, name, bytes).await
+    }
+
+    /// Uploads `bytes` as the file `name` to team channel `channel`.
+    pub async fn upload_to_channel(
+        &self,
+        token: &str,
+        channel: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        let path = format!("/api/channels/{channel}/attachments");
+        self.upload_at(token, &path, name, bytes).await
+    }
+
+    async fn upload_at(&self, token: &str, path: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
         let boundary = "conclave-test-boundary-7d1f";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
@@ -230,10 +247,7 @@ impl TestApp {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let client = awc::Client::builder().timeout(PATIENCE).finish();
         let mut response = client
-            .post(format!(
-                "{}/api/conversations/{conversation}/attachments",
-                self.base
-            ))
+            .post(format!("{}{path}", self.base))
             .insert_header(("Authorization", format!("Bearer {token}")))
             .insert_header((
                 "Content-Type",
