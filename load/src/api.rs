@@ -238,6 +238,56 @@ impl Api {
         }
     }
 
+    /// Every staff user's id, by email (`GET /api/users`).
+    pub async fn user_ids(
+        &self,
+        admin: &str,
+    ) -> Result<std::collections::HashMap<String, String>, ApiError> {
+        let (_, users) = self
+            .call(Method::GET, "/api/users", Some(admin), None)
+            .await?;
+        let users = users
+            .as_array()
+            .ok_or_else(|| Self::answer(Method::GET, "/api/users", &users))?;
+        Ok(users
+            .iter()
+            .filter_map(|u| {
+                Some((
+                    u["email"].as_str()?.to_owned(),
+                    u["id"].as_str()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+
+    /// The id of the public team channel called `name`, made by `token`'s user if it does
+    /// not exist.
+    pub async fn ensure_channel(&self, token: &str, name: &str) -> Result<String, ApiError> {
+        let body = json!({ "name": name });
+        match self
+            .call(Method::POST, "/api/channels", Some(token), Some(body))
+            .await
+        {
+            Ok((_, channel)) => channel["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Self::answer(Method::POST, "/api/channels", &channel)),
+            Err(e) if e.status() == Some(StatusCode::CONFLICT) => {
+                let (_, listing) = self
+                    .call(Method::GET, "/api/channels/directory", Some(token), None)
+                    .await?;
+                listing
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|c| c["name"] == name)
+                    .and_then(|c| c["id"].as_str().map(str::to_owned))
+                    .ok_or_else(|| Self::answer(Method::GET, "/api/channels/directory", &listing))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// `POST /api/teams/{team}/members`; being a member already is fine.
     pub async fn add_member(&self, admin: &str, team: &str, user: &str) -> Result<(), ApiError> {
         let path = format!("/api/teams/{team}/members");

@@ -7,6 +7,7 @@
 //! `conclave-load` binary is its command line.
 
 mod api;
+pub mod channel;
 mod checker;
 mod connection;
 mod fixtures;
@@ -22,6 +23,7 @@ mod report;
 pub mod routing;
 mod run;
 
+pub use channel::ChannelReport;
 pub use options::{Mode, Options};
 pub use report::Report;
 pub use routing::RoutingReport;

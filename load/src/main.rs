@@ -8,6 +8,18 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let options = Options::parse();
+    if options.channel {
+        return match conclave_load::channel::run(&options) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::from(if report.passed { 0 } else { 1 })
+            }
+            Err(error) => {
+                eprintln!("conclave-load: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if options.routing {
         return match conclave_load::routing::run(&options) {
             Ok(report) => {

@@ -79,6 +79,24 @@ pub struct Options {
     /// With --routing: seconds an agent keeps a chat before closing it.
     #[arg(long, default_value_t = 2.0, value_parser = seconds)]
     pub hold: f64,
+    /// Drive one big team channel instead of rooms: --members members, --online of them
+    /// following it live, --posters of those posting --channel-rate messages per second in
+    /// all, for --duration; reports the delivery time to every follower. Start the server
+    /// with --session-rate 0.
+    #[arg(long)]
+    pub channel: bool,
+    /// With --channel: members of the channel.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub members: u32,
+    /// With --channel: members connected and following it.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub online: u32,
+    /// With --channel: followers who post.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub posters: u32,
+    /// With --channel: messages per second into the channel, in all.
+    #[arg(long, default_value_t = 20.0, value_parser = rate)]
+    pub channel_rate: f64,
     /// Seconds of full-rate sending, after the ramp-up (with --idle: seconds to hold).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub duration: f64,

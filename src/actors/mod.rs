@@ -8,6 +8,7 @@ pub mod courier;
 pub mod feed;
 pub mod frames;
 pub mod lookup;
+pub mod presence;
 pub mod queue;
 pub mod registry;
 pub mod session;

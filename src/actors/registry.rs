@@ -1,13 +1,15 @@
-//! Finds (or starts) the timeline of a stream and keeps track of which staff are online and
-//! through which sessions.
+//! Finds (or starts) the timeline of a stream, and is the one place the rest of the server
+//! asks about state that spans streams: who is online ([`Presence`]), the teams' queues,
+//! sessions by token.
 //!
 //! A stream's timeline runs on the thread (HTTP worker) that first needed it, beside the
 //! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
+use super::presence::{LocalPresence, Presence};
 use super::queue::{QueueActor, QueueEvents, Reroute};
 use super::session::{Disconnect, Session, SessionId};
-use super::timeline::{Feed, Live, Timeline};
+use super::timeline::{Live, Timeline};
 use super::ActionError;
 use crate::config::Config;
 use crate::domain::routing::Availability;
@@ -30,15 +32,6 @@ use std::time::{Duration, Instant};
 
 /// An open session and the hash of the token it was opened with.
 type OpenSession = (Addr<Session>, Arc<str>);
-
-/// An online staff member: their teams (for news of waiting conversations) and open sessions.
-#[derive(Default)]
-struct Online {
-    teams: Vec<TeamId>,
-    sessions: Vec<(SessionId, Addr<Session>)>,
-    /// Online (routing may offer them conversations) or busy.
-    availability: Availability,
-}
 
 /// The running timelines of one kind of stream, by id.
 pub struct Directory<S: Live> {
@@ -86,7 +79,8 @@ pub struct Registry {
     config: Arc<Config>,
     conversations: Directory<Room>,
     channels: Directory<Channel>,
-    online: Mutex<HashMap<UserId, Online>>,
+    /// Who is online, and how frames reach them.
+    presence: Box<dyn Presence>,
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
@@ -103,7 +97,7 @@ impl Registry {
             config,
             conversations: Directory::default(),
             channels: Directory::default(),
-            online: Mutex::default(),
+            presence: Box::new(LocalPresence::default()),
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
             queues: std::sync::RwLock::default(),
@@ -406,12 +400,7 @@ impl Registry {
         session: SessionId,
         addr: Addr<Session>,
     ) {
-        {
-            let mut online = self.online.lock().expect("presence lock");
-            let entry = online.entry(user).or_default();
-            entry.teams = teams.to_vec();
-            entry.sessions.push((session, addr));
-        }
+        self.presence.come_online(user, teams, session, addr);
         // Someone may route to them now.
         self.reroute(teams);
     }
@@ -429,86 +418,44 @@ impl Registry {
 
     /// Marks a staff session offline.
     pub fn go_offline(&self, user: UserId, session: SessionId) {
-        let mut online = self.online.lock().expect("presence lock");
-        if let Some(entry) = online.get_mut(&user) {
-            entry.sessions.retain(|(id, _)| *id != session);
-            if entry.sessions.is_empty() {
-                online.remove(&user);
-            }
-        }
+        self.presence.go_offline(user, session);
     }
 
     /// Whether a staff member has at least one open session.
     pub fn is_online(&self, user: UserId) -> bool {
-        self.online
-            .lock()
-            .expect("presence lock")
-            .contains_key(&user)
+        self.presence.availability_of(user) != Availability::Offline
     }
 
     /// Staff with at least one open session, with how many and their availability.
     pub fn online_staff(&self) -> Vec<(UserId, usize, Availability)> {
-        let online = self.online.lock().expect("presence lock");
-        online
-            .iter()
-            .map(|(user, o)| (*user, o.sessions.len(), o.availability))
-            .collect()
+        self.presence.online_staff()
     }
 
     /// A staff member's availability: offline without an open session.
     pub fn availability_of(&self, user: UserId) -> Availability {
-        let online = self.online.lock().expect("presence lock");
-        online
-            .get(&user)
-            .map_or(Availability::Offline, |o| o.availability)
+        self.presence.availability_of(user)
     }
 
     /// Sets an online staff member's availability (online or busy), and lets the queues of
     /// their teams route to them again if they became available.
     pub fn set_availability(&self, user: UserId, availability: Availability) {
-        let teams = {
-            let mut online = self.online.lock().expect("presence lock");
-            let Some(entry) = online.get_mut(&user) else {
-                return;
-            };
-            entry.availability = availability;
-            entry.teams.clone()
-        };
+        let teams = self.presence.set_availability(user, availability);
         self.reroute(&teams);
     }
 
     /// Sends a frame to every open session of the online members of `team`, or only of
     /// those on `only` when it is given.
     pub fn notify_team(&self, team: TeamId, only: Option<&[UserId]>, frame: &ByteString) {
-        let online = self.online.lock().expect("presence lock");
-        let sessions = online
-            .iter()
-            .filter(|(user, o)| o.teams.contains(&team) && only.is_none_or(|l| l.contains(user)))
-            .flat_map(|(_, o)| o.sessions.iter());
-        for (_, addr) in sessions {
-            addr.do_send(Feed::Frame(frame.clone()));
-        }
+        self.presence.notify_team(team, only, frame);
     }
 
     /// Sends a frame to every open session of `user` but `except`.
     pub fn notify_others(&self, user: UserId, except: SessionId, frame: &ByteString) {
-        let online = self.online.lock().expect("presence lock");
-        let sessions = online
-            .get(&user)
-            .into_iter()
-            .flat_map(|o| o.sessions.iter());
-        for (_, addr) in sessions.filter(|(id, _)| *id != except) {
-            addr.do_send(Feed::Frame(frame.clone()));
-        }
+        self.presence.notify_others(user, except, frame);
     }
 
     /// Sends a frame to every open session of each of `users`.
     pub fn notify(&self, users: &[UserId], frame: &ByteString) {
-        let online = self.online.lock().expect("presence lock");
-        for user in users {
-            for (_, addr) in online.get(user).into_iter().flat_map(|o| o.sessions.iter()) {
-                addr.do_send(Feed::Frame(frame.clone()));
-            }
-        }
+        self.presence.notify(users, frame);
     }
 }
