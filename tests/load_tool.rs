@@ -171,3 +171,38 @@ async fn a_routing_run_offers_every_chat_within_each_agents_capacity() {
     assert!(report.most_held <= 2, "{report}");
     assert!(report.time_to_offer_ms.max >= report.time_to_offer_ms.p50);
 }
+
+#[actix_rt::test]
+async fn a_channel_run_delivers_every_message_to_every_follower() {
+    let app = common::TestApp::start().await;
+    let args = [
+        "conclave-load",
+        "--url",
+        &app.base,
+        "--channel",
+        "--members",
+        "8",
+        "--online",
+        "5",
+        "--posters",
+        "2",
+        "--channel-rate",
+        "4",
+        "--duration",
+        "2",
+    ];
+    let options = Options::try_parse_from(args).expect("valid options");
+    let report = std::thread::spawn(move || conclave_load::channel::run(&options))
+        .join()
+        .expect("the tool does not panic")
+        .expect("the run is carried out");
+    assert!(report.passed, "{report}");
+    assert_eq!((report.members, report.online, report.posters), (8, 5, 2));
+    assert!(report.posted >= 6, "{report}");
+    assert_eq!(
+        report.delivered,
+        report.posted * 5,
+        "every follower got every message"
+    );
+    assert!(report.delivery_ms.max >= report.delivery_ms.p50);
+}

@@ -248,6 +248,20 @@ impl ChannelTimeline {
         }));
     }
 
+    /// Gives the channel's row its name back after a claim that was not used.
+    fn restore_name(&self) {
+        let store = self.registry().store().clone();
+        let (id, name) = (self.id(), self.stream().name.clone());
+        actix::spawn(async move {
+            let restored = store
+                .run(move |conn| channels::claim_name(conn, id, &name))
+                .await;
+            if let Err(error) = restored {
+                tracing::warn!(channel = %id, %error, "could not give a channel its name back");
+            }
+        });
+    }
+
     /// Claims the new name in storage (it must be unique), then records the rename.
     fn rename(
         &mut self,
@@ -268,10 +282,15 @@ impl ChannelTimeline {
         ctx.wait(claim.into_actor(self).map(move |claimed, timeline, ctx| {
             timeline.guarded(ctx, move |timeline, ctx| {
                 let decided = match claimed {
-                    Ok(()) => timeline
-                        .stream()
-                        .rename(&by, &name)
-                        .map_err(ActionError::from),
+                    Ok(()) => match timeline.stream().rename(&by, &name) {
+                        Ok(events) => Ok(events),
+                        Err(refused) => {
+                            // Things moved on during the claim (the admin was removed):
+                            // the channel keeps its name.
+                            timeline.restore_name();
+                            Err(refused.into())
+                        }
+                    },
                     Err(StoreError::Conflict(_)) => Err(ActionError::NameTaken),
                     Err(error) => Err(error.into()),
                 };
