@@ -16,8 +16,8 @@ use crate::error::RuleError;
 use crate::event::{Author, PostKind};
 use crate::ids::{AttachmentId, ChannelId, UserId};
 use crate::message::{
-    Attachment, Deletion, Edit, Mention, Message, MessageEvent, MessageEventMut, Messages, Poster,
-    Reacted, Upload, MAX_ATTACHMENTS,
+    mentions_of, Attachment, Deletion, Edit, Mention, Message, MessageEvent, MessageEventMut,
+    Messages, Poster, Reacted, Upload, MAX_ATTACHMENTS,
 };
 use crate::room::{Party, View};
 use crate::staff::{Permission, Staff};
@@ -422,19 +422,7 @@ impl Channel {
     }
 
     fn mentions(&self, mentioned: &[Staff]) -> Result<Vec<Mention>, RuleError> {
-        mentioned
-            .iter()
-            .map(|staff| {
-                if self.may_see(staff) {
-                    Ok(Mention {
-                        user: staff.id,
-                        name: staff.display_name.clone(),
-                    })
-                } else {
-                    Err(RuleError::MentionNotAllowed)
-                }
-            })
-            .collect()
+        mentions_of(mentioned, |staff| self.may_see(staff))
     }
 
     /// Whether `staff` may upload files here: whoever may post.

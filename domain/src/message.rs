@@ -9,6 +9,7 @@
 use crate::error::RuleError;
 use crate::event::{Author, PostKind};
 use crate::ids::{AttachmentId, UserId};
+use crate::staff::Staff;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -273,6 +274,27 @@ impl Poster {
             Poster::Customer(a) | Poster::Staff(a) => a,
         }
     }
+}
+
+/// The mentions of `mentioned` (resolved from a message's `@` names), each of whom must be
+/// able to see the stream (`may_see`): a mention never shows anyone a stream they may not.
+pub fn mentions_of(
+    mentioned: &[Staff],
+    may_see: impl Fn(&Staff) -> bool,
+) -> Result<Vec<Mention>, RuleError> {
+    mentioned
+        .iter()
+        .map(|staff| {
+            if may_see(staff) {
+                Ok(Mention {
+                    user: staff.id,
+                    name: staff.display_name.clone(),
+                })
+            } else {
+                Err(RuleError::MentionNotAllowed)
+            }
+        })
+        .collect()
 }
 
 /// The messages of one stream, by sequence number, as the rules need them.

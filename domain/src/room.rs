@@ -10,7 +10,9 @@ use super::event::{
     is_web_url, Author, CloseReason, Event, EventKind, InviteTarget, Link, Mode, PostKind,
 };
 use super::ids::{ArticleId, ConversationId, CustomerId, InvitationId, TeamId, UserId};
-use super::message::{Attachment, Mention, Message, Messages, Poster, Upload, MAX_ATTACHMENTS};
+use super::message::{
+    mentions_of, Attachment, Mention, Message, Messages, Poster, Upload, MAX_ATTACHMENTS,
+};
 use super::staff::{Permission, Staff};
 use super::stream::{Audience, Kind, Reader, Stream};
 use serde::{Deserialize, Serialize};
@@ -386,19 +388,7 @@ impl Room {
         if matches!(party, Party::Customer(_)) {
             return Ok(Vec::new());
         }
-        mentioned
-            .iter()
-            .map(|staff| {
-                if self.may_view(staff) {
-                    Ok(Mention {
-                        user: staff.id,
-                        name: staff.display_name.clone(),
-                    })
-                } else {
-                    Err(RuleError::MentionNotAllowed)
-                }
-            })
-            .collect()
+        mentions_of(mentioned, |staff| self.may_view(staff))
     }
 
     /// Who may change messages of this open conversation: its customer, and staff who may

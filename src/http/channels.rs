@@ -7,6 +7,7 @@
 //! channel that does not exist: its existence is not given away.
 
 use super::auth::Caller;
+use super::conversations::EventsQuery;
 use super::error::ApiError;
 use super::Data;
 use crate::actors::timeline::Evict;
@@ -17,7 +18,7 @@ use crate::domain::{
 };
 use crate::protocol::ServerFrame;
 use crate::store::channels::{self, ChannelRow, MemberView};
-use crate::store::events::{self, Page};
+use crate::store::events;
 use crate::store::{accounts, now_millis, reads, DbConnection, StoreError};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -414,13 +415,6 @@ pub async fn get(
     })))
 }
 
-/// Query of `GET /api/channels/{id}/events`.
-#[derive(Deserialize)]
-pub struct EventsQuery {
-    after_seq: Option<u64>,
-    limit: Option<u32>,
-}
-
 /// `GET /api/channels/{id}/events?after_seq=&limit=` (staff who may read it): a page of
 /// its history, oldest first, with the names of its authors.
 pub async fn events(
@@ -431,13 +425,7 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
     let id = parse_channel(&path)?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let page = Page {
-        after_seq: Some(query.after_seq.unwrap_or(0)),
-        before_seq: None,
-        limit: limit + 1,
-        customer_only: false,
-    };
+    let (page, limit) = query.page(false);
     let (events, has_more, people) = data
         .store()
         .run(move |conn| {

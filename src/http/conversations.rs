@@ -317,10 +317,26 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Query of the REST history pages (`?after_seq=&limit=`).
 #[derive(Deserialize)]
 pub struct EventsQuery {
     after_seq: Option<u64>,
     limit: Option<u32>,
+}
+
+impl EventsQuery {
+    /// The page to read (one event more than the limit, to tell whether more follow) and
+    /// the limit.
+    pub fn page(&self, customer_only: bool) -> (Page, u32) {
+        let limit = self.limit.unwrap_or(100).clamp(1, 1000);
+        let page = Page {
+            after_seq: Some(self.after_seq.unwrap_or(0)),
+            before_seq: None,
+            limit: limit + 1,
+            customer_only,
+        };
+        (page, limit)
+    }
 }
 
 /// `GET /api/conversations/{id}/events?after_seq=&limit=`: a transcript page, oldest first,
@@ -334,13 +350,7 @@ pub async fn events(
     let id = parse_conversation(&path)?;
     let (view, room) = load(&data, id).await?;
     let customer_only = may_read(&caller.0, &room)?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let page = Page {
-        after_seq: Some(query.after_seq.unwrap_or(0)),
-        before_seq: None,
-        limit: limit + 1,
-        customer_only,
-    };
+    let (page, limit) = query.page(customer_only);
     let customer = view.customer;
     let (events, has_more, people) = data
         .store()
