@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod auth;
 pub mod canned;
 pub mod channels;
+pub mod console;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
@@ -39,6 +40,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
         web::scope("")
             .wrap(cors)
             .route("/health", web::get().to(health))
+            .route("/", web::get().to(console::page))
+            .route("/messages", web::get().to(console::page))
+            .route("/assets/{path:.*}", web::get().to(console::asset))
             .service(
                 web::scope("/api")
                     .route("/login", web::post().to(accounts::login))

@@ -7,6 +7,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of these helpers
 
+pub mod browser;
+pub mod proxy;
+
 use awc::ws::{Frame, Message};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};

@@ -1,0 +1,194 @@
+// One conversation: its transcript with names and day separators, who is in it, and for
+// its lead and participants the composer, which writes a reply (to the customer) or an
+// internal note (Ctrl/Cmd+Shift+N switches). Anyone who may view it reads it; an agent
+// of its team picks a waiting one up.
+
+import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
+import { api } from "/assets/console/api.js";
+import { clock, day, nameOf } from "/assets/console/format.js";
+
+/** What a transcript shows of an event that is not a message, or null for nothing. */
+function notice(event, name) {
+  switch (event.kind) {
+    case "opened":
+      return `${event.customer_name || "The visitor"} started the chat`;
+    case "joined":
+      return `${event.name} joined as ${event.mode}`;
+    case "left":
+      return `${name(event.user)} left`;
+    case "closed":
+      return event.resolution ? `Closed as solved: ${event.resolution}` : "Closed as solved";
+    case "reopened":
+      return "Reopened";
+    case "lead_transferred":
+      return `${name(event.to)} took over the lead`;
+    case "invited":
+      return `An invitation went out (${event.mode})`;
+    default:
+      return null;
+  }
+}
+
+function Message({ event, author }) {
+  const note = event.kind === "note";
+  return html`
+    <li class="message ${note ? "note" : "reply"} ${event.author.kind}" data-seq=${event.seq}>
+      <div class="byline">
+        <span class="author">${author}</span>
+        ${note && html`<span class="badge" aria-label="Internal note">Note</span>`}
+        <time datetime=${new Date(event.at).toISOString()}>${clock(event.at)}</time>
+      </div>
+      <p class="body">${event.deleted ? html`<em>This message was deleted.</em>` : event.body}</p>
+      ${event.edited_at && html`<span class="edited">(edited)</span>`}
+    </li>`;
+}
+
+function Transcript({ events, name }) {
+  const end = useRef(null);
+  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length]);
+  let lastDay = null;
+  const items = [];
+  for (const event of events) {
+    const today = day(event.at);
+    if (today !== lastDay) {
+      items.push(html`<li class="day" role="separator">${today}</li>`);
+      lastDay = today;
+    }
+    if (event.kind === "reply" || event.kind === "note") {
+      items.push(html`<${Message} event=${event} author=${name(event.author)} />`);
+    } else {
+      const text = notice(event, (id) => name({ kind: "staff", id }));
+      if (text) items.push(html`<li class="notice">${text}</li>`);
+    }
+  }
+  return html`<ol class="transcript" aria-label="Transcript" aria-live="polite">${items}<li ref=${end} class="end"></li></ol>`;
+}
+
+function Composer({ onSend }) {
+  const [kind, setKind] = useState("reply");
+  const [error, setError] = useState(null);
+  const text = useRef(null);
+  const send = async () => {
+    const body = text.current.value;
+    if (!body.trim()) return;
+    try {
+      await onSend(kind, body);
+      text.current.value = "";
+      setError(null);
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  const keys = (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === "n") {
+      e.preventDefault();
+      setKind((k) => (k === "reply" ? "note" : "reply"));
+    } else if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      send();
+    }
+  };
+  return html`
+    <form class="composer ${kind}" onSubmit=${(e) => (e.preventDefault(), send())}>
+      <div class="kinds" role="group" aria-label="Write a">
+        <button type="button" aria-pressed=${kind === "reply"} onClick=${() => setKind("reply")}>Reply</button>
+        <button type="button" aria-pressed=${kind === "note"} onClick=${() => setKind("note")}>Note</button>
+        <span class="hint">Ctrl+Shift+N switches</span>
+      </div>
+      <label class="sr-only" for="compose">${kind === "reply" ? "Reply to the customer" : "Internal note, never shown to the customer"}</label>
+      <textarea id="compose" ref=${text} onKeyDown=${keys} rows="3"
+        placeholder=${kind === "reply" ? "Reply to the customer…" : "Internal note: only staff see it…"}></textarea>
+      <button type="submit">Send</button>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+    </form>`;
+}
+
+export function Conversation({ id, me, live, people }) {
+  const [detail, setDetail] = useState(null);
+  const [events, setEvents] = useState([]);
+  const [names, setNames] = useState(new Map());
+  const [error, setError] = useState(null);
+  const seen = useRef(new Map());
+  const key = `conversation:${id}`;
+
+  const add = (list) => {
+    for (const event of list) seen.current.set(event.seq, event);
+    setEvents([...seen.current.values()].sort((a, b) => a.seq - b.seq));
+  };
+  const load = async () => {
+    const [conversation, page] = await Promise.all([
+      api("GET", `/api/conversations/${id}`),
+      api("GET", `/api/conversations/${id}/events?limit=1000`),
+    ]);
+    setNames((known) => new Map([...known, ...page.people.map((p) => [`${p.kind}:${p.id}`, p.name])]));
+    add(page.events);
+    setDetail(conversation);
+    return { conversation, last: page.events.at(-1)?.seq ?? 0 };
+  };
+
+  useEffect(() => {
+    const stop = live.on("event", (event) => {
+      if (event.conversation !== id) return;
+      if (event.kind === "joined") {
+        setNames((known) => new Map(known).set(`staff:${event.user}`, event.name));
+      }
+      add([event]);
+      if (["joined", "left", "closed", "reopened", "lead_transferred"].includes(event.kind)) {
+        api("GET", `/api/conversations/${id}`).then(setDetail).catch(() => {});
+      }
+    });
+    load()
+      .then(({ conversation, last }) => {
+        if (conversation.participants.some((p) => p.user === me.id)) live.follow(key, last);
+      })
+      .catch((err) => setError(err.message));
+    return () => {
+      stop();
+      live.unfollow(key);
+    };
+  }, [id]);
+
+  const name = (author) => {
+    if (author.kind === "system") return "Conclave";
+    if (author.kind === "customer") return detail?.customer_name || "Visitor";
+    return names.get(`staff:${author.id}`) ?? nameOf(people, author.id);
+  };
+  const mine = detail?.participants.find((p) => p.user === me.id);
+  const pickUp = async () => {
+    try {
+      const ok = await live.send({ type: "pick_up", conversation: id });
+      live.follow(key, ok.seq);
+      setDetail(await api("GET", `/api/conversations/${id}`));
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  const post = (kind, body) =>
+    live.send({ type: "post", conversation: id, kind, body, client_id: crypto.randomUUID() });
+
+  if (!detail) {
+    return html`<section class="conversation"><p class="placeholder">${error ?? "Loading…"}</p></section>`;
+  }
+  const speaks = mine && mine.mode !== "monitor" && detail.status !== "closed";
+  return html`
+    <section class="conversation" aria-labelledby="conversation-title">
+      <header>
+        <h1 id="conversation-title">${detail.customer_name || "Visitor"}</h1>
+        <span class="status ${detail.status}">${detail.status}</span>
+        ${detail.status === "waiting" && !mine && html`<button onClick=${pickUp}>Pick up</button>`}
+      </header>
+      <aside class="participants" aria-label="In this conversation">
+        <h2>In this conversation</h2>
+        <ul>
+          ${detail.participants.map(
+            (p) => html`<li>${name({ kind: "staff", id: p.user })} <span class="mode">${p.mode}</span></li>`,
+          )}
+        </ul>
+      </aside>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <${Transcript} events=${events} name=${name} />
+      ${speaks
+        ? html`<${Composer} onSend=${post} />`
+        : mine?.mode === "monitor" && html`<p class="monitoring">You are monitoring: the customer and the team do not see you.</p>`}
+    </section>`;
+}
