@@ -125,3 +125,105 @@ async fn the_console_rides_out_a_dropped_connection_and_loses_nothing() {
     );
     alice.close().await;
 }
+
+#[actix_rt::test]
+async fn a_lead_invites_a_colleague_who_accepts_from_invites_a_supervisor_monitors_and_the_chat_closes(
+) {
+    if !browser::available() {
+        return;
+    }
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    app.staff("Alice", "agent", &[&team], &[]).await;
+    app.staff("Bob", "agent", &[&team], &[]).await;
+    app.staff("Sam", "supervisor", &[], &[]).await;
+    let chat = app.start_chat(&team, "Carla").await;
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    let room = format!("/#/c/{}", chat.conversation);
+
+    let alice = Browser::open(&app.base).await;
+    let bob = Browser::open(&app.base).await;
+    let sam = Browser::open(&app.base).await;
+    for (browser, email) in [(&alice, "alice"), (&bob, "bob"), (&sam, "sam")] {
+        browser.sign_in(&format!("{email}@example.com")).await;
+    }
+    bob.goto("/#/invites").await;
+    bob.until_text(".invites", "No invitations right now.")
+        .await;
+
+    // Alice picks the chat up and invites Bob, found by name, as a participant.
+    alice.goto(&room).await;
+    alice.click(".conversation .actions button").await;
+    alice
+        .until_text(".transcript", "Alice joined as lead")
+        .await;
+    alice.click(".conversation .actions button").await; // Invite…
+    alice.fill("dialog.invite input[type=search]", "bob").await;
+    alice.click("dialog.invite .choices li").await;
+    alice.click("dialog.invite button[type=submit]").await;
+    alice.until_text(".pending", "Bob").await;
+
+    // Bob sees it arrive in his Invites tab, and takes it up.
+    bob.until_text(".top nav", "Invites 1").await;
+    bob.until_text(".offers", "Alice invites you to Carla as participant")
+        .await;
+    bob.screenshot("invites").await;
+    bob.click(".offer button").await;
+    bob.until_text(".transcript", "Bob joined as participant")
+        .await;
+    alice.until_text(".participants", "Bob participant").await;
+    alice
+        .until_gone(".participants", "waiting for an answer")
+        .await;
+    bob.fill(
+        "#compose",
+        &format!("Hi Carla, Bob here from billing.{ENTER}"),
+    )
+    .await;
+    let (reply, _) = customer.until_event("reply").await;
+    assert_eq!(reply["body"], "Hi Carla, Bob here from billing.");
+    alice
+        .until_text(".transcript", "Bob here from billing")
+        .await;
+
+    // A note stays among staff.
+    alice
+        .fill("#compose", &format!("{CTRL_SHIFT}n{RELEASE}"))
+        .await;
+    alice
+        .fill("#compose", &format!("Refund approved{ENTER}"))
+        .await;
+    bob.until_text(".message.note", "Refund approved").await;
+
+    // Sam monitors: he reads everything and has no composer.
+    sam.goto(&room).await;
+    sam.until_text(".transcript", "Refund approved").await;
+    sam.click(".conversation .actions button.secondary").await; // Monitor
+    sam.until_text(".monitoring", "You are monitoring").await;
+    assert!(
+        sam.texts("#compose").await.is_empty(),
+        "a monitor has no composer"
+    );
+    alice.until_text(".participants", "Sam monitor").await;
+
+    // Alice closes it as solved with a resolution note: both sides see the end.
+    alice.click(".conversation .actions button.secondary").await; // Close as solved…
+    alice.fill("form.close textarea", "Refund sent").await;
+    alice.click("form.close button[type=submit]").await;
+    alice
+        .until_text(".transcript", "Closed as solved: Refund sent")
+        .await;
+    bob.until_text(".transcript", "Closed as solved: Refund sent")
+        .await;
+    let (closed, skipped) = customer.until_event("closed").await;
+    assert!(closed.get("resolution").is_none(), "{closed}");
+    assert!(
+        skipped.iter().all(|e| e["kind"] != "note"),
+        "the customer never gets the note: {skipped:?}"
+    );
+    alice.until_text(".conversation .actions", "Reopen").await;
+    for browser in [alice, bob, sam] {
+        browser.close().await;
+    }
+}

@@ -6,6 +6,7 @@ import { api, auth, login } from "/assets/console/api.js";
 import { Live, OPEN, RECONNECTING } from "/assets/console/live.js";
 import { Queue } from "/assets/console/queue.js";
 import { Conversation } from "/assets/console/conversation.js";
+import { Invites, useInvitations } from "/assets/console/invites.js";
 
 function Login({ onIn }) {
   const [error, setError] = useState(null);
@@ -50,6 +51,7 @@ function Shell({ me, onOut }) {
   const [state, setState] = useState(live.state);
   const [people, setPeople] = useState(new Map());
   const route = useRoute();
+  const [invitations, settle] = useInvitations(live, people);
   useEffect(() => {
     const stops = [
       live.on("state", (s) => setState(s.state)),
@@ -70,11 +72,15 @@ function Shell({ me, onOut }) {
     onOut();
   };
   const conversation = route.startsWith("/c/") ? route.slice(3) : null;
+  const view = conversation ? "conversation" : route === "/invites" ? "invites" : "queue";
   return html`
     <header class="top">
       <a class="brand" href="#/">Conclave</a>
       <nav aria-label="Main">
-        <a href="#/" aria-current=${conversation ? null : "page"}>Live chat queue</a>
+        <a href="#/" aria-current=${view === "queue" ? "page" : null}>Live chat queue</a>
+        <a href="#/invites" aria-current=${view === "invites" ? "page" : null}>
+          Invites${invitations.length > 0 && html` <span class="count" aria-label="${invitations.length} open">${invitations.length}</span>`}
+        </a>
       </nav>
       <span class="state ${state}" role="status">
         ${state === OPEN ? "" : state === RECONNECTING ? "Reconnecting…" : "Connecting…"}
@@ -83,9 +89,11 @@ function Shell({ me, onOut }) {
       <button class="link" onClick=${signOut}>Sign out</button>
     </header>
     <main>
-      ${conversation
+      ${view === "conversation"
         ? html`<${Conversation} key=${conversation} id=${conversation} me=${me} live=${live} people=${people} />`
-        : html`<${Queue} me=${me} live=${live} people=${people} />`}
+        : view === "invites"
+          ? html`<${Invites} invitations=${invitations} settle=${settle} live=${live} people=${people} />`
+          : html`<${Queue} me=${me} live=${live} people=${people} />`}
     </main>`;
 }
 

@@ -6,6 +6,7 @@
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
 import { clock, day, nameOf } from "/assets/console/format.js";
+import { InviteDialog } from "/assets/console/invite.js";
 
 /** What a transcript shows of an event that is not a message, or null for nothing. */
 function notice(event, name) {
@@ -64,6 +65,50 @@ function Transcript({ events, name }) {
   return html`<ol class="transcript" aria-label="Transcript" aria-live="polite">${items}<li ref=${end} class="end"></li></ol>`;
 }
 
+/** The invitations of the transcript that nobody has answered yet, by id. */
+function pendingInvitations(events) {
+  const pending = new Map();
+  for (const e of events) {
+    if (e.kind === "invited") pending.set(e.invitation, e);
+    else if (e.kind === "joined" && e.invitation) pending.delete(e.invitation);
+    else if (e.kind === "invitation_declined" && e.remaining === 0) pending.delete(e.invitation);
+    else if (e.kind === "invitation_cancelled" || e.kind === "invitation_expired") pending.delete(e.invitation);
+    else if (e.kind === "closed") pending.clear();
+  }
+  return [...pending.values()];
+}
+
+/** Who an invitation is for, as people read it. */
+function invitee(target, name) {
+  if (target.kind === "agent") return name({ kind: "staff", id: target.id });
+  if (target.kind === "team") return "the team";
+  return `anyone with the skill "${target.id}"`;
+}
+
+function CloseForm({ onClose, onCancel }) {
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    const resolution = new FormData(e.target).get("resolution").trim();
+    try {
+      await onClose(resolution || null);
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`
+    <form class="close" onSubmit=${submit}>
+      <label>Resolution note (staff only)
+        <textarea name="resolution" rows="2" placeholder="What solved it?"></textarea>
+      </label>
+      <div class="actions">
+        <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+        <button type="submit">Close as solved</button>
+      </div>
+      <p class="error" role="alert">${error ?? ""}</p>
+    </form>`;
+}
+
 function Composer({ onSend }) {
   const [kind, setKind] = useState("reply");
   const [error, setError] = useState(null);
@@ -108,6 +153,7 @@ export function Conversation({ id, me, live, people }) {
   const [events, setEvents] = useState([]);
   const [names, setNames] = useState(new Map());
   const [error, setError] = useState(null);
+  const [dialog, setDialog] = useState(null);
   const seen = useRef(new Map());
   const key = `conversation:${id}`;
 
@@ -133,7 +179,7 @@ export function Conversation({ id, me, live, people }) {
         setNames((known) => new Map(known).set(`staff:${event.user}`, event.name));
       }
       add([event]);
-      if (["joined", "left", "closed", "reopened", "lead_transferred"].includes(event.kind)) {
+      if (["joined", "left", "closed", "reopened", "lead_transferred", "invited"].includes(event.kind)) {
         api("GET", `/api/conversations/${id}`).then(setDetail).catch(() => {});
       }
     });
@@ -154,11 +200,12 @@ export function Conversation({ id, me, live, people }) {
     return names.get(`staff:${author.id}`) ?? nameOf(people, author.id);
   };
   const mine = detail?.participants.find((p) => p.user === me.id);
-  const pickUp = async () => {
+  const act = async (command, follow) => {
     try {
-      const ok = await live.send({ type: "pick_up", conversation: id });
-      live.follow(key, ok.seq);
+      const ok = await live.send({ ...command, conversation: id });
+      if (follow) live.follow(key, ok.seq);
       setDetail(await api("GET", `/api/conversations/${id}`));
+      setError(null);
     } catch (err) {
       setError(err.message);
     }
@@ -169,13 +216,23 @@ export function Conversation({ id, me, live, people }) {
   if (!detail) {
     return html`<section class="conversation"><p class="placeholder">${error ?? "Loading…"}</p></section>`;
   }
-  const speaks = mine && mine.mode !== "monitor" && detail.status !== "closed";
+  const open = detail.status !== "closed";
+  const speaks = mine && mine.mode !== "monitor" && open;
+  const supervises = me.role === "supervisor" || me.role === "admin";
+  const pending = pendingInvitations(events);
   return html`
     <section class="conversation" aria-labelledby="conversation-title">
       <header>
         <h1 id="conversation-title">${detail.customer_name || "Visitor"}</h1>
         <span class="status ${detail.status}">${detail.status}</span>
-        ${detail.status === "waiting" && !mine && html`<button onClick=${pickUp}>Pick up</button>`}
+        <div class="actions" role="toolbar" aria-label="Conversation">
+          ${detail.status === "waiting" && !mine && html`<button onClick=${() => act({ type: "pick_up" }, true)}>Pick up</button>`}
+          ${open && !mine && supervises && html`<button class="secondary" onClick=${() => act({ type: "monitor" }, true)}>Monitor</button>`}
+          ${speaks && html`<button onClick=${() => setDialog("invite")}>Invite…</button>`}
+          ${speaks && html`<button class="secondary" onClick=${() => setDialog("close")}>Close as solved…</button>`}
+          ${mine && open && html`<button class="secondary" onClick=${() => act({ type: "leave" })}>Leave</button>`}
+          ${!open && html`<button onClick=${() => act({ type: "reopen" }, true)}>Reopen</button>`}
+        </div>
       </header>
       <aside class="participants" aria-label="In this conversation">
         <h2>In this conversation</h2>
@@ -184,11 +241,28 @@ export function Conversation({ id, me, live, people }) {
             (p) => html`<li>${name({ kind: "staff", id: p.user })} <span class="mode">${p.mode}</span></li>`,
           )}
         </ul>
+        ${pending.length > 0 &&
+        html`<h2>Invited</h2>
+          <ul class="pending">
+            ${pending.map(
+              (i) => html`<li>${invitee(i.target, name)} <span class="mode">${i.mode}, waiting for an answer</span></li>`,
+            )}
+          </ul>`}
       </aside>
       ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${dialog === "close" &&
+      html`<${CloseForm}
+        onCancel=${() => setDialog(null)}
+        onClose=${async (resolution) => {
+          await live.send({ type: "close", conversation: id, resolution });
+          setDialog(null);
+          setDetail(await api("GET", `/api/conversations/${id}`));
+        }} />`}
       <${Transcript} events=${events} name=${name} />
       ${speaks
         ? html`<${Composer} onSend=${post} />`
         : mine?.mode === "monitor" && html`<p class="monitoring">You are monitoring: the customer and the team do not see you.</p>`}
+      ${dialog === "invite" &&
+      html`<${InviteDialog} conversation=${id} people=${people} live=${live} onClose=${() => setDialog(null)} />`}
     </section>`;
 }

@@ -23,3 +23,8 @@ export function clock(at) {
 export function day(at) {
   return new Date(at).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
 }
+
+/** How long until `at`, as [`since`] writes it. */
+export function until(at, now = Date.now()) {
+  return since(now, at);
+}
