@@ -227,3 +227,70 @@ async fn a_lead_invites_a_colleague_who_accepts_from_invites_a_supervisor_monito
         browser.close().await;
     }
 }
+
+#[actix_rt::test]
+async fn team_chat_shows_a_reaction_and_an_edit_to_the_other_member_and_unread_badges_live() {
+    if !browser::available() {
+        return;
+    }
+    let app = TestApp::start().await;
+    app.staff("Alice", "agent", &[], &[]).await;
+    app.staff("Bob", "agent", &[], &[]).await;
+    let alice = Browser::open(&app.base).await;
+    let bob = Browser::open(&app.base).await;
+    alice.sign_in("alice@example.com").await;
+    bob.sign_in("bob@example.com").await;
+
+    // Alice makes #ops in the console; Bob finds it, opens it and joins.
+    alice.goto("/messages").await;
+    alice.click(".rooms .actions button").await; // New channel
+    alice.fill("form.new input[name=name]", "ops").await;
+    alice.click("form.new button[type=submit]").await;
+    alice.until_text(".channel h1", "# ops").await;
+    bob.goto("/#/messages").await;
+    bob.click(".rooms .actions button:nth-of-type(2)").await; // Browse
+    bob.until_text(".directory", "# ops").await;
+    bob.click(".directory button").await;
+    bob.click(".channel .actions button").await; // Join
+    alice.until_text(".members", "Bob").await;
+
+    // Bob writes; Alice reacts; Bob edits: each sees the other's doing.
+    bob.fill("#compose", &format!("Deploy at 5{ENTER}")).await;
+    alice.until_text(".message .body", "Deploy at 5").await;
+    alice.click(".message button.react").await;
+    bob.until_text(".message .reactions", "👍 1").await;
+    bob.click(".message .reactions button.link:nth-of-type(2)")
+        .await; // Edit
+    let field = bob.find(".message form.edit textarea").await;
+    field.clear().await.unwrap();
+    field.send_keys("Deploy at 6").await.unwrap();
+    bob.click(".message form.edit button[type=submit]").await;
+    alice.until_text(".message .body", "Deploy at 6").await;
+    alice.until_text(".message .byline", "(edited)").await;
+    alice.screenshot("team-chat").await;
+
+    // A direct message raises Bob's unread badge as it arrives.
+    alice.click(".rooms > button.link").await; // New direct message
+    let bob_id = app
+        .get_ok("/api/users", &app.admin)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["display_name"] == "Bob")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    alice
+        .run(&format!("const s = document.querySelector('form.new select'); s.value = '{bob_id}'; s.dispatchEvent(new Event('change')); return s.value"))
+        .await;
+    alice.click("form.new button[type=submit]").await;
+    alice.until_text(".channel h1", "Bob").await;
+    alice.fill("#compose", &format!("psst{ENTER}")).await;
+    bob.until_text(".rooms", "Alice").await;
+    bob.until_text(".rooms li", "1").await;
+    for browser in [alice, bob] {
+        browser.close().await;
+    }
+}

@@ -7,6 +7,7 @@ import { Live, OPEN, RECONNECTING } from "/assets/console/live.js";
 import { Queue } from "/assets/console/queue.js";
 import { Conversation } from "/assets/console/conversation.js";
 import { Invites, useInvitations } from "/assets/console/invites.js";
+import { TeamChat } from "/assets/console/teamchat.js";
 
 function Login({ onIn }) {
   const [error, setError] = useState(null);
@@ -35,11 +36,16 @@ function Login({ onIn }) {
     </section>`;
 }
 
-/** The part of the address after `#`, as the console's route. */
+/** The console's route: the part of the address after `#` (`/messages` on its own opens
+ *  team chat). */
+function currentRoute() {
+  return location.hash.slice(1) || (location.pathname === "/messages" ? "/messages" : "/");
+}
+
 function useRoute() {
-  const [route, setRoute] = useState(location.hash.slice(1) || "/");
+  const [route, setRoute] = useState(currentRoute());
   useEffect(() => {
-    const changed = () => setRoute(location.hash.slice(1) || "/");
+    const changed = () => setRoute(currentRoute());
     addEventListener("hashchange", changed);
     return () => removeEventListener("hashchange", changed);
   }, []);
@@ -72,12 +78,20 @@ function Shell({ me, onOut }) {
     onOut();
   };
   const conversation = route.startsWith("/c/") ? route.slice(3) : null;
-  const view = conversation ? "conversation" : route === "/invites" ? "invites" : "queue";
+  const view = conversation
+    ? "conversation"
+    : route === "/invites"
+      ? "invites"
+      : route.startsWith("/messages")
+        ? "messages"
+        : "queue";
+  const channel = route.startsWith("/messages/") ? route.slice("/messages/".length) : null;
   return html`
     <header class="top">
       <a class="brand" href="#/">Conclave</a>
       <nav aria-label="Main">
         <a href="#/" aria-current=${view === "queue" ? "page" : null}>Live chat queue</a>
+        <a href="#/messages" aria-current=${view === "messages" ? "page" : null}>Team chat</a>
         <a href="#/invites" aria-current=${view === "invites" ? "page" : null}>
           Invites${invitations.length > 0 && html` <span class="count" aria-label="${invitations.length} open">${invitations.length}</span>`}
         </a>
@@ -93,6 +107,8 @@ function Shell({ me, onOut }) {
         ? html`<${Conversation} key=${conversation} id=${conversation} me=${me} live=${live} people=${people} />`
         : view === "invites"
           ? html`<${Invites} invitations=${invitations} settle=${settle} live=${live} people=${people} />`
+          : view === "messages"
+            ? html`<${TeamChat} me=${me} live=${live} people=${people} selected=${channel} />`
           : html`<${Queue} me=${me} live=${live} people=${people} />`}
     </main>`;
 }
