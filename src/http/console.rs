@@ -1,7 +1,10 @@
-//! The web console: static files embedded in the binary from `web/` (in debug builds too,
-//! so tests serve exactly what ships), served with a strict Content-Security-Policy. The
-//! console is one page; its paths (`/`, `/messages`…) are the page's own routes.
+//! The web console and the customer widget: static files embedded in the binary from
+//! `web/` (in debug builds too, so tests serve exactly what ships), served with a strict
+//! Content-Security-Policy. The console is one page; its paths (`/`, `/messages`…) are the
+//! page's own routes. The widget is a script for other sites' pages (`/widget.js`) and the
+//! chat it opens in an iframe (`/widget/`), which only `--allowed-origins` may frame.
 
+use super::Data;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -18,17 +21,40 @@ const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 
 /// `GET /` and the console's other routes: the console's page.
 pub async fn page(req: HttpRequest) -> HttpResponse {
-    file(&req, "console/index.html")
+    file(&req, "console/index.html", CONSOLE_CSP)
 }
 
 /// `GET /assets/{path}`: a file of `web/`.
 pub async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    file(&req, &path)
+    file(&req, &path, CONSOLE_CSP)
 }
 
-/// The embedded file at `path`, with its type and an `ETag` (answering `304` when the
-/// browser has it), or `404`.
-fn file(req: &HttpRequest, path: &str) -> HttpResponse {
+/// `GET /widget.js`: the embed snippet's script, for other sites' pages.
+pub async fn widget_script(req: HttpRequest) -> HttpResponse {
+    file(&req, "widget/loader.js", CONSOLE_CSP)
+}
+
+/// `GET /widget/`: the customer's chat, framed by the sites in `--allowed-origins`.
+pub async fn widget(data: Data, req: HttpRequest) -> HttpResponse {
+    let origins = &data.config().allowed_origins;
+    let ancestors = if origins.iter().any(|o| o == "*") {
+        "*".to_owned()
+    } else {
+        std::iter::once("'self'")
+            .chain(origins.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let csp = CONSOLE_CSP.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    );
+    file(&req, "widget/index.html", &csp)
+}
+
+/// The embedded file at `path`, with its type, `csp` and an `ETag` (answering `304` when
+/// the browser has it), or `404`.
+fn file(req: &HttpRequest, path: &str, csp: &str) -> HttpResponse {
     let Some(found) = Assets::get(path) else {
         return HttpResponse::NotFound().finish();
     };
@@ -57,7 +83,7 @@ fn file(req: &HttpRequest, path: &str) -> HttpResponse {
         // Revalidated every time: a new binary's files are seen at once.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONSOLE_CSP))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp.to_owned()))
         .insert_header(("Referrer-Policy", "no-referrer"));
     if fresh {
         return response.finish();

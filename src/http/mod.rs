@@ -43,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
             .route("/", web::get().to(console::page))
             .route("/messages", web::get().to(console::page))
             .route("/assets/{path:.*}", web::get().to(console::asset))
+            .route("/widget.js", web::get().to(console::widget_script))
+            .route("/widget/", web::get().to(console::widget))
             .service(
                 web::scope("/api")
                     .route("/login", web::post().to(accounts::login))

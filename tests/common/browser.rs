@@ -165,6 +165,28 @@ impl Browser {
         texts
     }
 
+    /// Opens an address of another site.
+    pub async fn visit(&self, url: &str) {
+        self.client.goto(url).await.expect("the page opens");
+    }
+
+    /// From now on, finds things inside the iframe `css` selects (the widget's chat).
+    pub async fn enter(&self, css: &str) {
+        self.find(css)
+            .await
+            .enter_frame()
+            .await
+            .expect("the frame opens");
+    }
+
+    /// Back to the page around the frame.
+    pub async fn leave_frame(&self) {
+        self.client
+            .enter_parent_frame()
+            .await
+            .expect("back to the page");
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn run(&self, script: &str) -> Value {
         self.client

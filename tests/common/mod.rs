@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod proxy;
+pub mod site;
 
 use awc::ws::{Frame, Message};
 use futures_util::{SinkExt, StreamExt};

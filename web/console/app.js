@@ -134,4 +134,6 @@ function App() {
   return html`<${Shell} me=${me} onOut=${out} />`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = "";
+render(html`<${App} />`, root);
