@@ -51,7 +51,7 @@ async fn an_agent_sees_a_chat_arrive_picks_it_up_replies_and_writes_a_note() {
     alice
         .fill("#compose", &format!("Hello Carla, how can I help?{ENTER}"))
         .await;
-    let reply = customer.event("reply").await;
+    let (reply, _) = customer.until_event("reply").await;
     assert_eq!(reply["body"], "Hello Carla, how can I help?");
     alice.until_text(".message.reply", "Hello Carla").await;
 
@@ -69,12 +69,17 @@ async fn an_agent_sees_a_chat_arrive_picks_it_up_replies_and_writes_a_note() {
     alice.until_text(".message.note", "VIP: be quick").await;
     assert_eq!(alice.texts(".message.note .badge").await, ["Note"]);
 
-    // The customer never sees the note: their next event is their own next message.
+    // The customer never sees the note (only Alice typing her reply): their next event is
+    // their own next message.
     customer
         .ok(json!({"type": "post", "body": "My order is late"}))
         .await;
-    let next = customer.event("reply").await;
+    let (next, between) = customer.until_event("reply").await;
     assert_eq!(next["body"], "My order is late");
+    assert!(
+        between.iter().all(|f| f["type"] == "typing"),
+        "only typing came between: {between:?}"
+    );
     alice
         .until_text(".message.customer", "My order is late")
         .await;

@@ -5,8 +5,9 @@
 
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
-import { clock, day, nameOf } from "/assets/console/format.js";
+import { day, nameOf } from "/assets/console/format.js";
 import { InviteDialog } from "/assets/console/invite.js";
+import { fold, isMessage, MessageItem } from "/assets/console/thread.js";
 
 /** What a transcript shows of an event that is not a message, or null for nothing. */
 function notice(event, name) {
@@ -30,39 +31,31 @@ function notice(event, name) {
   }
 }
 
-function Message({ event, author }) {
-  const note = event.kind === "note";
-  return html`
-    <li class="message ${note ? "note" : "reply"} ${event.author.kind}" data-seq=${event.seq}>
-      <div class="byline">
-        <span class="author">${author}</span>
-        ${note && html`<span class="badge" aria-label="Internal note">Note</span>`}
-        <time datetime=${new Date(event.at).toISOString()}>${clock(event.at)}</time>
-      </div>
-      <p class="body">${event.deleted ? html`<em>This message was deleted.</em>` : event.body}</p>
-      ${event.edited_at && html`<span class="edited">(edited)</span>`}
-    </li>`;
-}
-
-function Transcript({ events, name }) {
+function Transcript({ events, name, avatar, me, actions, typing }) {
   const end = useRef(null);
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length]);
+  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length, typing]);
   let lastDay = null;
   const items = [];
-  for (const event of events) {
-    const today = day(event.at);
+  for (const item of fold(events)) {
+    const today = day(item.at);
     if (today !== lastDay) {
       items.push(html`<li class="day" role="separator">${today}</li>`);
       lastDay = today;
     }
-    if (event.kind === "reply" || event.kind === "note") {
-      items.push(html`<${Message} event=${event} author=${name(event.author)} />`);
+    if (isMessage(item)) {
+      items.push(html`<${MessageItem} message=${item} author=${name(item.author)}
+        avatar=${avatar(item.author)} me=${me} ...${actions} />`);
     } else {
-      const text = notice(event, (id) => name({ kind: "staff", id }));
+      const text = notice(item, (id) => name({ kind: "staff", id }));
       if (text) items.push(html`<li class="notice">${text}</li>`);
     }
   }
-  return html`<ol class="transcript" aria-label="Transcript" aria-live="polite">${items}<li ref=${end} class="end"></li></ol>`;
+  return html`
+    <ol class="transcript" aria-label="Transcript" aria-live="polite">
+      ${items}
+      ${typing && html`<li class="typing" role="status">${typing} is typing…</li>`}
+      <li ref=${end} class="end"></li>
+    </ol>`;
 }
 
 /** The invitations of the transcript that nobody has answered yet, by id. */
@@ -109,7 +102,7 @@ function CloseForm({ onClose, onCancel }) {
     </form>`;
 }
 
-function Composer({ onSend }) {
+function Composer({ onSend, onTyping }) {
   const [kind, setKind] = useState("reply");
   const [error, setError] = useState(null);
   const text = useRef(null);
@@ -131,6 +124,9 @@ function Composer({ onSend }) {
     } else if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();
       send();
+    } else if (kind === "reply") {
+      // Only a reply is typed at the customer; a note is nobody's business.
+      onTyping();
     }
   };
   return html`
@@ -154,7 +150,10 @@ export function Conversation({ id, me, live, people }) {
   const [names, setNames] = useState(new Map());
   const [error, setError] = useState(null);
   const [dialog, setDialog] = useState(null);
+  const [typing, setTyping] = useState(null);
+  const [avatars, setAvatars] = useState(new Map());
   const seen = useRef(new Map());
+  const lastTyping = useRef(0);
   const key = `conversation:${id}`;
 
   const add = (list) => {
@@ -167,14 +166,22 @@ export function Conversation({ id, me, live, people }) {
       api("GET", `/api/conversations/${id}/events?limit=1000`),
     ]);
     setNames((known) => new Map([...known, ...page.people.map((p) => [`${p.kind}:${p.id}`, p.name])]));
+    setAvatars(new Map(page.people.filter((p) => p.avatar_url).map((p) => [`${p.kind}:${p.id}`, p.avatar_url])));
     add(page.events);
     setDetail(conversation);
     return { conversation, last: page.events.at(-1)?.seq ?? 0 };
   };
 
   useEffect(() => {
+    const stopTyping = live.on("typing", (frame) => {
+      if (frame.conversation !== id) return;
+      const who = frame.author;
+      setTyping(who);
+      setTimeout(() => setTyping((t) => (t === who ? null : t)), 4000);
+    });
     const stop = live.on("event", (event) => {
       if (event.conversation !== id) return;
+      if (isMessage(event)) setTyping(null);
       if (event.kind === "joined") {
         setNames((known) => new Map(known).set(`staff:${event.user}`, event.name));
       }
@@ -190,6 +197,7 @@ export function Conversation({ id, me, live, people }) {
       .catch((err) => setError(err.message));
     return () => {
       stop();
+      stopTyping();
       live.unfollow(key);
     };
   }, [id]);
@@ -212,6 +220,13 @@ export function Conversation({ id, me, live, people }) {
   };
   const post = (kind, body) =>
     live.send({ type: "post", conversation: id, kind, body, client_id: crypto.randomUUID() });
+  const typed = () => {
+    if (Date.now() - lastTyping.current < 2000) return;
+    lastTyping.current = Date.now();
+    live.send({ type: "typing", conversation: id }).catch(() => {});
+  };
+  const change = (command) =>
+    live.send({ ...command, conversation: id }).catch((err) => setError(err.message));
 
   if (!detail) {
     return html`<section class="conversation"><p class="placeholder">${error ?? "Loading…"}</p></section>`;
@@ -258,9 +273,17 @@ export function Conversation({ id, me, live, people }) {
           setDialog(null);
           setDetail(await api("GET", `/api/conversations/${id}`));
         }} />`}
-      <${Transcript} events=${events} name=${name} />
+      <${Transcript} events=${events} name=${name} me=${me} typing=${typing && name(typing)}
+        avatar=${(author) => avatars.get(`${author.kind}:${author.id}`)}
+        actions=${speaks
+          ? {
+              onReact: (seq, emoji, add) => change({ type: add ? "react" : "unreact", seq, emoji }),
+              onEdit: (seq, body) => change({ type: "edit", seq, body }),
+              onDelete: (seq) => change({ type: "delete", seq }),
+            }
+          : {}} />
       ${speaks
-        ? html`<${Composer} onSend=${post} />`
+        ? html`<${Composer} onSend=${post} onTyping=${typed} />`
         : mine?.mode === "monitor" && html`<p class="monitoring">You are monitoring: the customer and the team do not see you.</p>`}
       ${dialog === "invite" &&
       html`<${InviteDialog} conversation=${id} people=${people} live=${live} onClose=${() => setDialog(null)} />`}

@@ -40,7 +40,7 @@ export function isMessage(item) {
 
 /** One message: author, time, text, "(edited)", reactions; for its author Edit and
  *  Delete, and a 👍 for whoever may react (`onReact`). */
-export function MessageItem({ message, author, me, onReact, onEdit, onDelete }) {
+export function MessageItem({ message, author, avatar, me, onReact, onEdit, onDelete }) {
   const [editing, setEditing] = useState(false);
   const note = message.kind === "note";
   const own = message.author.kind === "staff" && message.author.id === me.id;
@@ -55,6 +55,7 @@ export function MessageItem({ message, author, me, onReact, onEdit, onDelete }) 
   return html`
     <li class="message ${message.kind} ${message.author.kind}" data-seq=${message.seq}>
       <div class="byline">
+        ${avatar && html`<img class="avatar" src=${avatar} alt="" width="20" height="20" />`}
         <span class="author">${author}</span>
         ${note && html`<span class="badge" aria-label="Internal note">Note</span>`}
         <time datetime=${new Date(message.at).toISOString()}>${clock(message.at)}</time>
