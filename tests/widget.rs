@@ -53,8 +53,10 @@ async fn a_customer_chats_from_another_site_keeps_the_thread_on_reload_and_sees_
     alice
         .fill("#compose", &format!("{CTRL_SHIFT}n{RELEASE}"))
         .await;
+    alice.fill("#compose", "Hi Carla,").await;
+    carla.until_text(".typing", "Alice is typing").await;
     alice
-        .fill("#compose", &format!("Hi Carla, I am on it.{ENTER}"))
+        .fill("#compose", &format!(" I am on it.{ENTER}"))
         .await;
     carla.until_text(".messages", "Alice joined the chat").await;
     carla.until_text(".messages", "Hi Carla, I am on it.").await;
