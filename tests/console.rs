@@ -201,10 +201,13 @@ async fn a_lead_invites_a_colleague_who_accepts_from_invites_a_supervisor_monito
         .await;
     bob.until_text(".message.note", "Refund approved").await;
 
-    // Sam monitors: he reads everything and has no composer.
-    sam.goto(&room).await;
+    // Sam finds it in his supervisor's view and monitors it: he reads everything and has
+    // no composer.
+    sam.goto("/#/supervisor").await;
+    sam.until_text(".monitoring-view tbody", "Alice, Bob").await;
+    sam.screenshot("supervisor").await;
+    sam.click(".monitoring-view tbody button").await; // Monitor
     sam.until_text(".transcript", "Refund approved").await;
-    sam.click(".conversation .actions button.secondary").await; // Monitor
     sam.until_text(".monitoring", "You are monitoring").await;
     assert!(
         sam.texts("#compose").await.is_empty(),

@@ -8,6 +8,7 @@ import { Queue } from "/assets/console/queue.js";
 import { Conversation } from "/assets/console/conversation.js";
 import { Invites, useInvitations } from "/assets/console/invites.js";
 import { TeamChat } from "/assets/console/teamchat.js";
+import { Monitoring } from "/assets/console/monitoring.js";
 
 function Login({ onIn }) {
   const [error, setError] = useState(null);
@@ -84,7 +85,10 @@ function Shell({ me, onOut }) {
       ? "invites"
       : route.startsWith("/messages")
         ? "messages"
-        : "queue";
+        : route === "/supervisor"
+          ? "supervisor"
+          : "queue";
+  const supervises = me.role === "supervisor" || me.role === "admin";
   const channel = route.startsWith("/messages/") ? route.slice("/messages/".length) : null;
   return html`
     <header class="top">
@@ -92,6 +96,7 @@ function Shell({ me, onOut }) {
       <nav aria-label="Main">
         <a href="#/" aria-current=${view === "queue" ? "page" : null}>Live chat queue</a>
         <a href="#/messages" aria-current=${view === "messages" ? "page" : null}>Team chat</a>
+        ${supervises && html`<a href="#/supervisor" aria-current=${view === "supervisor" ? "page" : null}>Supervisor</a>`}
         <a href="#/invites" aria-current=${view === "invites" ? "page" : null}>
           Invites${invitations.length > 0 && html` <span class="count" aria-label="${invitations.length} open">${invitations.length}</span>`}
         </a>
@@ -109,6 +114,8 @@ function Shell({ me, onOut }) {
           ? html`<${Invites} invitations=${invitations} settle=${settle} live=${live} people=${people} />`
           : view === "messages"
             ? html`<${TeamChat} me=${me} live=${live} people=${people} selected=${channel} />`
+            : view === "supervisor"
+              ? html`<${Monitoring} live=${live} />`
           : html`<${Queue} me=${me} live=${live} people=${people} />`}
     </main>`;
 }

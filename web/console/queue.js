@@ -14,7 +14,8 @@ const TABS = [
   { id: "mine", label: "Mine", query: "tab=mine", keep: (c) => c.status !== "closed" },
 ];
 
-function Tiles({ figures }) {
+/** A team's figures as tiles. */
+export function Tiles({ figures }) {
   const tiles = [
     ["Waiting", figures?.waiting],
     ["Active", figures?.active],
