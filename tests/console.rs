@@ -55,6 +55,28 @@ async fn an_agent_sees_a_chat_arrive_picks_it_up_replies_and_writes_a_note() {
     assert_eq!(reply["body"], "Hello Carla, how can I help?");
     alice.until_text(".message.reply", "Hello Carla").await;
 
+    // A picture goes with the next reply: the customer gets it, the console shows it.
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("label.png");
+    std::fs::write(
+        &picture,
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x02\0\0\0\x03\x08\x02\0\0\0\0\0\0\0",
+    )
+    .unwrap();
+    alice
+        .find(".composer input[type=file]")
+        .await
+        .send_keys(&picture.display().to_string())
+        .await
+        .unwrap();
+    alice
+        .fill("#compose", &format!("Is this your label?{ENTER}"))
+        .await;
+    let (with_file, _) = customer.until_event("reply").await;
+    assert_eq!(with_file["attachments"][0]["name"], "label.png");
+    assert_eq!(with_file["attachments"][0]["width"], 2);
+    alice.find("img.attachment[alt='label.png']").await;
+
     // Ctrl+Shift+N makes the next message an internal note, shown as one.
     alice
         .fill("#compose", &format!("{CTRL_SHIFT}n{RELEASE}"))

@@ -53,3 +53,30 @@ export async function login(email, password) {
   auth.token = answer.token;
   return answer.user;
 }
+
+/** Uploads `file` to the stream at `path` (`/api/conversations/ID` or `/api/channels/ID`);
+ *  resolves with the attachment to put on a post. */
+export async function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const response = await fetch(`${path}/attachments`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${auth.token}` },
+    body: form,
+  });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = answer?.error ?? {};
+    throw new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText);
+  }
+  return answer;
+}
+
+/** A file's bytes as a local address the page may show (downloads need the token). */
+export async function fileUrl(id) {
+  const response = await fetch(`/api/attachments/${id}`, {
+    headers: { Authorization: `Bearer ${auth.token}` },
+  });
+  if (!response.ok) throw new ApiError(response.status, "not_found", "That file is gone.");
+  return URL.createObjectURL(await response.blob());
+}

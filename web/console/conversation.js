@@ -5,6 +5,7 @@
 
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
+import { Composer } from "/assets/console/composer.js";
 import { day, nameOf } from "/assets/console/format.js";
 import { InviteDialog } from "/assets/console/invite.js";
 import { fold, isMessage, MessageItem } from "/assets/console/thread.js";
@@ -102,48 +103,6 @@ function CloseForm({ onClose, onCancel }) {
     </form>`;
 }
 
-function Composer({ onSend, onTyping }) {
-  const [kind, setKind] = useState("reply");
-  const [error, setError] = useState(null);
-  const text = useRef(null);
-  const send = async () => {
-    const body = text.current.value;
-    if (!body.trim()) return;
-    try {
-      await onSend(kind, body);
-      text.current.value = "";
-      setError(null);
-    } catch (err) {
-      setError(err.message);
-    }
-  };
-  const keys = (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === "n") {
-      e.preventDefault();
-      setKind((k) => (k === "reply" ? "note" : "reply"));
-    } else if (e.key === "Enter" && !e.shiftKey) {
-      e.preventDefault();
-      send();
-    } else if (kind === "reply") {
-      // Only a reply is typed at the customer; a note is nobody's business.
-      onTyping();
-    }
-  };
-  return html`
-    <form class="composer ${kind}" onSubmit=${(e) => (e.preventDefault(), send())}>
-      <div class="kinds" role="group" aria-label="Write a">
-        <button type="button" aria-pressed=${kind === "reply"} onClick=${() => setKind("reply")}>Reply</button>
-        <button type="button" aria-pressed=${kind === "note"} onClick=${() => setKind("note")}>Note</button>
-        <span class="hint">Ctrl+Shift+N switches</span>
-      </div>
-      <label class="sr-only" for="compose">${kind === "reply" ? "Reply to the customer" : "Internal note, never shown to the customer"}</label>
-      <textarea id="compose" ref=${text} onKeyDown=${keys} rows="3"
-        placeholder=${kind === "reply" ? "Reply to the customer…" : "Internal note: only staff see it…"}></textarea>
-      <button type="submit">Send</button>
-      ${error && html`<p class="error" role="alert">${error}</p>`}
-    </form>`;
-}
-
 export function Conversation({ id, me, live, people }) {
   const [detail, setDetail] = useState(null);
   const [events, setEvents] = useState([]);
@@ -153,7 +112,6 @@ export function Conversation({ id, me, live, people }) {
   const [typing, setTyping] = useState(null);
   const [avatars, setAvatars] = useState(new Map());
   const seen = useRef(new Map());
-  const lastTyping = useRef(0);
   const key = `conversation:${id}`;
 
   const add = (list) => {
@@ -218,13 +176,9 @@ export function Conversation({ id, me, live, people }) {
       setError(err.message);
     }
   };
-  const post = (kind, body) =>
-    live.send({ type: "post", conversation: id, kind, body, client_id: crypto.randomUUID() });
-  const typed = () => {
-    if (Date.now() - lastTyping.current < 2000) return;
-    lastTyping.current = Date.now();
-    live.send({ type: "typing", conversation: id }).catch(() => {});
-  };
+  const post = (kind, body, attachments) =>
+    live.send({ type: "post", conversation: id, kind, body, attachments, client_id: crypto.randomUUID() });
+  const typed = () => live.send({ type: "typing", conversation: id }).catch(() => {});
   const change = (command) =>
     live.send({ ...command, conversation: id }).catch((err) => setError(err.message));
 
@@ -283,7 +237,7 @@ export function Conversation({ id, me, live, people }) {
             }
           : {}} />
       ${speaks
-        ? html`<${Composer} onSend=${post} onTyping=${typed} />`
+        ? html`<${Composer} kinds onSend=${post} onTyping=${typed} stream=${`/api/conversations/${id}`} />`
         : mine?.mode === "monitor" && html`<p class="monitoring">You are monitoring: the customer and the team do not see you.</p>`}
       ${dialog === "invite" &&
       html`<${InviteDialog} conversation=${id} people=${people} live=${live} onClose=${() => setDialog(null)} />`}

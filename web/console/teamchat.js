@@ -7,6 +7,7 @@ import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js"
 import { api } from "/assets/console/api.js";
 import { day, nameOf } from "/assets/console/format.js";
 import { fold, isMessage, MessageItem } from "/assets/console/thread.js";
+import { Composer } from "/assets/console/composer.js";
 
 /** A channel's name as listed: `# general`, `🔒 proj-014`, or a direct message's people. */
 function label(channel) {
@@ -88,7 +89,6 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
   const [events, setEvents] = useState([]);
   const [error, setError] = useState(null);
   const seen = useRef(new Map());
-  const text = useRef(null);
   const end = useRef(null);
   const add = (list) => {
     for (const event of list) seen.current.set(event.seq, event);
@@ -121,18 +121,6 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
 
   const act = (command) =>
     live.send({ ...command, channel: id }).catch((err) => setError(err.message));
-  const send = async (e) => {
-    e?.preventDefault();
-    const body = text.current.value;
-    if (!body.trim()) return;
-    try {
-      await live.send({ type: "post", channel: id, body, client_id: crypto.randomUUID() });
-      text.current.value = "";
-      setError(null);
-    } catch (err) {
-      setError(err.message);
-    }
-  };
   if (!channel) return html`<section class="channel"><p class="placeholder">${error ?? "Loading…"}</p></section>`;
   const member = channel.members.some((m) => m.user === me.id);
   const names = new Map(channel.members.map((m) => [m.user, m.name]));
@@ -177,12 +165,10 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <ol class="transcript" aria-label="Messages" aria-live="polite">${items}<li ref=${end} class="end"></li></ol>
       ${writable
-        ? html`<form class="composer message" onSubmit=${send}>
-            <label class="sr-only" for="compose">Message ${label(channel)}</label>
-            <textarea id="compose" ref=${text} rows="2" placeholder=${`Message ${label(channel)}`}
-              onKeyDown=${(e) => e.key === "Enter" && !e.shiftKey && (e.preventDefault(), send())}></textarea>
-            <button type="submit">Send</button>
-          </form>`
+        ? html`<${Composer} stream=${`/api/channels/${id}`} label=${`Message ${label(channel)}`}
+            onTyping=${() => live.send({ type: "typing", channel: id }).catch(() => {})}
+            onSend=${(_, body, attachments) =>
+              live.send({ type: "post", channel: id, body, attachments, client_id: crypto.randomUUID() })} />`
         : !member && html`<p class="muted">Join the channel to write in it.</p>`}
     </section>`;
 }

@@ -2,8 +2,34 @@
 // message with its latest text, reactions and "(edited)", tombstones for deleted ones),
 // and a message with its reactions and its author's own actions.
 
-import { html, useState } from "/assets/vendor/preact-htm.js";
+import { html, useEffect, useState } from "/assets/vendor/preact-htm.js";
+import { fileUrl } from "/assets/console/api.js";
 import { clock } from "/assets/console/format.js";
+
+/** A file on a message: an image shown, anything else a link that downloads it. */
+function Attachment({ file }) {
+  const [url, setUrl] = useState(null);
+  const image = file.content_type.startsWith("image/");
+  useEffect(() => {
+    if (!image) return;
+    let made = null;
+    fileUrl(file.id).then((u) => setUrl((made = u))).catch(() => {});
+    return () => made && URL.revokeObjectURL(made);
+  }, [file.id]);
+  const download = async (e) => {
+    e.preventDefault();
+    const link = document.createElement("a");
+    link.href = await fileUrl(file.id);
+    link.download = file.name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  };
+  if (image) {
+    return html`<img class="attachment" alt=${file.name} src=${url ?? ""}
+      width=${file.width} height=${file.height} />`;
+  }
+  return html`<a class="attachment" href="#" onClick=${download}>${file.name}</a>`;
+}
 
 const MESSAGE_KINDS = ["reply", "note", "message"];
 
@@ -71,6 +97,7 @@ export function MessageItem({ message, author, avatar, me, onReact, onEdit, onDe
                 <button type="button" class="secondary" onClick=${() => setEditing(false)}>Cancel</button></div>
             </form>`
           : html`<p class="body">${message.body}</p>`}
+      ${!message.deleted && (message.attachments ?? []).map((file) => html`<${Attachment} file=${file} />`)}
       ${!message.deleted &&
       html`<div class="reactions">
         ${message.reactions.map(
