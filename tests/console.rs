@@ -185,6 +185,7 @@ async fn a_lead_invites_a_colleague_who_accepts_from_invites_a_supervisor_monito
     alice
         .until_text(".transcript", "Alice joined as lead")
         .await;
+    alice.until_text(".conversation .actions", "Invite").await;
     alice.click(".conversation .actions button").await; // Invite…
     alice.fill("dialog.invite input[type=search]", "bob").await;
     alice.click("dialog.invite .choices li").await;

@@ -109,16 +109,45 @@ impl Browser {
 
     /// Types `text` into the field `css` selects.
     pub async fn fill(&self, css: &str, text: &str) {
-        self.find(css)
-            .await
-            .send_keys(text)
-            .await
-            .expect("typing works");
+        let text = text.to_owned();
+        self.on(css, move |element| {
+            let text = text.clone();
+            async move { element.send_keys(&text).await }
+        })
+        .await;
     }
 
     /// Clicks what `css` selects.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("clicking works");
+        self.on(css, |element| async move { element.click().await })
+            .await;
+    }
+
+    /// Does `act` to what `css` selects. The page redraws as frames arrive, so an element
+    /// found may be replaced before it is acted on (a stale reference): it is found again.
+    async fn on<F, Fut>(&self, css: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match act(self.find(css).await).await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if Instant::now() < deadline
+                        && matches!(
+                            e.error,
+                            fantoccini::error::ErrorStatus::StaleElementReference
+                                | fantoccini::error::ErrorStatus::ElementNotInteractable
+                                | fantoccini::error::ErrorStatus::ElementClickIntercepted
+                        ) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("acting on {css} failed: {e}"),
+            }
+        }
     }
 
     /// Waits until the text of what `css` selects contains `text`; returns that text.
