@@ -6,9 +6,9 @@
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
 import { Composer } from "/assets/console/composer.js";
-import { day, nameOf } from "/assets/console/format.js";
+import { nameOf } from "/assets/console/format.js";
 import { InviteDialog } from "/assets/console/invite.js";
-import { fold, isMessage, MessageItem } from "/assets/console/thread.js";
+import { isMessage, MessageItem, withDays } from "/assets/console/thread.js";
 
 /** What a transcript shows of an event that is not a message, or null for nothing. */
 function notice(event, name) {
@@ -35,22 +35,14 @@ function notice(event, name) {
 function Transcript({ events, name, avatar, me, actions, typing }) {
   const end = useRef(null);
   useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length, typing]);
-  let lastDay = null;
-  const items = [];
-  for (const item of fold(events)) {
-    const today = day(item.at);
-    if (today !== lastDay) {
-      items.push(html`<li class="day" role="separator">${today}</li>`);
-      lastDay = today;
-    }
+  const items = withDays(events, (item) => {
     if (isMessage(item)) {
-      items.push(html`<${MessageItem} message=${item} author=${name(item.author)}
-        avatar=${avatar(item.author)} me=${me} ...${actions} />`);
-    } else {
-      const text = notice(item, (id) => name({ kind: "staff", id }));
-      if (text) items.push(html`<li class="notice">${text}</li>`);
+      return html`<${MessageItem} message=${item} author=${name(item.author)}
+        avatar=${avatar(item.author)} me=${me} ...${actions} />`;
     }
-  }
+    const text = notice(item, (id) => name({ kind: "staff", id }));
+    return text && html`<li class="notice">${text}</li>`;
+  });
   return html`
     <ol class="transcript" aria-label="Transcript" aria-live="polite">
       ${items}

@@ -5,8 +5,8 @@
 
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
-import { day, nameOf } from "/assets/console/format.js";
-import { fold, isMessage, MessageItem } from "/assets/console/thread.js";
+import { nameOf } from "/assets/console/format.js";
+import { isMessage, MessageItem, withDays } from "/assets/console/thread.js";
 import { Composer } from "/assets/console/composer.js";
 
 /** A channel's name as listed: `# general`, `🔒 proj-014`, or a direct message's people. */
@@ -126,23 +126,15 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
   const names = new Map(channel.members.map((m) => [m.user, m.name]));
   const name = (author) => names.get(author.id) ?? nameOf(people, author.id);
   const writable = member && !channel.archived;
-  const items = [];
-  let lastDay = null;
-  for (const item of fold(events)) {
-    const today = day(item.at);
-    if (today !== lastDay) {
-      items.push(html`<li class="day" role="separator">${today}</li>`);
-      lastDay = today;
-    }
+  const items = withDays(events, (item) => {
     if (isMessage(item)) {
-      items.push(html`<${MessageItem} message=${item} author=${name(item.author)} me=${me}
+      return html`<${MessageItem} message=${item} author=${name(item.author)} me=${me}
         onReact=${writable && ((seq, emoji, add) => act({ type: add ? "react" : "unreact", seq, emoji }))}
         onEdit=${writable && ((seq, body) => act({ type: "edit", seq, body }))}
-        onDelete=${writable && ((seq) => act({ type: "delete", seq }))} />`);
-    } else if (item.kind === "joined") {
-      items.push(html`<li class="notice">${item.name} joined</li>`);
+        onDelete=${writable && ((seq) => act({ type: "delete", seq }))} />`;
     }
-  }
+    return item.kind === "joined" && html`<li class="notice">${item.name} joined</li>`;
+  });
   const mute = async (muted) => {
     await api("PUT", `/api/channels/${id}/mute`, { muted }).catch((err) => setError(err.message));
     onChanged();

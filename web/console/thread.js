@@ -4,7 +4,7 @@
 
 import { html, useEffect, useState } from "/assets/vendor/preact-htm.js";
 import { fileUrl } from "/assets/console/api.js";
-import { clock } from "/assets/console/format.js";
+import { clock, day } from "/assets/console/format.js";
 
 /** A file on a message: an image shown, anything else a link that downloads it. */
 function Attachment({ file }) {
@@ -57,6 +57,24 @@ export function fold(events) {
     }
   }
   return items;
+}
+
+/** The items of `fold(events)`, each drawn by `draw` (null to leave it out), with a
+ *  separator before the first item of each day. */
+export function withDays(events, draw) {
+  const shown = [];
+  let lastDay = null;
+  for (const item of fold(events)) {
+    const drawn = draw(item);
+    if (!drawn) continue;
+    const today = day(item.at);
+    if (today !== lastDay) {
+      shown.push(html`<li class="day" role="separator">${today}</li>`);
+      lastDay = today;
+    }
+    shown.push(drawn);
+  }
+  return shown;
 }
 
 /** Whether `message` is a message (rather than another event). */
