@@ -593,6 +593,16 @@ impl Channel {
         }
     }
 
+    /// Whether `staff` may mute the channel for themselves: its members (a muted channel
+    /// leaves their unread total).
+    pub fn may_mute(&self, staff: &Staff) -> Result<(), RuleError> {
+        self.may_read(staff)?;
+        match self.member(staff.id) {
+            Some(_) => Ok(()),
+            None => Err(RuleError::NotAChannelMember),
+        }
+    }
+
     /// Whether `by` may delete the channel with everything in it.
     pub fn may_delete(&self, by: &Staff) -> Result<(), RuleError> {
         self.manager(by)

@@ -169,7 +169,7 @@ export function TeamChat({ me, live, people, selected }) {
   const [listing, setListing] = useState(null);
   const [adding, setAdding] = useState(null);
   const pending = useRef(null);
-  // At most one listing request in flight per half second, however busy the channels.
+  // At most one listing request per tenth of a second, however busy the channels.
   const load = () => {
     if (pending.current) return;
     pending.current = setTimeout(() => {

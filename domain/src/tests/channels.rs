@@ -202,6 +202,9 @@ fn any_member_adds_a_colleague_and_only_admins_remove_one() {
     assert_eq!(secret.leave(&member), Err(RuleError::UnknownChannel));
     let public = channel(Visibility::Public, &creator, &[]);
     assert_eq!(public.leave(&member), Err(RuleError::NotAChannelMember));
+    assert_eq!(public.may_mute(&member), Err(RuleError::NotAChannelMember));
+    assert_eq!(public.may_mute(&creator), Ok(()));
+    assert_eq!(secret.may_mute(&member), Err(RuleError::UnknownChannel));
 }
 
 #[test]
