@@ -344,6 +344,32 @@ async fn customers_read_only_their_own_conversation_and_never_notes() {
         .collect();
     assert_eq!(seqs, [2, 3]);
     assert_eq!(page["has_more"], true);
+    // Reading back: the newest page before a seq, still oldest first; past the end, the
+    // newest page of all; the customer's pages skip what they may not see.
+    let seqs_of = |page: &Value| -> Vec<u64> {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect()
+    };
+    let back = |token: &str, query: &str| {
+        let path = format!("/api/conversations/{conv}/events?{query}");
+        let token = token.to_string();
+        let app = &app;
+        async move { app.call("GET", &path, Some(&token), None).await }
+    };
+    let (_, page) = back(&a.token, "before_seq=5&limit=2").await;
+    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![3, 4], &json!(true)));
+    let (_, page) = back(&a.token, "before_seq=3&limit=2").await;
+    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![1, 2], &json!(false)));
+    let (_, page) = back(&a.token, "before_seq=9007199254740991&limit=3").await;
+    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![3, 4, 5], &json!(true)));
+    let (_, page) = back(&chat.token, "before_seq=6&limit=2").await;
+    assert_eq!(seqs_of(&page), [3, 5], "the note (4) is not the customer's");
+    let (status, refused) = back(&a.token, "before_seq=3&after_seq=1").await;
+    assert_eq!(status, 400, "{refused}");
 
     // The customer's own conversation, yes; someone else's is not found.
     let (status, me) = app.call("GET", "/api/me", Some(&chat.token), None).await;

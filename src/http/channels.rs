@@ -7,7 +7,7 @@
 //! channel that does not exist: its existence is not given away.
 
 use super::auth::Caller;
-use super::conversations::EventsQuery;
+use super::conversations::{EventsQuery, Paged};
 use super::error::ApiError;
 use super::Data;
 use crate::actors::timeline::Evict;
@@ -415,7 +415,7 @@ pub async fn get(
     })))
 }
 
-/// `GET /api/channels/{id}/events?after_seq=&limit=` (staff who may read it): a page of
+/// `GET /api/channels/{id}/events?after_seq=|before_seq=&limit=` (staff who may read it): a page of
 /// its history, oldest first, with the names of its authors.
 pub async fn events(
     data: Data,
@@ -425,7 +425,7 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
     let id = parse_channel(&path)?;
-    let (page, limit) = query.page(false);
+    let page = query.page(false)?;
     let (events, has_more, people) = data
         .store()
         .run(move |conn| {
@@ -438,9 +438,8 @@ pub async fn events(
             {
                 return Ok(None);
             }
-            let mut events = events::page::<_, ChannelEventKind>(conn, id, page)?;
-            let has_more = events.len() > limit as usize;
-            events.truncate(limit as usize);
+            let Paged { events, has_more } =
+                EventsQuery::cut(page, events::page::<_, ChannelEventKind>(conn, id, page)?);
             let authors: Vec<Author> = events.iter().map(|e| e.author).collect();
             let people = accounts::people(conn, &authors)?;
             Ok(Some((events, has_more, people)))

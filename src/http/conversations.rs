@@ -317,29 +317,60 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Query of the REST history pages (`?after_seq=&limit=`).
+/// Query of the REST history pages (`?after_seq=&limit=` or `?before_seq=&limit=`).
 #[derive(Deserialize)]
 pub struct EventsQuery {
     after_seq: Option<u64>,
+    before_seq: Option<u64>,
     limit: Option<u32>,
 }
 
+/// A page of history read back: its events (oldest first) and whether more lie beyond
+/// it, in the direction it was read.
+pub struct Paged<E> {
+    pub events: Vec<E>,
+    pub has_more: bool,
+}
+
 impl EventsQuery {
-    /// The page to read (one event more than the limit, to tell whether more follow) and
-    /// the limit.
-    pub fn page(&self, customer_only: bool) -> (Page, u32) {
+    /// The page to read: one event more than the limit, to tell whether more follow. With
+    /// `before_seq`, the newest events before it (a `before_seq` past the end reads the
+    /// newest page); otherwise the oldest after `after_seq` (0 when not given).
+    pub fn page(&self, customer_only: bool) -> Result<Page, ApiError> {
+        if self.after_seq.is_some() && self.before_seq.is_some() {
+            return Err(ApiError::BadRequest(
+                "pass after_seq (to read forwards) or before_seq (to read back), not both".into(),
+            ));
+        }
         let limit = self.limit.unwrap_or(100).clamp(1, 1000);
-        let page = Page {
-            after_seq: Some(self.after_seq.unwrap_or(0)),
-            before_seq: None,
+        Ok(Page {
+            after_seq: self
+                .before_seq
+                .is_none()
+                .then(|| self.after_seq.unwrap_or(0)),
+            before_seq: self.before_seq,
             limit: limit + 1,
             customer_only,
-        };
-        (page, limit)
+        })
+    }
+
+    /// `events` as read for `page`, cut to the limit: the extra event read is the oldest
+    /// when reading back, the newest when reading forwards.
+    pub fn cut<E>(page: Page, mut events: Vec<E>) -> Paged<E> {
+        let limit = page.limit as usize - 1;
+        let has_more = events.len() > limit;
+        if has_more {
+            if page.after_seq.is_none() {
+                events.remove(0);
+            } else {
+                events.truncate(limit);
+            }
+        }
+        Paged { events, has_more }
     }
 }
 
-/// `GET /api/conversations/{id}/events?after_seq=&limit=`: a transcript page, oldest first,
+/// `GET /api/conversations/{id}/events?after_seq=|before_seq=&limit=`: a transcript page, oldest first,
 /// as the caller may see it (customers never see notes, invitations or monitors).
 pub async fn events(
     data: Data,
@@ -350,14 +381,13 @@ pub async fn events(
     let id = parse_conversation(&path)?;
     let (view, room) = load(&data, id).await?;
     let customer_only = may_read(&caller.0, &room)?;
-    let (page, limit) = query.page(customer_only);
+    let page = query.page(customer_only)?;
     let customer = view.customer;
     let (events, has_more, people) = data
         .store()
         .run(move |conn| {
-            let mut events = events::page::<_, EventKind>(conn, id, page)?;
-            let has_more = events.len() > limit as usize;
-            events.truncate(limit as usize);
+            let Paged { events, has_more } =
+                EventsQuery::cut(page, events::page::<_, EventKind>(conn, id, page)?);
             // Everyone the page is by, and everyone who may speak in the room now.
             let cast = conversations::participants_of(conn, id)?
                 .into_iter()

@@ -6,7 +6,7 @@ use super::Data;
 use crate::actors::queue::{Snapshot, UnrepliedOf};
 use crate::domain::{ConversationId, Staff, Status, TeamId, UserId};
 use crate::store::inbox::{self, Cursor, Filter, Sort, Tab};
-use crate::store::{accounts, conversations, reads, StoreError};
+use crate::store::{accounts, conversations, events, reads, StoreError};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ pub struct InboxQuery {
 
 /// `GET /api/inbox?tab=all|mine|unassigned&status=&team=&assignee=&contact=&sort=activity|waiting|created&cursor=&limit=`
 /// (staff): a page of the tab's conversations that the caller may view, each with its
-/// contact, assignees, unreplied customer messages and the caller's unread and mention
+/// contact, assignees, message count, unreplied customer messages and the caller's unread and mention
 /// counts; how many each tab holds
 /// under the same filters; and the cursor of the next page.
 pub async fn inbox(
@@ -84,7 +84,9 @@ pub async fn inbox(
                 keys.push((view.id, view.team));
                 let assignees = inbox::assignees_of(conn, &row.id)?;
                 let unread = reads::unread(conn, &row.id, &reader, false)?;
+                let messages = events::count_messages(conn, &row.id)?;
                 let mut item = serde_json::to_value(view).expect("views serialize");
+                item["messages"] = messages.into();
                 item["assignees"] = serde_json::to_value(assignees).expect("views serialize");
                 let unread = serde_json::to_value(unread).expect("counts serialize");
                 item.as_object_mut()

@@ -582,6 +582,13 @@ pub fn count_unread(
     })
 }
 
+/// How many messages of `stream` staff see (replies, notes or team chat messages, by
+/// anyone, not deleted).
+pub fn count_messages(conn: &mut DbConnection, stream: &str) -> Result<u64, StoreError> {
+    // No author has the empty id, so nobody's own messages are left out.
+    count_unread(conn, stream, 0, "", false)
+}
+
 /// Deletes every event of a stream, filed or not.
 pub fn delete_stream<Id: StreamId>(conn: &mut DbConnection, id: Id) -> Result<(), StoreError> {
     let stream = id.to_string();
