@@ -290,8 +290,7 @@ async fn team_chat_shows_a_reaction_and_an_edit_to_the_other_member_and_unread_b
     alice.until_text(".message .body", "Deploy at 5").await;
     alice.click(".message button.react").await;
     bob.until_text(".message .reactions", "👍 1").await;
-    bob.click(".message .reactions button.link:nth-of-type(2)")
-        .await; // Edit
+    bob.click(".message .reactions button.edit").await;
     let field = bob.find(".message form.edit textarea").await;
     field.clear().await.unwrap();
     field.send_keys("Deploy at 6").await.unwrap();
@@ -324,4 +323,143 @@ async fn team_chat_shows_a_reaction_and_an_edit_to_the_other_member_and_unread_b
     for browser in [alice, bob] {
         browser.close().await;
     }
+}
+
+#[actix_rt::test]
+async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_links_and_hands_over() {
+    if !browser::available() {
+        return;
+    }
+    let app = TestApp::start().await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let (status, _) = app
+        .call(
+            "PUT",
+            "/api/teams/support/canned/thanks",
+            Some(&app.admin),
+            Some(json!({"body": "Thanks for waiting!"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Carla had a chat before, closed; she writes again, 120 times, in a new one.
+    let chat = app.start_chat(&team, "Carla").await;
+    let mut customer = app.ws(&chat.token).await;
+    customer.ok(json!({"type": "post", "body": "Hello?"})).await;
+    let mut alice_ws = app.ws(&alice.token).await;
+    alice_ws.pick_up(&chat.conversation).await;
+    alice_ws
+        .ok(json!({"type": "close", "conversation": chat.conversation}))
+        .await;
+    customer.send(json!({"type": "post", "body": "message 1"})).await;
+    let started = customer.expect("conversation_started").await;
+    let conv = started["conversation"].as_str().unwrap().to_owned();
+    let mut last = 0;
+    for n in 2..=120 {
+        last = customer
+            .ok(json!({"type": "post", "body": format!("message {n}")}))
+            .await["seq"]
+            .as_u64()
+            .unwrap();
+    }
+    customer
+        .ok(json!({"type": "subscribe", "after_seq": last}))
+        .await;
+
+    // Alice opens it: the newest page shows, and scrolling back brings the rest, each once.
+    let console = Browser::open(&app.base).await;
+    console.sign_in("alice@example.com").await;
+    console.goto(&format!("/#/c/{conv}")).await;
+    console.until_text(".transcript", "message 120").await;
+    let bodies = "return [...document.querySelectorAll('.message.customer .body')].map(b => b.textContent)";
+    let shown = console.run(bodies).await;
+    assert!(shown.as_array().unwrap().len() < 120, "one page first: {shown}");
+    let mut all = Vec::new();
+    for _ in 0..50 {
+        all = console
+            .run(&format!("document.querySelector('.transcript').scrollTop = 0; {bodies}"))
+            .await
+            .as_array()
+            .unwrap()
+            .clone();
+        if all.len() == 120 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let expected: Vec<String> = (1..=120).map(|n| format!("message {n}")).collect();
+    assert_eq!(all, expected, "every message once, in order");
+    console
+        .until_text(".contact", "Other conversations")
+        .await;
+    console.until_text(".contact .others", "closed").await;
+
+    // She picks it up and answers with a canned response: "/tha" offers it, Enter takes it.
+    console.click(".conversation header button").await;
+    console.until_text(".transcript", "Alice joined as lead").await;
+    console.fill("#compose", "/tha").await;
+    console.until_text(".suggestions", "/thanks").await;
+    console.fill("#compose", ENTER).await;
+    let typed = console
+        .run("return document.querySelector('#compose').value")
+        .await;
+    assert_eq!(typed, "Thanks for waiting!");
+    console.fill("#compose", ENTER).await;
+    assert_eq!(
+        customer.until_event("reply").await.0["body"],
+        "Thanks for waiting!"
+    );
+
+    // She quotes the last message in her reply.
+    console
+        .click(&format!(".message[data-seq='{last}'] button.quote"))
+        .await;
+    console.until_text(".quoting", "Answering Carla").await;
+    console.fill("#compose", &format!("Here it is{ENTER}")).await;
+    let (quoting, _) = customer.until_event("reply").await;
+    assert_eq!(quoting["quote"]["snippet"], "message 120", "{quoting}");
+    console.until_text(".message.reply .quote", "message 120").await;
+
+    // She links the order, and mentions Bob in a note: "@bo" offers him.
+    console.click(".links button.link").await;
+    console.fill(".link-form input[name=system]", "shop").await;
+    console.fill(".link-form input[name=record]", "4711").await;
+    console.fill(".link-form input[name=title]", "Order 4711").await;
+    console
+        .fill(".link-form input[name=url]", "https://shop.example.com/orders/4711")
+        .await;
+    console.click(".link-form button[type=submit]").await;
+    console.until_text(".links ul", "Order 4711").await;
+    let mut bob_ws = app.ws(&bob.token).await;
+    console
+        .fill("#compose", &format!("{CTRL_SHIFT}n{RELEASE}can you check, @bo"))
+        .await;
+    console.until_text(".suggestions", "Bob").await;
+    console.fill("#compose", &format!("{ENTER}please?{ENTER}")).await;
+    let mention = loop {
+        let frame = bob_ws.next().await;
+        if frame["type"] == "mention" {
+            break frame;
+        }
+    };
+    assert_eq!(mention["by"], "Alice");
+    assert_eq!(mention["kind"], "note");
+
+    // Bob is invited and accepts; Alice hands him the lead from the participants panel.
+    let invitation = alice_ws
+        .ok(json!({"type": "invite", "conversation": conv, "target": {"kind": "agent", "id": bob.id}, "mode": "participant"}))
+        .await;
+    while bob_ws.next().await["type"] != "invitation" {}
+    bob_ws.accept(&conv, &invitation["invitation"]).await;
+    console.until_text(".participants", "Make lead").await;
+    console.click(".participants button.link").await;
+    console
+        .until_text(".transcript", "Bob took over the lead")
+        .await;
+    let (handed, _) = bob_ws.until_event("lead_transferred").await;
+    assert_eq!(handed["to"], json!(bob.id));
+    console.screenshot("conversation-panels").await;
+    console.close().await;
 }

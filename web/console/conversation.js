@@ -3,12 +3,14 @@
 // internal note (Ctrl/Cmd+Shift+N switches). Anyone who may view it reads it; an agent
 // of its team picks a waiting one up.
 
-import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
+import { html, useEffect, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
 import { Composer } from "/assets/console/composer.js";
 import { nameOf } from "/assets/console/format.js";
 import { InviteDialog } from "/assets/console/invite.js";
-import { isMessage, MessageItem, withDays } from "/assets/console/thread.js";
+import { ContactPanel, Links } from "/assets/console/sidebar.js";
+import { useStream } from "/assets/console/stream.js";
+import { isMessage, MessageItem, quoteOf, Transcript } from "/assets/console/thread.js";
 
 /** What a transcript shows of an event that is not a message, or null for nothing. */
 function notice(event, name) {
@@ -25,30 +27,15 @@ function notice(event, name) {
       return "Reopened";
     case "lead_transferred":
       return `${name(event.to)} took over the lead`;
+    case "linked":
+      return `Linked ${event.link.title} (${event.link.system} ${event.link.id})`;
+    case "unlinked":
+      return `Unlinked ${event.system} ${event.id}`;
     case "invited":
       return `An invitation went out (${event.mode})`;
     default:
       return null;
   }
-}
-
-function Transcript({ events, name, avatar, me, actions, typing }) {
-  const end = useRef(null);
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length, typing]);
-  const items = withDays(events, (item) => {
-    if (isMessage(item)) {
-      return html`<${MessageItem} message=${item} author=${name(item.author)}
-        avatar=${avatar(item.author)} me=${me} ...${actions} />`;
-    }
-    const text = notice(item, (id) => name({ kind: "staff", id }));
-    return text && html`<li class="notice">${text}</li>`;
-  });
-  return html`
-    <ol class="transcript" aria-label="Transcript" aria-live="polite">
-      ${items}
-      ${typing && html`<li class="typing" role="status">${typing} is typing…</li>`}
-      <li ref=${end} class="end"></li>
-    </ol>`;
 }
 
 /** The invitations of the transcript that nobody has answered yet, by id. */
@@ -97,28 +84,27 @@ function CloseForm({ onClose, onCancel }) {
 
 export function Conversation({ id, me, live, people }) {
   const [detail, setDetail] = useState(null);
-  const [events, setEvents] = useState([]);
+  const stream = useStream(`/api/conversations/${id}`);
   const [names, setNames] = useState(new Map());
   const [error, setError] = useState(null);
   const [dialog, setDialog] = useState(null);
   const [typing, setTyping] = useState(null);
   const [avatars, setAvatars] = useState(new Map());
-  const seen = useRef(new Map());
+  const [quoting, setQuoting] = useState(null);
+  const [canned, setCanned] = useState([]);
   const key = `conversation:${id}`;
 
-  const add = (list) => {
-    for (const event of list) seen.current.set(event.seq, event);
-    setEvents([...seen.current.values()].sort((a, b) => a.seq - b.seq));
+  /** Learns the names and avatars of a page's people. */
+  const meet = (page) => {
+    if (!page) return;
+    setNames((known) => new Map([...known, ...page.people.map((p) => [`${p.kind}:${p.id}`, p.name])]));
+    setAvatars((known) => new Map([...known, ...page.people.filter((p) => p.avatar_url).map((p) => [`${p.kind}:${p.id}`, p.avatar_url])]));
   };
   const load = async () => {
-    const [conversation, page] = await Promise.all([
-      api("GET", `/api/conversations/${id}`),
-      api("GET", `/api/conversations/${id}/events?limit=1000`),
-    ]);
-    setNames((known) => new Map([...known, ...page.people.map((p) => [`${p.kind}:${p.id}`, p.name])]));
-    setAvatars(new Map(page.people.filter((p) => p.avatar_url).map((p) => [`${p.kind}:${p.id}`, p.avatar_url])));
-    add(page.events);
+    const [conversation, page] = await Promise.all([api("GET", `/api/conversations/${id}`), stream.newest()]);
+    meet(page);
     setDetail(conversation);
+    api("GET", `/api/teams/${conversation.team}/canned`).then(setCanned, () => {});
     return { conversation, last: page.events.at(-1)?.seq ?? 0 };
   };
 
@@ -135,8 +121,8 @@ export function Conversation({ id, me, live, people }) {
       if (event.kind === "joined") {
         setNames((known) => new Map(known).set(`staff:${event.user}`, event.name));
       }
-      add([event]);
-      if (["joined", "left", "closed", "reopened", "lead_transferred", "invited"].includes(event.kind)) {
+      stream.add([event]);
+      if (["joined", "left", "closed", "reopened", "lead_transferred", "invited", "linked", "unlinked"].includes(event.kind)) {
         api("GET", `/api/conversations/${id}`).then(setDetail).catch(() => {});
       }
     });
@@ -168,8 +154,8 @@ export function Conversation({ id, me, live, people }) {
       setError(err.message);
     }
   };
-  const post = (kind, body, attachments) =>
-    live.send({ type: "post", conversation: id, kind, body, attachments, client_id: crypto.randomUUID() });
+  const post = (kind, body, attachments, quote) =>
+    live.send({ type: "post", conversation: id, kind, body, attachments, quote, client_id: crypto.randomUUID() });
   const typed = () => live.send({ type: "typing", conversation: id }).catch(() => {});
   const change = (command) =>
     live.send({ ...command, conversation: id }).catch((err) => setError(err.message));
@@ -180,7 +166,18 @@ export function Conversation({ id, me, live, people }) {
   const open = detail.status !== "closed";
   const speaks = mine && mine.mode !== "monitor" && open;
   const supervises = me.role === "supervisor" || me.role === "admin";
-  const pending = pendingInvitations(events);
+  const pending = pendingInvitations(stream.events);
+  // Who may link records: the lead, and while it waits, supervisors and admins.
+  const links = open && (mine?.mode === "lead" || (detail.status === "waiting" && supervises));
+  const refresh = async () => setDetail(await api("GET", `/api/conversations/${id}`));
+  const actions = speaks
+    ? {
+        onReact: (seq, emoji, add) => change({ type: add ? "react" : "unreact", seq, emoji }),
+        onEdit: (seq, body) => change({ type: "edit", seq, body }),
+        onDelete: (seq) => change({ type: "delete", seq }),
+        onQuote: (message) => setQuoting(quoteOf(message, name)),
+      }
+    : {};
   return html`
     <section class="conversation" aria-labelledby="conversation-title">
       <header>
@@ -199,7 +196,9 @@ export function Conversation({ id, me, live, people }) {
         <h2>In this conversation</h2>
         <ul>
           ${detail.participants.map(
-            (p) => html`<li>${name({ kind: "staff", id: p.user })} <span class="mode">${p.mode}</span></li>`,
+            (p) => html`<li>${name({ kind: "staff", id: p.user })} <span class="mode">${p.mode}</span>
+              ${speaks && p.mode === "participant" && p.user !== me.id &&
+              html`<button class="link" onClick=${() => act({ type: "transfer", to: p.user })}>Make lead</button>`}</li>`,
           )}
         </ul>
         ${pending.length > 0 &&
@@ -209,6 +208,10 @@ export function Conversation({ id, me, live, people }) {
               (i) => html`<li>${invitee(i.target, name)} <span class="mode">${i.mode}, waiting for an answer</span></li>`,
             )}
           </ul>`}
+        <${Links} links=${detail.links ?? []}
+          onLink=${links && ((form) => live.send({ type: "link", conversation: id, ...form }).then(refresh))}
+          onUnlink=${links && ((l) => act({ type: "unlink", system: l.system, record: l.id }))} />
+        <${ContactPanel} contact=${detail.customer} current=${id} />
       </aside>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       ${dialog === "close" &&
@@ -219,17 +222,20 @@ export function Conversation({ id, me, live, people }) {
           setDialog(null);
           setDetail(await api("GET", `/api/conversations/${id}`));
         }} />`}
-      <${Transcript} events=${events} name=${name} me=${me} typing=${typing && name(typing)}
-        avatar=${(author) => avatars.get(`${author.kind}:${author.id}`)}
-        actions=${speaks
-          ? {
-              onReact: (seq, emoji, add) => change({ type: add ? "react" : "unreact", seq, emoji }),
-              onEdit: (seq, body) => change({ type: "edit", seq, body }),
-              onDelete: (seq) => change({ type: "delete", seq }),
-            }
-          : {}} />
+      <${Transcript} events=${stream.events} older=${stream.older} label="Transcript"
+        onOlder=${() => stream.loadOlder().then(meet)} typing=${typing && name(typing)}
+        draw=${(item) => {
+          if (isMessage(item)) {
+            return html`<${MessageItem} message=${item} author=${name(item.author)}
+              avatar=${avatars.get(`${item.author.kind}:${item.author.id}`)} me=${me}
+              quoted=${item.quote && name(item.quote.author)} ...${actions} />`;
+          }
+          const text = notice(item, (user) => name({ kind: "staff", id: user }));
+          return text && html`<li class="notice">${text}</li>`;
+        }} />
       ${speaks
-        ? html`<${Composer} kinds onSend=${post} onTyping=${typed} stream=${`/api/conversations/${id}`} />`
+        ? html`<${Composer} kinds onSend=${post} onTyping=${typed} stream=${`/api/conversations/${id}`}
+            people=${people} canned=${canned} quoting=${quoting} onUnquote=${() => setQuoting(null)} />`
         : mine?.mode === "monitor" && html`<p class="monitoring">You are monitoring: the customer and the team do not see you.</p>`}
       ${dialog === "invite" &&
       html`<${InviteDialog} conversation=${id} people=${people} live=${live} onClose=${() => setDialog(null)} />`}

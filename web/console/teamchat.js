@@ -6,7 +6,8 @@
 import { html, useEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { api } from "/assets/console/api.js";
 import { nameOf } from "/assets/console/format.js";
-import { isMessage, MessageItem, withDays } from "/assets/console/thread.js";
+import { isMessage, MessageItem, quoteOf, Transcript } from "/assets/console/thread.js";
+import { useStream } from "/assets/console/stream.js";
 import { Composer } from "/assets/console/composer.js";
 
 /** A channel's name as listed: `# general`, `🔒 proj-014`, or a direct message's people. */
@@ -86,29 +87,23 @@ function Directory({ onJoin }) {
 
 function ChannelView({ id, me, live, people, muted, onChanged }) {
   const [channel, setChannel] = useState(null);
-  const [events, setEvents] = useState([]);
   const [error, setError] = useState(null);
-  const seen = useRef(new Map());
-  const end = useRef(null);
-  const add = (list) => {
-    for (const event of list) seen.current.set(event.seq, event);
-    setEvents([...seen.current.values()].sort((a, b) => a.seq - b.seq));
-  };
+  const [quoting, setQuoting] = useState(null);
+  const stream = useStream(`/api/channels/${id}`);
   const refresh = () => api("GET", `/api/channels/${id}`).then(setChannel);
   const read = (seq) => live.send({ type: "read", channel: id, seq }).then(onChanged, () => {});
 
   useEffect(() => {
     const stop = live.on("event", (event) => {
       if (event.channel !== id) return;
-      add([event]);
+      stream.add([event]);
       read(event.seq);
       if (["joined", "left", "removed", "renamed", "archived", "unarchived"].includes(event.kind)) {
         refresh().catch(() => {});
       }
     });
-    Promise.all([refresh(), api("GET", `/api/channels/${id}/events?limit=1000`)])
+    Promise.all([refresh(), stream.newest()])
       .then(([, page]) => {
-        add(page.events);
         const last = page.events.at(-1)?.seq ?? 0;
         // Every channel I may read is followed live from what I have.
         live.follow(`channel:${id}`, last);
@@ -117,7 +112,6 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
       .catch((err) => setError(err.message));
     return stop;
   }, [id]);
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [events.length]);
 
   const act = (command) =>
     live.send({ ...command, channel: id }).catch((err) => setError(err.message));
@@ -126,15 +120,17 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
   const names = new Map(channel.members.map((m) => [m.user, m.name]));
   const name = (author) => names.get(author.id) ?? nameOf(people, author.id);
   const writable = member && !channel.archived;
-  const items = withDays(events, (item) => {
+  const draw = (item) => {
     if (isMessage(item)) {
       return html`<${MessageItem} message=${item} author=${name(item.author)} me=${me}
         onReact=${writable && ((seq, emoji, add) => act({ type: add ? "react" : "unreact", seq, emoji }))}
         onEdit=${writable && ((seq, body) => act({ type: "edit", seq, body }))}
-        onDelete=${writable && ((seq) => act({ type: "delete", seq }))} />`;
+        onDelete=${writable && ((seq) => act({ type: "delete", seq }))}
+        onQuote=${writable && ((message) => setQuoting(quoteOf(message, name)))}
+        quoted=${item.quote && name(item.quote.author)} />`;
     }
     return item.kind === "joined" && html`<li class="notice">${item.name} joined</li>`;
-  });
+  };
   const mute = async (muted) => {
     await api("PUT", `/api/channels/${id}/mute`, { muted }).catch((err) => setError(err.message));
     onChanged();
@@ -155,12 +151,13 @@ function ChannelView({ id, me, live, people, muted, onChanged }) {
         <ul>${channel.members.slice(0, 50).map((m) => html`<li>${m.name} <span class="mode ${m.availability}">${m.availability}</span></li>`)}</ul>
       </aside>
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <ol class="transcript" aria-label="Messages" aria-live="polite">${items}<li ref=${end} class="end"></li></ol>
+      <${Transcript} events=${stream.events} older=${stream.older} onOlder=${stream.loadOlder} draw=${draw} label="Messages" />
       ${writable
         ? html`<${Composer} stream=${`/api/channels/${id}`} label=${`Message ${label(channel)}`}
             onTyping=${() => live.send({ type: "typing", channel: id }).catch(() => {})}
-            onSend=${(_, body, attachments) =>
-              live.send({ type: "post", channel: id, body, attachments, client_id: crypto.randomUUID() })} />`
+            people=${people} quoting=${quoting} onUnquote=${() => setQuoting(null)}
+            onSend=${(_, body, attachments, quote) =>
+              live.send({ type: "post", channel: id, body, attachments, quote, client_id: crypto.randomUUID() })} />`
         : !member && html`<p class="muted">Join the channel to write in it.</p>`}
     </section>`;
 }

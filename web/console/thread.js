@@ -2,7 +2,7 @@
 // message with its latest text, reactions and "(edited)", tombstones for deleted ones),
 // and a message with its reactions and its author's own actions.
 
-import { html, useEffect, useState } from "/assets/vendor/preact-htm.js";
+import { html, useEffect, useLayoutEffect, useRef, useState } from "/assets/vendor/preact-htm.js";
 import { fileUrl } from "/assets/console/api.js";
 import { clock, day } from "/assets/console/format.js";
 
@@ -61,7 +61,7 @@ export function fold(events) {
 
 /** The items of `fold(events)`, each drawn by `draw` (null to leave it out), with a
  *  separator before the first item of each day. */
-export function withDays(events, draw) {
+function withDays(events, draw) {
   const shown = [];
   let lastDay = null;
   for (const item of fold(events)) {
@@ -77,14 +77,20 @@ export function withDays(events, draw) {
   return shown;
 }
 
+/** What the composer shows of a message being answered. */
+export function quoteOf(message, name) {
+  return { seq: message.seq, author: name(message.author), snippet: message.body.slice(0, 80) };
+}
+
 /** Whether `message` is a message (rather than another event). */
 export function isMessage(item) {
   return MESSAGE_KINDS.includes(item.kind);
 }
 
-/** One message: author, time, text, "(edited)", reactions; for its author Edit and
- *  Delete, and a 👍 for whoever may react (`onReact`). */
-export function MessageItem({ message, author, avatar, me, onReact, onEdit, onDelete }) {
+/** One message: author, time, the message it answers (by `quoted`), text, "(edited)",
+ *  reactions; for its author Edit and Delete, a 👍 for whoever may react (`onReact`), and
+ *  Quote for whoever may answer it (`onQuote`). */
+export function MessageItem({ message, author, avatar, quoted, me, onReact, onEdit, onDelete, onQuote }) {
   const [editing, setEditing] = useState(false);
   const note = message.kind === "note";
   const own = message.author.kind === "staff" && message.author.id === me.id;
@@ -105,6 +111,10 @@ export function MessageItem({ message, author, avatar, me, onReact, onEdit, onDe
         <time datetime=${new Date(message.at).toISOString()}>${clock(message.at)}</time>
         ${message.edited_at && html`<span class="edited">(edited)</span>`}
       </div>
+      ${message.quote &&
+      html`<blockquote class="quote">
+        <span class="author">${quoted}</span> ${message.quote.deleted ? html`<em>deleted message</em>` : message.quote.snippet}
+      </blockquote>`}
       ${message.deleted
         ? html`<p class="body"><em>This message was deleted.</em></p>`
         : editing
@@ -124,8 +134,51 @@ export function MessageItem({ message, author, avatar, me, onReact, onEdit, onDe
         ${onReact && html`<button class="link react" aria-pressed=${!!reacted("👍")}
           aria-label=${reacted("👍") ? "Take your 👍 off" : "React with 👍"}
           onClick=${() => onReact(message.seq, "👍", !reacted("👍"))}>👍</button>`}
-        ${own && onEdit && !editing && html`<button class="link" onClick=${() => setEditing(true)}>Edit</button>`}
-        ${own && onDelete && html`<button class="link" onClick=${() => onDelete(message.seq)}>Delete</button>`}
+        ${onQuote && html`<button class="link quote" onClick=${() => onQuote(message)}>Quote</button>`}
+        ${own && onEdit && !editing && html`<button class="link edit" onClick=${() => setEditing(true)}>Edit</button>`}
+        ${own && onDelete && html`<button class="link delete" onClick=${() => onDelete(message.seq)}>Delete</button>`}
       </div>`}
     </li>`;
+}
+
+/** A room's thread: `events` drawn by `draw` with day separators, the newest at the
+ *  bottom. Scrolling near the top (or the "Show older messages" button, for keyboards)
+ *  calls `onOlder` while `older` is "more"; placeholders stand in while it is "loading".
+ *  It follows the newest event as new ones come, and stays put as older ones go above. */
+export function Transcript({ events, older, onOlder, draw, typing, label }) {
+  const list = useRef(null);
+  // How far the reader was from the bottom when older events were asked for.
+  const fromBottom = useRef(null);
+  const newest = events.at(-1)?.seq;
+  const ask = () => {
+    if (older !== "more") return;
+    fromBottom.current = list.current.scrollHeight - list.current.scrollTop;
+    onOlder();
+  };
+  // Before paint, so an older page never shows the reader a jump.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (fromBottom.current !== null && older !== "loading") {
+      el.scrollTop = el.scrollHeight - fromBottom.current;
+      fromBottom.current = null;
+    }
+  }, [events.length, older]);
+  useLayoutEffect(() => {
+    list.current.scrollTop = list.current.scrollHeight;
+  }, [newest, typing]);
+  // A first page too short to scroll could never ask for more by scrolling.
+  useEffect(() => {
+    const el = list.current;
+    if (older === "more" && el.scrollHeight <= el.clientHeight) ask();
+  }, [older, events.length]);
+  return html`
+    <ol class="transcript" ref=${list} aria-label=${label} aria-live="polite"
+      onScroll=${() => list.current.scrollTop < 120 && ask()}>
+      ${older === "more" && html`<li class="older"><button class="link" onClick=${ask}>Show older messages</button></li>`}
+      ${older === "loading" &&
+      html`<li class="older" role="status"><span class="sr-only">Loading older messages…</span></li>
+        ${[1, 2, 3].map(() => html`<li class="placeholder-message" aria-hidden="true"><span></span><span></span></li>`)}`}
+      ${withDays(events, draw)}
+      ${typing && html`<li class="typing" role="status">${typing} is typing…</li>`}
+    </ol>`;
 }
