@@ -326,7 +326,8 @@ async fn team_chat_shows_a_reaction_and_an_edit_to_the_other_member_and_unread_b
 }
 
 #[actix_rt::test]
-async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_links_and_hands_over() {
+async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_links_and_hands_over(
+) {
     if !browser::available() {
         return;
     }
@@ -353,7 +354,9 @@ async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_
     alice_ws
         .ok(json!({"type": "close", "conversation": chat.conversation}))
         .await;
-    customer.send(json!({"type": "post", "body": "message 1"})).await;
+    customer
+        .send(json!({"type": "post", "body": "message 1"}))
+        .await;
     let started = customer.expect("conversation_started").await;
     let conv = started["conversation"].as_str().unwrap().to_owned();
     let mut last = 0;
@@ -373,13 +376,19 @@ async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_
     console.sign_in("alice@example.com").await;
     console.goto(&format!("/#/c/{conv}")).await;
     console.until_text(".transcript", "message 120").await;
-    let bodies = "return [...document.querySelectorAll('.message.customer .body')].map(b => b.textContent)";
+    let bodies =
+        "return [...document.querySelectorAll('.message.customer .body')].map(b => b.textContent)";
     let shown = console.run(bodies).await;
-    assert!(shown.as_array().unwrap().len() < 120, "one page first: {shown}");
+    assert!(
+        shown.as_array().unwrap().len() < 120,
+        "one page first: {shown}"
+    );
     let mut all = Vec::new();
     for _ in 0..50 {
         all = console
-            .run(&format!("document.querySelector('.transcript').scrollTop = 0; {bodies}"))
+            .run(&format!(
+                "document.querySelector('.transcript').scrollTop = 0; {bodies}"
+            ))
             .await
             .as_array()
             .unwrap()
@@ -391,14 +400,14 @@ async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_
     }
     let expected: Vec<String> = (1..=120).map(|n| format!("message {n}")).collect();
     assert_eq!(all, expected, "every message once, in order");
-    console
-        .until_text(".contact", "Other conversations")
-        .await;
+    console.until_text(".contact", "Other conversations").await;
     console.until_text(".contact .others", "closed").await;
 
     // She picks it up and answers with a canned response: "/tha" offers it, Enter takes it.
     console.click(".conversation header button").await;
-    console.until_text(".transcript", "Alice joined as lead").await;
+    console
+        .until_text(".transcript", "Alice joined as lead")
+        .await;
     console.fill("#compose", "/tha").await;
     console.until_text(".suggestions", "/thanks").await;
     console.fill("#compose", ENTER).await;
@@ -417,27 +426,41 @@ async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_
         .click(&format!(".message[data-seq='{last}'] button.quote"))
         .await;
     console.until_text(".quoting", "Answering Carla").await;
-    console.fill("#compose", &format!("Here it is{ENTER}")).await;
+    console
+        .fill("#compose", &format!("Here it is{ENTER}"))
+        .await;
     let (quoting, _) = customer.until_event("reply").await;
     assert_eq!(quoting["quote"]["snippet"], "message 120", "{quoting}");
-    console.until_text(".message.reply .quote", "message 120").await;
+    console
+        .until_text(".message.reply .quote", "message 120")
+        .await;
 
     // She links the order, and mentions Bob in a note: "@bo" offers him.
     console.click(".links button.link").await;
     console.fill(".link-form input[name=system]", "shop").await;
     console.fill(".link-form input[name=record]", "4711").await;
-    console.fill(".link-form input[name=title]", "Order 4711").await;
     console
-        .fill(".link-form input[name=url]", "https://shop.example.com/orders/4711")
+        .fill(".link-form input[name=title]", "Order 4711")
+        .await;
+    console
+        .fill(
+            ".link-form input[name=url]",
+            "https://shop.example.com/orders/4711",
+        )
         .await;
     console.click(".link-form button[type=submit]").await;
     console.until_text(".links ul", "Order 4711").await;
     let mut bob_ws = app.ws(&bob.token).await;
     console
-        .fill("#compose", &format!("{CTRL_SHIFT}n{RELEASE}can you check, @bo"))
+        .fill(
+            "#compose",
+            &format!("{CTRL_SHIFT}n{RELEASE}can you check, @bo"),
+        )
         .await;
     console.until_text(".suggestions", "Bob").await;
-    console.fill("#compose", &format!("{ENTER}please?{ENTER}")).await;
+    console
+        .fill("#compose", &format!("{ENTER}please?{ENTER}"))
+        .await;
     let mention = loop {
         let frame = bob_ws.next().await;
         if frame["type"] == "mention" {
@@ -461,5 +484,20 @@ async fn a_lead_reads_back_a_long_chat_answers_with_canned_text_quotes_mentions_
     let (handed, _) = bob_ws.until_event("lead_transferred").await;
     assert_eq!(handed["to"], json!(bob.id));
     console.screenshot("conversation-panels").await;
+
+    // On a phone the same screens fit the width.
+    console.phone().await;
+    console
+        .until_text(".transcript", "Bob took over the lead")
+        .await;
+    assert!(console.fits_width().await, "the conversation fits a phone");
+    console.screenshot("conversation-phone").await;
+    console.goto("/#/").await;
+    console.until_text(".conversations tbody", "Carla").await;
+    assert!(console.fits_width().await, "the queue fits a phone");
+    console.screenshot("queue-phone").await;
+    console.goto("/#/messages").await;
+    console.until_text(".rooms", "Channels").await;
+    assert!(console.fits_width().await, "team chat fits a phone");
     console.close().await;
 }

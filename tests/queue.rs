@@ -92,7 +92,10 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
     for agent in [&alice, &bob] {
         let mine = app.get_ok("/api/inbox?tab=mine", &agent.token).await;
         assert_eq!(mine["conversations"][0]["unreplied"], 0);
-        assert_eq!(mine["conversations"][0]["messages"], 3, "two asks and an answer");
+        assert_eq!(
+            mine["conversations"][0]["messages"], 3,
+            "two asks and an answer"
+        );
     }
 
     // Closed: counted as closed today, with its resolution time.

@@ -361,11 +361,20 @@ async fn customers_read_only_their_own_conversation_and_never_notes() {
         async move { app.call("GET", &path, Some(&token), None).await }
     };
     let (_, page) = back(&a.token, "before_seq=5&limit=2").await;
-    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![3, 4], &json!(true)));
+    assert_eq!(
+        (seqs_of(&page), &page["has_more"]),
+        (vec![3, 4], &json!(true))
+    );
     let (_, page) = back(&a.token, "before_seq=3&limit=2").await;
-    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![1, 2], &json!(false)));
+    assert_eq!(
+        (seqs_of(&page), &page["has_more"]),
+        (vec![1, 2], &json!(false))
+    );
     let (_, page) = back(&a.token, "before_seq=9007199254740991&limit=3").await;
-    assert_eq!((seqs_of(&page), &page["has_more"]), (vec![3, 4, 5], &json!(true)));
+    assert_eq!(
+        (seqs_of(&page), &page["has_more"]),
+        (vec![3, 4, 5], &json!(true))
+    );
     let (_, page) = back(&chat.token, "before_seq=6&limit=2").await;
     assert_eq!(seqs_of(&page), [3, 5], "the note (4) is not the customer's");
     let (status, refused) = back(&a.token, "before_seq=3&after_seq=1").await;

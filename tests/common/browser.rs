@@ -89,6 +89,22 @@ impl Browser {
         }
     }
 
+    /// Makes the window as wide as a phone held upright (390 × 844).
+    pub async fn phone(&self) {
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("the window resizes");
+    }
+
+    /// Whether the page fits the window's width (nothing to scroll sideways for).
+    pub async fn fits_width(&self) -> bool {
+        self.run("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await
+            .as_bool()
+            .unwrap()
+    }
+
     /// Opens `path` of the server (`/`, `/#/c/ID`).
     pub async fn goto(&self, path: &str) {
         self.client

@@ -1,4 +1,5 @@
-// The supervisor's view of a team: its figures, and its open conversations with their
+// The supervisor's view of a team: its figures, its agents with their availability and
+// active chats, and its open conversations with their
 // agents and how long each has waited, longest first, each to join as a silent monitor.
 // It moves with the team's queue frames, as the queue does.
 
@@ -71,8 +72,18 @@ export function Monitoring({ live }) {
         <p class="figures">Longest wait ${waited(figures.longest_wait_ms)} ·
           median first response ${waited(figures.median_first_response_ms)} ·
           median resolution ${waited(figures.median_resolution_ms)}</p>`}
+      ${figures?.agents?.length > 0 &&
+      html`<table class="agents">
+        <caption>Agents</caption>
+        <thead><tr><th scope="col">Agent</th><th scope="col">Availability</th><th scope="col">Active chats</th></tr></thead>
+        <tbody>
+          ${figures.agents.map(
+            (a) => html`<tr><td>${a.name}</td><td><span class="mode ${a.availability}">${a.availability}</span></td><td>${a.active_chats}</td></tr>`,
+          )}
+        </tbody>
+      </table>`}
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <table class="conversations">
+      <div class="table-wrap"><table class="conversations">
         <thead><tr><th scope="col">Visitor</th><th scope="col">Status</th><th scope="col">Agents</th>
           <th scope="col">Waiting for an answer</th><th scope="col">Waiting for an agent</th><th scope="col"></th></tr></thead>
         <tbody>
@@ -92,6 +103,6 @@ export function Monitoring({ live }) {
                     </tr>`,
                 )}
         </tbody>
-      </table>
+      </table></div>
     </section>`;
 }

@@ -1,4 +1,5 @@
-// The live chat queue: the team's figures as tiles, and its conversations by tab, kept up
+// The live chat queue: the team's figures as tiles, and its conversations by tab (visitor,
+// status, agent, messages, unreplied, waiting time), kept up
 // to date by what the server pushes (a new chat, any change the team's figures show),
 // never by polling.
 
@@ -82,26 +83,27 @@ export function Queue({ me, live, people }) {
         )}
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <table class="conversations">
+      <div class="table-wrap"><table class="conversations">
         <thead>
-          <tr><th scope="col">Visitor</th><th scope="col">Status</th><th scope="col">Agent</th><th scope="col">Unreplied</th><th scope="col">Waiting</th></tr>
+          <tr><th scope="col">Visitor</th><th scope="col">Status</th><th scope="col">Agent</th><th scope="col">Messages</th><th scope="col">Unreplied</th><th scope="col">Waiting</th></tr>
         </thead>
         <tbody>
           ${rows === null
-            ? html`<tr><td colspan="5" class="placeholder">Loading…</td></tr>`
+            ? html`<tr><td colspan="6" class="placeholder">Loading…</td></tr>`
             : rows.length === 0
-              ? html`<tr><td colspan="5" class="placeholder">Nothing here.</td></tr>`
+              ? html`<tr><td colspan="6" class="placeholder">Nothing here.</td></tr>`
               : rows.map(
                   (c) => html`
                     <tr data-conversation=${c.id}>
                       <td><a href=${`#/c/${c.id}`}>${c.customer_name || "Visitor"}</a></td>
                       <td><span class="status ${c.status}">${c.status}</span></td>
                       <td>${c.lead ? nameOf(people, c.lead) : c.assignees?.map((a) => a.name).join(", ") || "—"}</td>
+                      <td>${c.messages}</td>
                       <td>${c.unreplied ?? 0}</td>
                       <td>${c.status === "waiting" ? since(c.created_at) : ""}</td>
                     </tr>`,
                 )}
         </tbody>
-      </table>
+      </table></div>
     </section>`;
 }

@@ -34,6 +34,20 @@ async function request(method, path, token, body) {
 /** Whether the page around the widget shows it, and the unread badge it shows on the
  *  bubble when it does not: agent messages after the customer's read marker. While the
  *  chat is open, what arrives is marked read. */
+/** Uploads `file` for a message of `conversation`; resolves with the attachment. */
+async function attach(conversation, token, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const response = await fetch(`/api/conversations/${conversation}/attachments`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+    body: form,
+  }).catch(() => null);
+  const answer = await response?.json().catch(() => null);
+  if (!response?.ok) throw new Error(answer?.error?.message ?? "The file could not be sent: try again.");
+  return answer;
+}
+
 function useUnread(markRead) {
   const open = useRef(false);
   const [unread, setUnread] = useState(0);
@@ -100,8 +114,11 @@ function Thread({ chat, onEnd }) {
   const [typing, setTyping] = useState(null);
   const [error, setError] = useState(null);
   const [conversation, setConversation] = useState(chat.conversation);
+  const [files, setFiles] = useState([]);
+  const [avatars, setAvatars] = useState(new Map());
   const seen = useRef(new Map());
   const text = useRef(null);
+  const picker = useRef(null);
   const end = useRef(null);
   const lastTyping = useRef(0);
   const last = useRef({ conversation: chat.conversation, seq: 0 });
@@ -122,7 +139,10 @@ function Thread({ chat, onEnd }) {
   useEffect(() => {
     const stops = [
       live.on("event", (event) => {
-        if (event.kind === "joined") setNames((n) => new Map(n).set(event.user, event.name));
+        if (event.kind === "joined") {
+          setNames((n) => new Map(n).set(event.user, event.name));
+          if (event.avatar_url) setAvatars((a) => new Map(a).set(event.user, event.avatar_url));
+        }
         add([event]);
         if (isMessage(event) && event.author.kind === "staff") {
           unread.arrived();
@@ -145,7 +165,9 @@ function Thread({ chat, onEnd }) {
     ];
     request("GET", `/api/conversations/${chat.conversation}/events?limit=1000`, chat.token)
       .then((page) => {
-        setNames(new Map(page.people.filter((p) => p.kind === "staff").map((p) => [p.id, p.name])));
+        const staff = page.people.filter((p) => p.kind === "staff");
+        setNames(new Map(staff.map((p) => [p.id, p.name])));
+        setAvatars(new Map(staff.filter((p) => p.avatar_url).map((p) => [p.id, p.avatar_url])));
         add(page.events);
         live.follow(`conversation:${chat.conversation}`, page.events.at(-1)?.seq ?? 0);
         return request("GET", `/api/conversations/${chat.conversation}`, chat.token);
@@ -167,10 +189,14 @@ function Thread({ chat, onEnd }) {
   const send = async (e) => {
     e?.preventDefault();
     const body = text.current.value;
-    if (!body.trim()) return;
+    if (!body.trim() && files.length === 0) return;
     try {
-      await live.send({ type: "post", conversation, body, client_id: crypto.randomUUID() });
+      const attachments = [];
+      for (const file of files) attachments.push((await attach(conversation, chat.token, file)).id);
+      await live.send({ type: "post", conversation, body, attachments, client_id: crypto.randomUUID() });
       text.current.value = "";
+      picker.current.value = "";
+      setFiles([]);
       setError(null);
     } catch (err) {
       setError(err.message);
@@ -189,11 +215,16 @@ function Thread({ chat, onEnd }) {
     if (isMessage(item)) {
       return html`
         <li class="message ${item.author.kind}" data-seq=${item.seq}>
-          <span class="author">${name(item.author)}</span>
+          <span class="author">
+            ${avatars.get(item.author.id) && html`<img class="avatar" src=${avatars.get(item.author.id)} alt="" width="18" height="18" />`}
+            ${name(item.author)}</span>
           <p class="body">${item.deleted ? html`<em>This message was deleted.</em>` : item.body}</p>
-          ${(item.attachments ?? []).map(
-            (a) => html`<a class="file" href=${`/api/attachments/${a.id}?token=${encodeURIComponent(chat.token)}`}>${a.name}</a>`,
-          )}
+          ${(item.attachments ?? []).map((a) => {
+            const href = `/api/attachments/${a.id}?token=${encodeURIComponent(chat.token)}`;
+            return a.content_type.startsWith("image/")
+              ? html`<a class="file" href=${href}><img src=${href} alt=${a.name} width=${a.width} height=${a.height} /></a>`
+              : html`<a class="file" href=${href}>${a.name}</a>`;
+          })}
           <span class="meta">${clock(item.at)}${item.edited_at ? " (edited)" : ""}</span>
         </li>`;
     }
@@ -219,8 +250,13 @@ function Thread({ chat, onEnd }) {
         : html`<form class="composer" onSubmit=${send}>
             <label class="sr-only" for="say">Your message</label>
             <textarea id="say" ref=${text} rows="2" placeholder="Write a message…" onKeyDown=${keys}></textarea>
+            <label class="attach" title="Attach a file"><svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                <path d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"
+                  fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" /></svg><span class="sr-only">Attach a file</span>
+              <input type="file" multiple ref=${picker} onChange=${(e) => setFiles([...e.target.files])} /></label>
             <button type="submit">Send</button>
-          </form>`}
+          </form>
+          ${files.length > 0 && html`<p class="files">${files.map((f) => f.name).join(", ")}</p>`}`}
     </section>`;
 }
 
