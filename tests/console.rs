@@ -56,19 +56,9 @@ async fn an_agent_sees_a_chat_arrive_picks_it_up_replies_and_writes_a_note() {
     alice.until_text(".message.reply", "Hello Carla").await;
 
     // A picture goes with the next reply: the customer gets it, the console shows it.
-    let dir = tempfile::tempdir().unwrap();
-    let picture = dir.path().join("label.png");
-    std::fs::write(
-        &picture,
-        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x02\0\0\0\x03\x08\x02\0\0\0\0\0\0\0",
-    )
-    .unwrap();
     alice
-        .find(".composer input[type=file]")
-        .await
-        .send_keys(&picture.display().to_string())
-        .await
-        .unwrap();
+        .attach_picture(".composer input[type=file]", "label.png", 2, 3)
+        .await;
     alice
         .fill("#compose", &format!("Is this your label?{ENTER}"))
         .await;

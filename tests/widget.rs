@@ -68,19 +68,9 @@ async fn a_customer_chats_from_another_site_keeps_the_thread_on_reload_and_sees_
     carla.screenshot("widget").await;
 
     // Carla sends a photo of the parcel: both sides show it.
-    let dir = tempfile::tempdir().unwrap();
-    let photo = dir.path().join("parcel.png");
-    std::fs::write(
-        &photo,
-        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x04\0\0\0\x03\x08\x02\0\0\0\0\0\0\0",
-    )
-    .unwrap();
     carla
-        .find(".composer input[type=file]")
-        .await
-        .send_keys(&photo.display().to_string())
-        .await
-        .unwrap();
+        .attach_picture(".composer input[type=file]", "parcel.png", 4, 3)
+        .await;
     carla.until_text(".files", "parcel.png").await;
     carla.fill("#say", &format!("This one{ENTER}")).await;
     carla.find(".message.customer img[alt='parcel.png']").await;

@@ -36,7 +36,7 @@ pub struct Browser {
     pub client: Client,
     base: String,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -85,8 +85,24 @@ impl Browser {
             client,
             base: base.to_owned(),
             driver,
-            _profile: profile,
+            profile,
         }
+    }
+
+    /// Chooses, in the file field `css` selects, a picture named `name` of `width` ×
+    /// `height` pixels (its header is all the server reads of it).
+    pub async fn attach_picture(&self, css: &str, name: &str, width: u8, height: u8) {
+        // In the browser's own directory: Chromium reads the file only when the form is
+        // sent, and the directory lives as long as the browser.
+        let picture = self.profile.path().join(name);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend([0, 0, 0, width, 0, 0, 0, height, 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(&picture, png).expect("the picture is written");
+        self.find(css)
+            .await
+            .send_keys(&picture.display().to_string())
+            .await
+            .expect("the file is chosen");
     }
 
     /// Makes the window as wide as a phone held upright (390 × 844).
