@@ -94,6 +94,8 @@ export function Conversation({ id, me, live, people }) {
   const [canned, setCanned] = useState([]);
   const key = `conversation:${id}`;
 
+  /** Reads the conversation's detail again (participants, status, links). */
+  const refresh = async () => setDetail(await api("GET", `/api/conversations/${id}`));
   /** Learns the names and avatars of a page's people. */
   const meet = (page) => {
     if (!page) return;
@@ -123,7 +125,7 @@ export function Conversation({ id, me, live, people }) {
       }
       stream.add([event]);
       if (["joined", "left", "closed", "reopened", "lead_transferred", "invited", "linked", "unlinked"].includes(event.kind)) {
-        api("GET", `/api/conversations/${id}`).then(setDetail).catch(() => {});
+        refresh().catch(() => {});
       }
     });
     load()
@@ -148,7 +150,7 @@ export function Conversation({ id, me, live, people }) {
     try {
       const ok = await live.send({ ...command, conversation: id });
       if (follow) live.follow(key, ok.seq);
-      setDetail(await api("GET", `/api/conversations/${id}`));
+      await refresh();
       setError(null);
     } catch (err) {
       setError(err.message);
@@ -167,9 +169,8 @@ export function Conversation({ id, me, live, people }) {
   const speaks = mine && mine.mode !== "monitor" && open;
   const supervises = me.role === "supervisor" || me.role === "admin";
   const pending = pendingInvitations(stream.events);
-  // Who may link records: the lead, and while it waits, supervisors and admins.
-  const links = open && (mine?.mode === "lead" || (detail.status === "waiting" && supervises));
-  const refresh = async () => setDetail(await api("GET", `/api/conversations/${id}`));
+  // Linking is offered while the conversation is open; who may link is the core's rule
+  // (Room::may_link), and a refusal shows in the form with its reason.
   const actions = speaks
     ? {
         onReact: (seq, emoji, add) => change({ type: add ? "react" : "unreact", seq, emoji }),
@@ -209,8 +210,8 @@ export function Conversation({ id, me, live, people }) {
             )}
           </ul>`}
         <${Links} links=${detail.links ?? []}
-          onLink=${links && ((form) => live.send({ type: "link", conversation: id, ...form }).then(refresh))}
-          onUnlink=${links && ((l) => act({ type: "unlink", system: l.system, record: l.id }))} />
+          onLink=${open && ((form) => live.send({ type: "link", conversation: id, ...form }).then(refresh))}
+          onUnlink=${open && ((l) => act({ type: "unlink", system: l.system, record: l.id }))} />
         <${ContactPanel} contact=${detail.customer} current=${id} />
       </aside>
       ${error && html`<p class="error" role="alert">${error}</p>`}
@@ -220,7 +221,7 @@ export function Conversation({ id, me, live, people }) {
         onClose=${async (resolution) => {
           await live.send({ type: "close", conversation: id, resolution });
           setDialog(null);
-          setDetail(await api("GET", `/api/conversations/${id}`));
+          await refresh();
         }} />`}
       <${Transcript} events=${stream.events} older=${stream.older} label="Transcript"
         onOlder=${() => stream.loadOlder().then(meet)} typing=${typing && name(typing)}
