@@ -82,6 +82,26 @@ pub struct Config {
     /// Chats one client address may start per minute (bursts of that many); 0 for no limit.
     #[arg(long, env = "CONCLAVE_CHAT_STARTS_PER_MINUTE", default_value_t = 20)]
     pub chat_starts_per_minute: u32,
+    /// Failed logins in a row, per account, before each further attempt must wait (1 s,
+    /// then twice as long each time); a client address gets five times as many.
+    #[arg(long, env = "CONCLAVE_LOGIN_FREE_ATTEMPTS", default_value_t = 5)]
+    pub login_free_attempts: u32,
+    /// Failed logins in a row, per account, that lock it for --login-lockout-secs (a
+    /// client address: five times as many).
+    #[arg(long, env = "CONCLAVE_LOGIN_LOCK_AFTER", default_value_t = 10)]
+    pub login_lock_after: u32,
+    /// Seconds a locked account or address waits; failures this old are forgiven.
+    #[arg(long, env = "CONCLAVE_LOGIN_LOCKOUT", default_value_t = 900)]
+    pub login_lockout_secs: u64,
+    /// Password checks (argon2, tens of milliseconds of CPU each) running or waiting at
+    /// once; a login beyond them is refused at once with 429.
+    #[arg(long, env = "CONCLAVE_LOGIN_QUEUE", default_value_t = 16)]
+    pub login_queue: usize,
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` and
+    /// `Forwarded` headers name the client; by default none is trusted and the TCP peer is
+    /// the client.
+    #[arg(long, env = "CONCLAVE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::client_addr::Cidr>,
     /// Open WebSockets allowed per token.
     #[arg(long, env = "CONCLAVE_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 64)]
     pub max_connections_per_token: usize,
@@ -159,6 +179,28 @@ impl Config {
         self.allowed_origins
             .iter()
             .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+    }
+
+    /// The login throttle for one account; a client address gets five times the attempts.
+    pub fn login_policy(&self) -> crate::throttle::Policy {
+        crate::throttle::Policy {
+            free: self.login_free_attempts,
+            lock_after: self.login_lock_after.max(1),
+            lockout: Duration::from_secs(self.login_lockout_secs),
+        }
+    }
+
+    /// The address a request comes from, believing forwarding headers only from
+    /// --trusted-proxies.
+    pub fn client_addr(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        Some(crate::client_addr::client_addr(
+            peer,
+            &self.trusted_proxies,
+            header("forwarded"),
+            header("x-forwarded-for"),
+        ))
     }
 
     /// What clients may send.

@@ -9,6 +9,7 @@ pub use conclave_domain as domain;
 
 pub mod actors;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod files;
 pub mod http;
@@ -16,3 +17,4 @@ pub mod protocol;
 pub mod rate;
 pub mod server;
 pub mod store;
+pub mod throttle;

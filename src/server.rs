@@ -78,9 +78,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let shutdown_timeout = config.shutdown_timeout_secs;
     let allowed_origins = config.allowed_origins.clone();
     let app_data = data.clone();
+    let login_guard = web::Data::new(http::login::LoginGuard::new(&config));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_data.clone())
+            .app_data(login_guard.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_json)

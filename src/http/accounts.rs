@@ -4,9 +4,9 @@ use super::auth::{bearer_token, Caller};
 use super::error::ApiError;
 use super::Data;
 use crate::actors::session::Disconnect;
-use crate::auth::{hash_password, new_token, token_hash, verify_password, AuthError, Principal};
+use crate::auth::{hash_password, token_hash, Principal};
 use crate::domain::{Role, Staff, UserId};
-use crate::store::accounts::{self, NewUser, TeamRow, TokenRow};
+use crate::store::accounts::{self, NewUser, TeamRow};
 use crate::store::now_millis;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -17,47 +17,6 @@ fn require_admin(staff: &Staff) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Forbidden("only admins manage users and teams"))
     }
-}
-
-#[derive(Deserialize)]
-pub struct Login {
-    email: String,
-    password: String,
-}
-
-/// `POST /api/login`: email and password for a bearer token.
-pub async fn login(data: Data, body: web::Json<Login>) -> Result<HttpResponse, ApiError> {
-    let Login { email, password } = body.into_inner();
-    let found = data
-        .store()
-        .run(move |conn| accounts::user_by_email(conn, &email))
-        .await?;
-    let user = web::block(move || match found {
-        Some((user, hash)) if verify_password(&password, &hash) => Some(user),
-        _ => None,
-    })
-    .await
-    .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?
-    .ok_or(AuthError::BadCredentials)?;
-    let (token, hash) = new_token();
-    let expires_at = now_millis() + data.config().staff_token_ttl_secs as i64 * 1000;
-    let row = TokenRow {
-        hash,
-        user_id: Some(user.id.to_string()),
-        customer_id: None,
-        created_at: now_millis(),
-        expires_at,
-        revoked: false,
-    };
-    data.store()
-        .run(move |conn| accounts::insert_token(conn, &row))
-        .await?;
-    tracing::info!(user = %user.id, "staff logged in");
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "token": token,
-        "expires_at": expires_at,
-        "user": user,
-    })))
 }
 
 /// `POST /api/logout`: revokes the token used and closes its WebSockets.

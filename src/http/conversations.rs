@@ -37,8 +37,8 @@ pub async fn start_chat(
     req: HttpRequest,
     body: web::Json<StartChat>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(peer) = req.peer_addr() {
-        if !data.allow_chat_start(peer.ip()) {
+    if let Some(client) = data.config().client_addr(&req) {
+        if !data.allow_chat_start(client) {
             return Err(ApiError::TooManyRequests(
                 "too many chats started from this address: try again in a minute",
             ));

@@ -21,6 +21,12 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{0}")]
     TooManyRequests(&'static str),
+    /// Too many failed logins (or too many at once): try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyAttempts {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("the contact's signature does not match its external_id: sign the external id with the team's identity secret (HMAC-SHA256, hex)")]
     BadSignature,
     #[error("{0}")]
@@ -53,6 +59,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests(_) => "rate_limited",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::BadSignature => "bad_signature",
             ApiError::TooLarge(_) => "too_large",
             ApiError::UnsupportedType(_) => "unsupported_type",
@@ -72,7 +79,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) | ApiError::TooManyAttempts { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::BadSignature => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,7 +106,18 @@ impl ResponseError for ApiError {
             }
             other => other.to_string(),
         };
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": { "code": self.code(), "message": message } }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::TooManyAttempts {
+            retry_after_secs, ..
+        } = self
+        {
+            response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            return response.json(serde_json::json!({ "error": {
+                "code": self.code(),
+                "message": message,
+                "retry_after_secs": retry_after_secs,
+            } }));
+        }
+        response.json(serde_json::json!({ "error": { "code": self.code(), "message": message } }))
     }
 }

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod inbox;
+pub mod login;
 pub mod reads;
 pub mod search;
 pub mod ws;
@@ -47,7 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
             .route("/widget/", web::get().to(console::widget))
             .service(
                 web::scope("/api")
-                    .route("/login", web::post().to(accounts::login))
+                    .route("/login", web::post().to(login::login))
                     .route("/logout", web::post().to(accounts::logout))
                     .route("/me", web::get().to(accounts::me))
                     .route("/me/unread", web::get().to(reads::unread))

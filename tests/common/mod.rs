@@ -171,6 +171,31 @@ impl TestApp {
         body["token"].as_str().expect("a token").to_owned()
     }
 
+    /// One login attempt with extra request headers: the status, the JSON body and the
+    /// `Retry-After` header, if any.
+    pub async fn login_attempt(
+        &self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value, Option<u64>) {
+        let client = awc::Client::builder().timeout(PATIENCE).finish();
+        let mut request = client.post(format!("{}/api/login", self.base));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request
+            .send_json(&json!({ "email": email, "password": password }))
+            .await
+            .expect("the server answers");
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (response.status().as_u16(), body, retry_after)
+    }
+
     /// Sends an HTTP request and returns the status and JSON body (null when empty).
     pub async fn call(
         &self,

@@ -1,0 +1,163 @@
+//! `POST /api/login`, guarded against password guessing and floods: the answer takes as long
+//! for an unknown email as for a known one, failures are throttled per account and per
+//! client address, and argon2 checks wait in a bounded queue.
+
+use super::error::ApiError;
+use super::Data;
+use crate::auth::{new_token, verify_password, AuthError};
+use crate::config::Config;
+use crate::store::accounts::{self, TokenRow};
+use crate::store::now_millis;
+use crate::throttle::{Policy, Throttle};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// How many more failures a client address may make than one account: several people
+/// behind one office's address should not lock each other out.
+const ADDRESS_FACTOR: u32 = 5;
+
+/// A hash of a password nobody has, checked when the email is unknown so that the answer
+/// costs the same argon2 work and time as a wrong password for a real account.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| crate::auth::hash_password("no account has this password"));
+
+/// The login throttles and the queue of password checks, shared by every worker.
+pub struct LoginGuard {
+    accounts: Mutex<Throttle<String>>,
+    addresses: Mutex<Throttle<IpAddr>>,
+    checks: Arc<Semaphore>,
+}
+
+impl LoginGuard {
+    /// A guard with the configured policy and queue length.
+    pub fn new(config: &Config) -> LoginGuard {
+        let policy = config.login_policy();
+        LazyLock::force(&DUMMY_HASH);
+        LoginGuard {
+            accounts: Mutex::new(Throttle::new(policy)),
+            addresses: Mutex::new(Throttle::new(Policy {
+                free: policy.free.saturating_mul(ADDRESS_FACTOR),
+                lock_after: policy.lock_after.saturating_mul(ADDRESS_FACTOR),
+                ..policy
+            })),
+            checks: Arc::new(Semaphore::new(config.login_queue.max(1))),
+        }
+    }
+
+    /// `Err` with the wait while the account or the address must not try again yet.
+    fn check(&self, email: &String, from: Option<IpAddr>) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let account = self
+            .accounts
+            .lock()
+            .expect("throttle lock")
+            .check(email, now);
+        let address = match from {
+            Some(ip) => self
+                .addresses
+                .lock()
+                .expect("throttle lock")
+                .check(&ip, now),
+            None => Ok(()),
+        };
+        match (account, address) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(too_many(a.max(b))),
+            (Err(wait), _) | (_, Err(wait)) => Err(too_many(wait)),
+        }
+    }
+
+    fn record(&self, email: String, from: Option<IpAddr>, success: bool) {
+        let now = Instant::now();
+        let mut accounts = self.accounts.lock().expect("throttle lock");
+        let mut addresses = self.addresses.lock().expect("throttle lock");
+        if success {
+            accounts.succeed(&email);
+            if let Some(ip) = from {
+                addresses.succeed(&ip);
+            }
+        } else {
+            accounts.fail(email, now);
+            if let Some(ip) = from {
+                addresses.fail(ip, now);
+            }
+        }
+    }
+}
+
+fn too_many(wait: Duration) -> ApiError {
+    ApiError::TooManyAttempts {
+        message: "too many failed logins: wait before trying again",
+        // Rounded up, so a client that waits this long is let in.
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/login`: email and password for a bearer token.
+pub async fn login(
+    data: Data,
+    guard: web::Data<LoginGuard>,
+    req: HttpRequest,
+    body: web::Json<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let Login { email, password } = body.into_inner();
+    let email = email.trim().to_lowercase();
+    let from = data.config().client_addr(&req);
+    guard.check(&email, from)?;
+    // Taken before the database is asked, so a flood is refused before it costs anything.
+    let permit =
+        Arc::clone(&guard.checks)
+            .try_acquire_owned()
+            .map_err(|_| ApiError::TooManyAttempts {
+                message: "the server is busy checking other logins: try again in a moment",
+                retry_after_secs: 1,
+            })?;
+    let wanted = email.clone();
+    let found = data
+        .store()
+        .run(move |conn| accounts::user_by_email(conn, &wanted))
+        .await?;
+    let user = web::block(move || {
+        let _permit = permit;
+        match found {
+            Some((user, hash)) => verify_password(&password, &hash).then_some(user),
+            None => {
+                verify_password(&password, &DUMMY_HASH);
+                None
+            }
+        }
+    })
+    .await
+    .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?;
+    guard.record(email, from, user.is_some());
+    let user = user.ok_or(AuthError::BadCredentials)?;
+    let (token, hash) = new_token();
+    let expires_at = now_millis() + data.config().staff_token_ttl_secs as i64 * 1000;
+    let row = TokenRow {
+        hash,
+        user_id: Some(user.id.to_string()),
+        customer_id: None,
+        created_at: now_millis(),
+        expires_at,
+        revoked: false,
+    };
+    data.store()
+        .run(move |conn| accounts::insert_token(conn, &row))
+        .await?;
+    tracing::info!(user = %user.id, "staff logged in");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "token": token,
+        "expires_at": expires_at,
+        "user": user,
+    })))
+}
