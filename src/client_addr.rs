@@ -82,13 +82,11 @@ pub fn client_addr(
         (Some(header), _) => header
             .split(',')
             .filter_map(|hop| {
+                // Parameter names are case-insensitive (RFC 7239, section 4).
                 hop.split(';')
-                    .find_map(|pair| {
-                        pair.trim()
-                            .strip_prefix("for=")
-                            .or(pair.trim().strip_prefix("For="))
-                    })
-                    .and_then(forwarded_node)
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
+                    .and_then(|(_, node)| forwarded_node(node))
             })
             .collect(),
         (None, Some(header)) => header

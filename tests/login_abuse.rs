@@ -6,6 +6,13 @@ use common::TestApp;
 use std::time::{Duration, Instant};
 
 const AGENT_PASSWORD: &str = "password-123";
+/// Failure counts high enough never to slow a test's logins down.
+const NO_THROTTLE: [&str; 4] = [
+    "--login-free-attempts",
+    "1000",
+    "--login-lock-after",
+    "1000",
+];
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
@@ -15,13 +22,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 #[actix_rt::test]
 async fn a_wrong_password_takes_as_long_whether_or_not_the_email_has_an_account() {
     // Throttling off, so every attempt does the full password check.
-    let app = TestApp::start_with(&[
-        "--login-free-attempts",
-        "1000",
-        "--login-lock-after",
-        "1000",
-    ])
-    .await;
+    let app = TestApp::start_with(&NO_THROTTLE).await;
     let team = app.team("support", false).await;
     app.staff("Alice", "agent", &[&team], &[]).await;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
@@ -105,15 +106,9 @@ async fn repeated_failures_slow_an_account_down_then_lock_it_until_the_window_pa
 
 #[actix_rt::test]
 async fn a_login_flood_is_refused_at_once_while_other_requests_are_answered() {
-    let app = TestApp::start_with(&[
-        "--login-queue",
-        "2",
-        "--login-free-attempts",
-        "1000",
-        "--login-lock-after",
-        "1000",
-    ])
-    .await;
+    let mut args = NO_THROTTLE.to_vec();
+    args.extend(["--login-queue", "2"]);
+    let app = TestApp::start_with(&args).await;
     let team = app.team("support", false).await;
     let agent = app.staff("Alice", "agent", &[&team], &[]).await;
     let flood = (0..60).map(|i| {

@@ -107,17 +107,14 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut response = HttpResponse::build(self.status_code());
+        let mut error = serde_json::json!({ "code": self.code(), "message": message });
         if let ApiError::TooManyAttempts {
             retry_after_secs, ..
         } = self
         {
             response.insert_header(("Retry-After", retry_after_secs.to_string()));
-            return response.json(serde_json::json!({ "error": {
-                "code": self.code(),
-                "message": message,
-                "retry_after_secs": retry_after_secs,
-            } }));
+            error["retry_after_secs"] = (*retry_after_secs).into();
         }
-        response.json(serde_json::json!({ "error": { "code": self.code(), "message": message } }))
+        response.json(serde_json::json!({ "error": error }))
     }
 }

@@ -64,10 +64,9 @@ impl LoginGuard {
                 .check(&ip, now),
             None => Ok(()),
         };
-        match (account, address) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(a), Err(b)) => Err(too_many(a.max(b))),
-            (Err(wait), _) | (_, Err(wait)) => Err(too_many(wait)),
+        match account.err().max(address.err()) {
+            Some(wait) => Err(too_many(wait)),
+            None => Ok(()),
         }
     }
 
