@@ -18,6 +18,8 @@ pub enum AuthError {
     BadCredentials,
     #[error("the token's owner no longer exists")]
     OwnerGone,
+    #[error("this account is disabled: ask an admin to enable it")]
+    Disabled,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -145,6 +147,9 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Authenticated, A
             }
             if let Some(user) = &row.user_id {
                 return Ok(match accounts::user_by_id(conn, user)? {
+                    // Disabling revokes the user's tokens too; this holds even for one
+                    // issued while the change was being made.
+                    Some(user) if user.disabled => Err(AuthError::Disabled),
                     Some(user) => Ok((Principal::Staff(Box::new(user)), row.expires_at)),
                     None => Err(AuthError::OwnerGone),
                 });

@@ -139,6 +139,10 @@ pub enum RuleError {
     TooManyChannels,
     #[error("you are posting too fast in this channel: wait a few seconds")]
     PostingTooFast,
+    #[error("you cannot disable your own account: ask another admin")]
+    CannotDisableSelf,
+    #[error("this is the last enabled admin: make someone else an admin first")]
+    LastAdmin,
 }
 
 impl RuleError {
@@ -211,6 +215,8 @@ impl RuleError {
             RuleError::InvalidDirectMessage => "invalid_direct_message",
             RuleError::TooManyChannels => "too_many_channels",
             RuleError::PostingTooFast => "posting_too_fast",
+            RuleError::CannotDisableSelf => "cannot_disable_self",
+            RuleError::LastAdmin => "last_admin",
             RuleError::AttachmentInUse => "attachment_in_use",
         }
     }

@@ -1,6 +1,7 @@
 //! The pure core of Conclave: who may do what in a room, and what each reader sees.
 //! Plain types and functions only — no actor, socket or database in here.
 
+pub mod account;
 pub mod article;
 pub mod channel;
 pub mod contact;

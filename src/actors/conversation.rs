@@ -13,6 +13,7 @@ use crate::domain::{
     PostOutcome, Room, RuleError, Staff,
 };
 use crate::protocol::{Command, RequestId, ServerFrame};
+use crate::store::audit::{self, AuditRow};
 use crate::store::{accounts, articles, now_millis};
 use actix::prelude::*;
 use std::time::Duration;
@@ -529,11 +530,32 @@ impl Conversation {
                         .map(|u| u.map(|u| u.staff()).ok_or(RuleError::AssigneeCannotView))
                         .collect::<Result<Vec<_>, _>>()?;
                     let by = caller.who.staff()?;
+                    let names: Option<Vec<String>> = users
+                        .as_ref()
+                        .map(|_| listed.iter().map(|s| s.display_name.clone()).collect());
                     let listed = users.as_ref().map(|_| listed.as_slice());
-                    Ok(timeline.stream().set_viewers(by, listed)?)
+                    let events = timeline.stream().set_viewers(by, listed)?;
+                    let entry = AuditRow::new(
+                        (Some(by.id.to_string()), Some(by.display_name.clone())),
+                        None,
+                        "visibility_changed",
+                        Some((timeline.stream().id.to_string(), None)),
+                        serde_json::json!({ "viewers": names }),
+                    );
+                    Ok((events, entry))
                 });
                 match decided {
-                    Ok(events) => timeline.act(ctx, &caller, request, None, events),
+                    Ok((events, entry)) => {
+                        timeline.act(ctx, &caller, request, None, events);
+                        let store = timeline.registry().store().clone();
+                        actix::spawn(async move {
+                            if let Err(error) =
+                                store.run(move |conn| audit::record(conn, &entry)).await
+                            {
+                                tracing::error!(%error, "could not write an audit entry");
+                            }
+                        });
+                    }
                     Err(error) => caller.refuse(&request, error),
                 }
             });

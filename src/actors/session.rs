@@ -71,6 +71,16 @@ impl Disconnect {
         code: ws::CloseCode::Policy,
         reason: "your token was revoked: log in again",
     };
+    /// An admin disabled the account.
+    pub const DISABLED: Disconnect = Disconnect {
+        code: ws::CloseCode::Policy,
+        reason: "your account was disabled: ask an admin",
+    };
+    /// An admin changed the account (its role): what it may do is looked up afresh.
+    pub const ACCOUNT_CHANGED: Disconnect = Disconnect {
+        code: ws::CloseCode::Again,
+        reason: "your account was changed: reconnect and subscribe from your last seq",
+    };
     /// The token expired.
     pub const EXPIRED: Disconnect = Disconnect {
         code: ws::CloseCode::Policy,

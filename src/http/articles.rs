@@ -1,6 +1,7 @@
 //! A team's knowledge base over REST: listed for the team's staff, kept by admins. Its
 //! articles are what customers waiting for an agent are suggested.
 
+use super::audit::{self, Actor};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::inbox::watched_team_id;
@@ -9,7 +10,7 @@ use crate::domain::article::ArticleDraft;
 use crate::domain::ArticleId;
 use crate::store::articles;
 use crate::store::now_millis;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 /// `GET /api/teams/{team}/articles`: the team's articles, by title.
 pub async fn list(
@@ -67,16 +68,23 @@ pub async fn update(
 pub async fn remove(
     data: Data,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, id) = path.into_inner();
-    caller.admin("only admins keep the knowledge base")?;
+    let admin = caller.admin("only admins keep the knowledge base")?;
     let team = watched_team_id(&data, &caller, team).await?;
     let removed = data
         .store()
-        .run(move |conn| articles::remove(conn, &team, &id))
+        .run(move |conn| Ok(articles::remove(conn, &team, &id)?.map(|title| (id, title))))
         .await?;
-    if removed {
+    if let Some((id, title)) = removed {
+        let entry = Actor::staff(&data, &req, &admin).entry(
+            "article_deleted",
+            Some((id, Some(title))),
+            serde_json::json!({}),
+        );
+        audit::record(&data, entry).await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound("article"))

@@ -1,12 +1,13 @@
 //! Canned responses over REST: listed for the team's staff, managed by admins.
 
+use super::audit::{self, Actor};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::inbox::watched_team_id;
 use super::Data;
 use crate::store::canned::{self, Canned};
 use crate::store::now_millis;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 /// `GET /api/teams/{team}/canned`: the team's canned responses, by shortcut.
@@ -72,16 +73,24 @@ pub async fn put(
 pub async fn remove(
     data: Data,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (team, shortcut) = path.into_inner();
-    caller.admin("only admins manage canned responses")?;
+    let admin = caller.admin("only admins manage canned responses")?;
     let team = watched_team_id(&data, &caller, team).await?;
+    let removed_shortcut = shortcut.clone();
     let removed = data
         .store()
-        .run(move |conn| canned::remove(conn, &team, &shortcut))
+        .run(move |conn| canned::remove(conn, &team, &removed_shortcut))
         .await?;
     if removed {
+        let entry = Actor::staff(&data, &req, &admin).entry(
+            "canned_deleted",
+            Some((shortcut.clone(), Some(format!("/{shortcut}")))),
+            serde_json::json!({}),
+        );
+        audit::record(&data, entry).await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound("canned response"))

@@ -6,6 +6,7 @@
 //! A private channel or a direct message the caller is not in answers `404`, like a
 //! channel that does not exist: its existence is not given away.
 
+use super::audit::{self, Actor};
 use super::auth::Caller;
 use super::conversations::{EventsQuery, Paged};
 use super::error::ApiError;
@@ -20,7 +21,7 @@ use crate::protocol::ServerFrame;
 use crate::store::channels::{self, ChannelRow, MemberView};
 use crate::store::events;
 use crate::store::{accounts, now_millis, reads, DbConnection, StoreError};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 fn parse_channel(raw: &str) -> Result<ChannelId, ApiError> {
@@ -494,6 +495,7 @@ pub async fn mute(
 pub async fn delete(
     data: Data,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let staff = caller.staff()?;
@@ -528,5 +530,11 @@ pub async fn delete(
     .encode();
     data.notify(&members, &frame);
     tracing::info!(channel = %id, by = %staff.id, "channel deleted");
+    let entry = Actor::staff(&data, &req, &staff).entry(
+        "channel_deleted",
+        Some((id.to_string(), Some(format!("#{}", gate.name)))),
+        serde_json::json!({ "members": members.len() }),
+    );
+    audit::record(&data, entry).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,6 @@
 //! Contacts: the customer across conversations.
 
+use super::audit::{self, Actor};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
@@ -8,7 +9,7 @@ use crate::domain::{ContactDefaults, CustomerId, Staff, UserId};
 use crate::store::accounts::{self, UserView};
 use crate::store::contacts::{self, StoredDefaults};
 use crate::store::{conversations, now_millis};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -87,6 +88,7 @@ pub struct SetDefaults {
 pub async fn set_defaults(
     data: Data,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<SetDefaults>,
 ) -> Result<HttpResponse, ApiError> {
@@ -125,6 +127,7 @@ pub async fn set_defaults(
     let assignees = staff_of(&assignees)?;
     let viewers = viewers.as_deref().map(staff_of).transpose()?;
     let defaults = ContactDefaults::decide(&by, &assignees, viewers.as_deref())?;
+    let actor = Actor::staff(&data, &req, &by);
     let stored = data
         .store()
         .run(move |conn| {
@@ -132,7 +135,29 @@ pub async fn set_defaults(
             contacts::defaults_of(conn, id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(stored.as_ref().map_or(Value::Null, defaults_json)))
+    let shown = stored.as_ref().map_or(Value::Null, defaults_json);
+    let detail = json!({ "assignees": shown["assignees"], "viewers": shown["viewers"] });
+    let name = found_name(&data, id).await;
+    audit::record(
+        &data,
+        actor.entry(
+            "contact_defaults_changed",
+            Some((id.to_string(), name)),
+            detail,
+        ),
+    )
+    .await;
+    Ok(HttpResponse::Ok().json(shown))
+}
+
+/// A contact's display name, for the audit log.
+async fn found_name(data: &Data, id: CustomerId) -> Option<String> {
+    data.store()
+        .run(move |conn| accounts::customer_by_id(conn, id))
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.display_name)
 }
 
 /// A contact's defaults as the API shows them: staff by id and name.

@@ -1,5 +1,6 @@
 //! Starting chats, listing conversations, transcripts, invitations and presence.
 
+use super::audit::{self, Actor};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
@@ -152,6 +153,8 @@ pub async fn start_chat(
                     created_at: now_millis(),
                     expires_at,
                     revoked: false,
+                    client_addr: None,
+                    user_agent: None,
                 },
             )?;
             conversations::latest_in_team(conn, customer, &team_key)
@@ -448,6 +451,7 @@ pub async fn versions(
 pub async fn delete(
     data: Data,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let staff: Staff = caller.staff()?;
@@ -458,17 +462,26 @@ pub async fn delete(
     if let Some(addr) = data.running(id) {
         addr.do_send(crate::actors::timeline::Evict);
     }
-    let (deleted, files) = data
+    let (named, deleted, files) = data
         .store()
         .run(move |conn| {
+            let named = conversations::named_conversation(conn, id)?;
             let files = crate::store::attachments::of_stream(conn, &id.to_string())?;
-            Ok((conversations::delete_conversation(conn, id)?, files))
+            Ok((named, conversations::delete_conversation(conn, id)?, files))
         })
         .await?;
     if deleted {
         // Its files' rows went with it; their bytes go now.
+        let detail = serde_json::json!({ "files": files.len() });
         data.delete_files(files);
         tracing::info!(conversation = %id, by = %staff.id, "conversation deleted");
+        let name = named.map(|(_, (customer, _))| format!("conversation with {customer}"));
+        let entry = Actor::staff(&data, &req, &staff).entry(
+            "conversation_deleted",
+            Some((id.to_string(), name)),
+            detail,
+        );
+        audit::record(&data, entry).await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound("conversation"))

@@ -53,6 +53,7 @@ impl ApiError {
         match self {
             ApiError::Auth(AuthError::Store(_)) | ApiError::Storage(_) => "storage_unavailable",
             ApiError::Auth(AuthError::BadCredentials) => "bad_credentials",
+            ApiError::Auth(AuthError::Disabled) => "account_disabled",
             ApiError::Auth(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -74,6 +75,7 @@ impl ResponseError for ApiError {
             ApiError::Auth(AuthError::Store(_)) | ApiError::Storage(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::Auth(AuthError::Disabled) => StatusCode::FORBIDDEN,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,

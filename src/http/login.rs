@@ -2,6 +2,7 @@
 //! for an unknown email as for a known one, failures are throttled per account and per
 //! client address, and argon2 checks wait in a bounded queue.
 
+use super::audit::{self, Actor};
 use super::error::ApiError;
 use super::Data;
 use crate::auth::{new_token, verify_password, AuthError};
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How many more failures a client address may make than one account: several people
 /// behind one office's address should not lock each other out.
@@ -49,7 +50,7 @@ impl LoginGuard {
     }
 
     /// `Err` with the wait while the account or the address must not try again yet.
-    fn check(&self, email: &String, from: Option<IpAddr>) -> Result<(), ApiError> {
+    pub(super) fn check(&self, email: &String, from: Option<IpAddr>) -> Result<(), ApiError> {
         let now = Instant::now();
         let account = self
             .accounts
@@ -70,7 +71,18 @@ impl LoginGuard {
         }
     }
 
-    fn record(&self, email: String, from: Option<IpAddr>, success: bool) {
+    /// A place in the bounded queue of password checks, or 429 when it is full.
+    pub(super) fn permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.checks)
+            .try_acquire_owned()
+            .map_err(|_| ApiError::TooManyAttempts {
+                message: "the server is busy checking other logins: try again in a moment",
+                retry_after_secs: 1,
+            })
+    }
+
+    /// Counts a password check of `email` from `from` for or against them.
+    pub(super) fn record(&self, email: String, from: Option<IpAddr>, success: bool) {
         let now = Instant::now();
         let mut accounts = self.accounts.lock().expect("throttle lock");
         let mut addresses = self.addresses.lock().expect("throttle lock");
@@ -86,6 +98,28 @@ impl LoginGuard {
             }
         }
     }
+}
+
+/// Whether `password` matches `stored`, checked on a blocking thread while `permit` holds a
+/// place in the queue. Without a stored hash the dummy one is checked, so the answer takes
+/// the same time either way.
+pub(super) async fn verify(
+    permit: OwnedSemaphorePermit,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, ApiError> {
+    web::block(move || {
+        let _permit = permit;
+        match stored {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                verify_password(&password, &DUMMY_HASH);
+                false
+            }
+        }
+    })
+    .await
+    .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))
 }
 
 fn too_many(wait: Duration) -> ApiError {
@@ -114,32 +148,28 @@ pub async fn login(
     let from = data.config().client_addr(&req);
     guard.check(&email, from)?;
     // Taken before the database is asked, so a flood is refused before it costs anything.
-    let permit =
-        Arc::clone(&guard.checks)
-            .try_acquire_owned()
-            .map_err(|_| ApiError::TooManyAttempts {
-                message: "the server is busy checking other logins: try again in a moment",
-                retry_after_secs: 1,
-            })?;
+    let permit = guard.permit()?;
     let wanted = email.clone();
     let found = data
         .store()
         .run(move |conn| accounts::user_by_email(conn, &wanted))
         .await?;
-    let user = web::block(move || {
-        let _permit = permit;
-        match found {
-            Some((user, hash)) => verify_password(&password, &hash).then_some(user),
-            None => {
-                verify_password(&password, &DUMMY_HASH);
-                None
-            }
-        }
-    })
-    .await
-    .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?;
-    guard.record(email, from, user.is_some());
-    let user = user.ok_or(AuthError::BadCredentials)?;
+    let (user, hash) = found.unzip();
+    let matches = verify(permit, password, hash).await?;
+    let user = user.filter(|_| matches);
+    guard.record(email.clone(), from, user.is_some());
+    let Some(user) = user else {
+        let failed = Actor::anonymous(&data, &req).entry(
+            "login_failed",
+            None,
+            serde_json::json!({ "email": email }),
+        );
+        audit::record(&data, failed).await;
+        return Err(AuthError::BadCredentials.into());
+    };
+    if user.disabled {
+        return Err(AuthError::Disabled.into());
+    }
     let (token, hash) = new_token();
     let expires_at = now_millis() + data.config().staff_token_ttl_secs as i64 * 1000;
     let row = TokenRow {
@@ -149,11 +179,23 @@ pub async fn login(
         created_at: now_millis(),
         expires_at,
         revoked: false,
+        client_addr: from.map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|agent| agent.chars().take(300).collect()),
     };
     data.store()
         .run(move |conn| accounts::insert_token(conn, &row))
         .await?;
     tracing::info!(user = %user.id, "staff logged in");
+    let entry = Actor::staff(&data, &req, &user.staff()).entry(
+        "login",
+        Some((user.id.to_string(), Some(user.display_name.clone()))),
+        serde_json::json!({}),
+    );
+    audit::record(&data, entry).await;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": token,
         "expires_at": expires_at,

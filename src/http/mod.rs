@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod canned;
 pub mod channels;
@@ -14,6 +15,7 @@ pub mod inbox;
 pub mod login;
 pub mod reads;
 pub mod search;
+pub mod sessions;
 pub mod ws;
 
 use crate::actors::Registry;
@@ -52,9 +54,18 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                     .route("/logout", web::post().to(accounts::logout))
                     .route("/me", web::get().to(accounts::me))
                     .route("/me/unread", web::get().to(reads::unread))
+                    .route("/me/sessions", web::get().to(sessions::list))
+                    .route("/me/sessions/{id}", web::delete().to(sessions::revoke))
+                    .route("/me/password", web::put().to(sessions::change_password))
+                    .route("/audit", web::get().to(audit::list))
                     .route("/users", web::get().to(accounts::list_users))
                     .route("/users", web::post().to(accounts::create_user))
                     .route("/users/{id}", web::get().to(accounts::get_user))
+                    .route("/users/{id}", web::patch().to(accounts::update_user))
+                    .route(
+                        "/users/{id}/password",
+                        web::post().to(accounts::reset_password),
+                    )
                     .route("/teams", web::get().to(accounts::list_teams))
                     .route("/teams", web::post().to(accounts::create_team))
                     .route(

@@ -20,6 +20,7 @@ pub struct UserRow {
     pub role: String,
     pub password_hash: String,
     pub created_at: i64,
+    pub disabled: bool,
 }
 
 /// A staff user as shown by the API: profile, teams and skills, never the password hash.
@@ -33,6 +34,8 @@ pub struct UserView {
     pub teams: Vec<TeamId>,
     pub skills: Vec<String>,
     pub created_at: i64,
+    /// A disabled user can neither log in nor use a token they still hold.
+    pub disabled: bool,
 }
 
 impl UserView {
@@ -95,6 +98,9 @@ pub struct TokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked: bool,
+    /// Where the login came from, and with what, for the owner's list of their sessions.
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
@@ -128,6 +134,7 @@ fn view(conn: &mut DbConnection, row: UserRow) -> Result<UserView, StoreError> {
         display_name: row.display_name,
         avatar_url: row.avatar_url,
         created_at: row.created_at,
+        disabled: row.disabled,
     })
 }
 
@@ -546,6 +553,94 @@ pub fn token_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<Token
         .select(TokenRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The sessions (unrevoked, unexpired tokens) of a staff user, newest first.
+pub fn live_tokens_of(
+    conn: &mut DbConnection,
+    user: &str,
+    now: i64,
+) -> Result<Vec<TokenRow>, StoreError> {
+    Ok(tokens::table
+        .filter(tokens::user_id.eq(user))
+        .filter(tokens::revoked.eq(false))
+        .filter(tokens::expires_at.gt(now))
+        .order(tokens::created_at.desc())
+        .select(TokenRow::as_select())
+        .load(conn)?)
+}
+
+/// Revokes every live token of a staff user except `keep`; the hashes revoked, so their
+/// WebSockets can be closed.
+pub fn revoke_tokens_of(
+    conn: &mut DbConnection,
+    user: &str,
+    keep: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let live = tokens::table
+        .filter(tokens::user_id.eq(user))
+        .filter(tokens::revoked.eq(false))
+        .filter(tokens::hash.ne(keep.unwrap_or("")))
+        .select(tokens::hash);
+    let hashes: Vec<String> = live.load(conn)?;
+    diesel::update(tokens::table.filter(tokens::hash.eq_any(&hashes)))
+        .set(tokens::revoked.eq(true))
+        .execute(conn)?;
+    Ok(hashes)
+}
+
+/// A staff user's password hash.
+pub fn password_hash_of(conn: &mut DbConnection, user: &str) -> Result<Option<String>, StoreError> {
+    Ok(users::table
+        .find(user)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces a staff user's password hash; whether the user exists.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    user: &str,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(users::table.find(user))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// What an admin may change about a staff user; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// Applies `change` to a staff user; whether the user exists.
+pub fn update_user(
+    conn: &mut DbConnection,
+    user: &str,
+    change: &UserChange,
+) -> Result<bool, StoreError> {
+    if change.display_name.is_none() && change.role.is_none() && change.disabled.is_none() {
+        return Ok(users::table.find(user).count().get_result::<i64>(conn)? > 0);
+    }
+    let n = diesel::update(users::table.find(user))
+        .set(change)
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// How many enabled admins there are (the last one may not be demoted or disabled).
+pub fn enabled_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Revokes a token; whether it existed.

@@ -99,18 +99,17 @@ pub fn update(
     })
 }
 
-/// Removes an article of `team`; whether there was one. Suggestions already made keep
-/// their title and address.
-pub fn remove(conn: &mut DbConnection, team: &str, id: &str) -> Result<bool, StoreError> {
+/// Removes an article of `team`; the title it had, if there was one. Suggestions already
+/// made keep their title and address.
+pub fn remove(conn: &mut DbConnection, team: &str, id: &str) -> Result<Option<String>, StoreError> {
     transaction(conn, |conn| {
-        let n = diesel::delete(
-            articles::table
-                .filter(articles::team_id.eq(team))
-                .filter(articles::id.eq(id)),
-        )
-        .execute(conn)?;
+        let of_team = articles::table
+            .filter(articles::team_id.eq(team))
+            .filter(articles::id.eq(id));
+        let title = of_team.select(articles::title).first(conn).optional()?;
+        diesel::delete(of_team).execute(conn)?;
         unindex(conn, id)?;
-        Ok(n > 0)
+        Ok(title)
     })
 }
 

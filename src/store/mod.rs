@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod attachments;
+pub mod audit;
 pub mod canned;
 pub mod channels;
 pub mod connection;

@@ -10,6 +10,7 @@ diesel::table! {
         role -> Text,
         password_hash -> Text,
         created_at -> BigInt,
+        disabled -> Bool,
     }
 }
 
@@ -99,6 +100,8 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked -> Bool,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -313,6 +316,20 @@ diesel::table! {
 
 diesel::joinable!(channel_members -> channels (channel_id));
 
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> BigInt,
+        actor_id -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        action -> Text,
+        target -> Nullable<Text>,
+        target_name -> Nullable<Text>,
+        detail -> Text,
+        client_addr -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     teams,
@@ -344,4 +361,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     channels,
     channel_members,
     channel_mutes,
+    audit_log,
 );

@@ -210,6 +210,7 @@ impl TestApp {
             "GET" => client.get(url),
             "POST" => client.post(url),
             "PUT" => client.put(url),
+            "PATCH" => client.patch(url),
             "DELETE" => client.delete(url),
             other => panic!("unsupported method {other}"),
         };

@@ -2305,6 +2305,7 @@ fn a_room_follows_the_stream_rules_it_already_has() {
     assert!(!room.may_follow(Reader::Staff(watcher.id)));
 }
 
+mod accounts;
 mod articles;
 mod assignment;
 mod channels;
