@@ -108,6 +108,25 @@ pub struct Config {
     /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) may take.
     #[arg(long, env = "CONCLAVE_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
+    /// Serves Prometheus metrics at `/metrics` on the main address to requests bearing this
+    /// token (`Authorization: Bearer …`).
+    #[arg(long, env = "CONCLAVE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Serves Prometheus metrics at `/metrics` on a listener of their own at this address,
+    /// without a token (bind it where only the scraper reaches, such as 127.0.0.1:9090).
+    #[arg(long, env = "CONCLAVE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// How log lines are written to standard error: `human` or `json` (one object per line,
+    /// for log collectors).
+    #[arg(long, env = "CONCLAVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 impl Config {

@@ -1,10 +1,11 @@
 //! The `conclave` command: run the server, or manage the first accounts.
 
-use clap::{Parser, Subcommand};
-use conclave::config::Config;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use conclave::config::{Config, LogFormat};
 use conclave::domain::Role;
 use conclave::http::accounts::{create_team_now, create_user_now, CreateTeam, CreateUser};
 use conclave::store::Store;
+use conclave::{config_check, config_file};
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -40,6 +41,10 @@ static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
     about = "Real-time customer-support chat server"
 )]
 struct Cli {
+    /// A TOML file of `serve` settings (keys are the flags without `--`); flags and
+    /// environment variables win over it.
+    #[arg(long, env = "CONCLAVE_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -48,6 +53,11 @@ struct Cli {
 enum Cmd {
     /// Run the server (the default).
     Serve(Config),
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCmd,
+    },
     /// Manage accounts from the command line (for the first admin).
     Admin {
         /// SQLite file path or postgres:// URL.
@@ -61,6 +71,13 @@ enum Cmd {
         #[command(subcommand)]
         action: AdminCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Show the settings `serve` would start with, where each came from, and whether the
+    /// database, the files directory and the addresses can be used; exits 1 on a problem.
+    Check(Config),
 }
 
 #[derive(Subcommand)]
@@ -93,20 +110,84 @@ enum AdminCmd {
     },
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+/// Logs to standard error as `format` says, at the level `RUST_LOG` sets (info by default).
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_web::middleware::logger=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
+}
+
+/// `serve`'s arguments, as clap describes them.
+fn serve_arguments() -> clap::Command {
+    Config::augment_args(clap::Command::new("serve"))
+}
+
+/// Applies the configuration file, if there is one, as environment variables for the
+/// settings the environment does not already give; the variables it set.
+fn apply_config_file(args: &[String]) -> Result<Vec<String>, String> {
+    let Some(path) = config_file::path_in(args) else {
+        return Ok(Vec::new());
+    };
+    let mut applied = Vec::new();
+    for (_, env, value) in
+        config_file::read(&path, &serve_arguments()).map_err(|e| e.to_string())?
+    {
+        if std::env::var_os(&env).is_none() {
+            // SAFETY of set_var: this runs first thing in main, before any other thread
+            // exists to read the environment.
+            std::env::set_var(&env, value);
+            applied.push(env);
+        }
+    }
+    Ok(applied)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let from_file = match apply_config_file(&args) {
+        Ok(applied) => applied,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let matches = Cli::command().get_matches_from(&args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let log_format = match &cli.command {
+        Some(Cmd::Serve(config)) => config.log_format,
+        _ => LogFormat::Human,
+    };
+    init_logs(log_format);
     let result = match cli.command {
         None => serve(Config::with_database(
             &std::env::var("DATABASE_URL").unwrap_or_else(|_| "conclave.db".into()),
         )),
         Some(Cmd::Serve(config)) => serve(config),
+        Some(Cmd::Config {
+            action: ConfigCmd::Check(config),
+        }) => {
+            let check = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand_matches("check"))
+                .expect("the check's own arguments");
+            let report = config_check::check(&config, &serve_arguments(), check, &from_file);
+            print!("{}", report.text);
+            if report.failed == 0 {
+                println!("configuration ok");
+                Ok(())
+            } else {
+                Err(format!(
+                    "the configuration has {} problem(s): see FAIL above",
+                    report.failed
+                ))
+            }
+        }
         Some(Cmd::Admin {
             database_url,
             action,

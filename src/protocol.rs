@@ -274,6 +274,46 @@ pub enum Target {
 }
 
 impl Command {
+    /// The command's `type`, as clients write it (for metrics and logs).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Post { .. } => "post",
+            Command::Edit { .. } => "edit",
+            Command::Delete { .. } => "delete",
+            Command::React { .. } => "react",
+            Command::Unreact { .. } => "unreact",
+            Command::PickUp { .. } => "pick_up",
+            Command::Monitor { .. } => "monitor",
+            Command::Invite { .. } => "invite",
+            Command::Accept { .. } => "accept",
+            Command::Decline { .. } => "decline",
+            Command::CancelInvitation { .. } => "cancel_invitation",
+            Command::Leave { .. } => "leave",
+            Command::Transfer { .. } => "transfer",
+            Command::Close { .. } => "close",
+            Command::Reopen { .. } => "reopen",
+            Command::Assign { .. } => "assign",
+            Command::Unassign { .. } => "unassign",
+            Command::Join { .. } => "join",
+            Command::AddMember { .. } => "add_member",
+            Command::RemoveMember { .. } => "remove_member",
+            Command::RenameChannel { .. } => "rename_channel",
+            Command::DescribeChannel { .. } => "describe_channel",
+            Command::ArchiveChannel { .. } => "archive_channel",
+            Command::Snooze { .. } => "snooze",
+            Command::Link { .. } => "link",
+            Command::Unlink { .. } => "unlink",
+            Command::SetViewers { .. } => "set_viewers",
+            Command::Subscribe { .. } => "subscribe",
+            Command::Typing { .. } => "typing",
+            Command::SetAvailability { .. } => "set_availability",
+            Command::WatchQueue { .. } => "watch_queue",
+            Command::UnwatchQueue { .. } => "unwatch_queue",
+            Command::Read { .. } => "read",
+            Command::History { .. } => "history",
+        }
+    }
+
     /// The stream the command names, if it names one: a conversation or a channel, never
     /// both.
     pub fn target(&self) -> Result<Option<Target>, ProtocolError> {

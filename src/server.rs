@@ -92,7 +92,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 web::QueryConfig::default()
                     .error_handler(|err, _| ApiError::BadRequest(err.to_string()).into()),
             )
-            .wrap(middleware::Logger::new("%a \"%r\" %s %Dms"))
+            .wrap(middleware::from_fn(http::operations::observe))
             .configure(|cfg| http::routes(cfg, cors(&allowed_origins)))
     })
     .on_connect(|connection, _| {
@@ -116,6 +116,25 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             backend.name()
         );
     }
+    let metrics_server = match config.metrics_bind {
+        Some(addr) => {
+            let metrics_data = data.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(metrics_data.clone())
+                    .route("/metrics", web::get().to(http::operations::metrics_open))
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(addr)
+            .map_err(|source| StartError::Bind { addr, source })?;
+            for addr in server.addrs() {
+                tracing::info!("Prometheus metrics at http://{addr}/metrics");
+            }
+            Some(server.run())
+        }
+        None => None,
+    };
     std::io::stdout().flush().ok();
     tracing::info!(workers, database = backend.name(), "server started");
     // Teams that route automatically need their queue running from the start.
@@ -168,13 +187,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     });
     let server = server.run();
     let handle = server.handle();
+    let metrics_handle = metrics_server.as_ref().map(|s| s.handle());
+    if let Some(metrics_server) = metrics_server {
+        actix_web::rt::spawn(metrics_server);
+    }
     let registry = data.get_ref().clone();
     actix_web::rt::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: refusing new connections, closing sessions");
+        registry.begin_shutdown();
         let stopped = handle.stop(true);
         registry.disconnect_all(Disconnect::RESTART);
         stopped.await;
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
     });
     server.await.map_err(StartError::Run)?;
     let writer = data.store().writer().clone();
@@ -210,7 +237,7 @@ async fn shutdown_signal() {
 /// uses.
 fn cors(allowed_origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(3600);
     if allowed_origins.iter().any(|o| o == "*") {

@@ -68,6 +68,10 @@ impl Caller {
 
     /// Answers request `request` with `error`.
     pub fn refuse(&self, request: &RequestId, error: ActionError) {
+        crate::metrics::metrics()
+            .errors
+            .with_label_values(&[error.code()])
+            .inc();
         self.send(error_frame(
             Some(request),
             error.code(),

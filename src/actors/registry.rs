@@ -86,6 +86,8 @@ pub struct Registry {
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
     /// The teams' queues that are running.
     queues: std::sync::RwLock<HashMap<TeamId, Addr<QueueActor>>>,
+    /// Set once a shutdown begins: the server is no longer ready for new work.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
@@ -101,6 +103,7 @@ impl Registry {
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
             queues: std::sync::RwLock::default(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -362,6 +365,22 @@ impl Registry {
         for (addr, _) in sessions.values().filter(|(_, t)| &**t == token_hash) {
             addr.do_send(why);
         }
+    }
+
+    /// Notes that the server is shutting down (`/ready` then says so).
+    pub fn begin_shutdown(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a shutdown has begun.
+    pub fn shutting_down(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many channels are live in memory.
+    pub fn live_channels(&self) -> usize {
+        self.channels.len()
     }
 
     /// Closes every session (the server is shutting down).

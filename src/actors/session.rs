@@ -11,6 +11,7 @@ use super::ActionError;
 use crate::auth::{Authenticated, Principal};
 use crate::domain::routing::Availability;
 use crate::domain::{Channel, ChannelId, ConversationId, PostKind, Room, RuleError, TeamId};
+use crate::metrics::metrics;
 use crate::protocol::{
     self, error_frame, ok_frame, Command, Limits, OkResult, ProtocolError, RequestId, ServerFrame,
     Target,
@@ -111,6 +112,8 @@ pub struct Session {
     heartbeat: Duration,
     last_heard: Instant,
     frames: Assembler,
+    /// The span of this session's log lines: its id, and whose it is.
+    span: tracing::Span,
 }
 
 impl Session {
@@ -120,7 +123,17 @@ impl Session {
         let rate = f64::from(config.session_rate);
         let frames = Assembler::new(config.max_frame_bytes);
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        // A root span: the session outlives the upgrade request it began in.
+        let span = match &caller.principal {
+            Principal::Staff(user) => {
+                tracing::info_span!(parent: None, "session", id, user = %user.id)
+            }
+            Principal::Customer { customer, .. } => {
+                tracing::info_span!(parent: None, "session", id, customer = %customer)
+            }
+        };
         Session {
+            span,
             id,
             hello: Some(Self::hello(id, &caller.principal)),
             conversation: match caller.principal {
@@ -143,11 +156,20 @@ impl Session {
         }
     }
 
+    /// `staff` or `customer`, for metrics.
+    fn kind(&self) -> &'static str {
+        match self.who {
+            Who::Staff(_) => "staff",
+            Who::Customer(_) => "customer",
+        }
+    }
+
     fn send_error(
         ctx: &mut ws::WebsocketContext<Self>,
         id: Option<&RequestId>,
         error: &ActionError,
     ) {
+        metrics().errors.with_label_values(&[error.code()]).inc();
         ctx.text(error_frame(id, error.code(), &error.public_message()));
     }
 
@@ -172,6 +194,7 @@ impl Session {
             if !rate.try_take(Instant::now()) {
                 let (request, _) = protocol::decode(text, &self.limits);
                 let message = "too many commands: slow down";
+                metrics().errors.with_label_values(&["rate_limited"]).inc();
                 ctx.text(error_frame(request.as_ref(), "rate_limited", message));
                 return;
             }
@@ -179,6 +202,10 @@ impl Session {
         let (request, command) = protocol::decode(text, &self.limits);
         match (request, command) {
             (Some(request), Ok(command)) => {
+                metrics()
+                    .commands
+                    .with_label_values(&[command.name()])
+                    .inc();
                 if let Err(error) = self.route(request.clone(), command, ctx) {
                     Self::send_error(ctx, Some(&request), &error);
                 }
@@ -408,6 +435,7 @@ impl Actor for Session {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        let _span = self.span.clone().entered();
         ctx.set_mailbox_capacity(self.registry.config().session_queue);
         self.registry
             .register_session(self.id, ctx.address(), Arc::clone(&self.token_hash));
@@ -416,13 +444,18 @@ impl Actor for Session {
             self.registry
                 .come_online(staff.id, &staff.teams, self.id, ctx.address());
         }
-        tracing::info!(session = self.id, "session opened");
+        metrics()
+            .connections
+            .with_label_values(&[self.kind()])
+            .inc();
+        tracing::info!("session opened");
         if let Some(hello) = self.hello.take() {
             ctx.text(hello);
         }
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        let _span = self.span.clone().entered();
         self.registry.unregister_session(self.id);
         if let Who::Staff(staff) = &self.who {
             self.registry.go_offline(staff.id, self.id);
@@ -436,12 +469,17 @@ impl Actor for Session {
         for (_, queue) in self.queues.values() {
             queue.do_send(Unwatch { session: self.id });
         }
-        tracing::info!(session = self.id, "session closed");
+        metrics()
+            .connections
+            .with_label_values(&[self.kind()])
+            .dec();
+        tracing::info!("session closed");
     }
 }
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        let _span = self.span.clone().entered();
         self.last_heard = Instant::now();
         match self.frames.accept(msg) {
             Ok(Inbound::Text(text)) => self.on_text(&text, ctx),
@@ -453,7 +491,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                 ctx.stop();
             }
             Err(Violation(reason)) => {
-                tracing::debug!(session = self.id, ?reason, "websocket protocol violation");
+                tracing::debug!(?reason, "websocket protocol violation");
                 ctx.close(Some(reason));
                 ctx.stop();
             }
@@ -468,7 +506,10 @@ impl Handler<Feed> for Session {
         match feed {
             Feed::Frame(frame) => ctx.text(frame),
             Feed::Frames(frames) => frames.into_iter().for_each(|frame| ctx.text(frame)),
-            Feed::Dropped => ctx.notify(Disconnect::TOO_SLOW),
+            Feed::Dropped => {
+                metrics().slow_sessions.inc();
+                ctx.notify(Disconnect::TOO_SLOW)
+            }
         }
     }
 }
@@ -477,11 +518,8 @@ impl Handler<Disconnect> for Session {
     type Result = ();
 
     fn handle(&mut self, msg: Disconnect, ctx: &mut Self::Context) {
-        tracing::info!(
-            session = self.id,
-            reason = msg.reason,
-            "closing the session"
-        );
+        let _span = self.span.clone().entered();
+        tracing::info!(reason = msg.reason, "closing the session");
         ctx.close(Some(ws::CloseReason {
             code: msg.code,
             description: Some(msg.reason.to_owned()),

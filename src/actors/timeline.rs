@@ -22,6 +22,7 @@ use crate::domain::message::snippet;
 use crate::domain::{
     Audience, Author, EventOf, Kind, MessageEvent, Reader, Recorded, Stream, UserId, View,
 };
+use crate::metrics::metrics;
 use crate::protocol::{
     error_frame, event_frame, history_frame, ok_frame, ok_frame_with_events, OkResult, RequestId,
     ServerFrame, StreamRef,
@@ -619,6 +620,7 @@ impl<S: Live> Timeline<S> {
                         subscriber.feed.do_send(Feed::Frames(frames));
                     }
                     let held = subscriber.catching_up.take().unwrap_or_default();
+                    metrics().catch_up_frames.observe(held.len() as f64);
                     subscriber.feed.do_send(Feed::Frames(held));
                     subscriber
                         .feed
@@ -734,6 +736,7 @@ impl<S: Live> Timeline<S> {
         // `ok`, which takes their place in its stream of frames.
         let mut echo = Vec::new();
         let caller = pending.acks.iter().find_map(|ack| ack.caller);
+        let mut delivered = 0u64;
         for (event, audience) in &pending.events {
             self.durable_seq = event.seq;
             let staff_frame = event_frame(event);
@@ -754,11 +757,14 @@ impl<S: Live> Timeline<S> {
                 };
                 if Some(*session) == caller {
                     echo.push(frame.clone());
-                } else if !subscriber.deliver(frame, queue_limit) {
+                } else if subscriber.deliver(frame, queue_limit) {
+                    delivered += 1;
+                } else {
                     too_slow.push(*session);
                 }
             }
         }
+        metrics().deliveries.inc_by(delivered);
         // A subscriber that cannot keep up is dropped from the stream, so it costs bounded
         // memory and the others keep their pace; it resumes from its last seq.
         too_slow.sort_unstable();
@@ -838,6 +844,7 @@ impl<S: Live> Timeline<S> {
     fn fail_pending(&mut self, code: &str, message: &str) {
         for pending in self.pending.drain(..) {
             for ack in pending.acks {
+                metrics().errors.with_label_values(&[code]).inc();
                 ack.to
                     .do_send(Feed::Frame(error_frame(Some(&ack.request), code, message)));
             }
@@ -881,6 +888,7 @@ impl<S: Live> Actor for Timeline<S> {
 
     fn stopped(&mut self, ctx: &mut Context<Self>) {
         tracing::debug!(stream = %self.id(), "stream unloaded");
+        metrics().evictions.inc();
         S::directory(&self.registry).forget(self.id(), &ctx.address());
     }
 }

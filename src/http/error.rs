@@ -101,6 +101,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        crate::metrics::metrics()
+            .errors
+            .with_label_values(&[self.code()])
+            .inc();
         let message = match self {
             ApiError::Auth(AuthError::Store(e)) | ApiError::Storage(e) => {
                 tracing::error!(error = %e, "storage error in an API request");

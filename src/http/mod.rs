@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod error;
 pub mod inbox;
 pub mod login;
+pub mod operations;
 pub mod reads;
 pub mod search;
 pub mod sessions;
@@ -20,20 +21,11 @@ pub mod ws;
 
 use crate::actors::Registry;
 use actix_cors::Cors;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use std::sync::Arc;
 
 /// Shared state every handler receives.
 pub type Data = web::Data<Arc<Registry>>;
-
-/// `GET /health`: the server is up, with its backend and live conversations.
-async fn health(data: Data) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
-        "status": "ok",
-        "database": data.store().backend().name(),
-        "live_conversations": data.live_conversations(),
-    }))
-}
 
 /// Every route of the server. `cors` guards everything but the WebSocket, which checks a
 /// page's origin itself and would otherwise hold the middleware's state for as long as the
@@ -42,7 +34,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
     cfg.route("/ws", web::get().to(ws::connect)).service(
         web::scope("")
             .wrap(cors)
-            .route("/health", web::get().to(health))
+            .route("/health", web::get().to(operations::health))
+            .route("/ready", web::get().to(operations::ready))
+            .route("/metrics", web::get().to(operations::metrics_with_token))
             .route("/", web::get().to(console::page))
             .route("/messages", web::get().to(console::page))
             .route("/assets/{path:.*}", web::get().to(console::asset))

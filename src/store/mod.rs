@@ -146,7 +146,12 @@ impl Store {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let asked = std::time::Instant::now();
+            let conn = pool.get();
+            crate::metrics::metrics()
+                .pool_wait
+                .observe(asked.elapsed().as_secs_f64());
+            let mut conn = conn?;
             work(&mut conn)
         })
         .await
@@ -202,6 +207,18 @@ fn start_filer(mut conn: DbConnection, alive: Weak<()>) {
             }
         })
         .expect("the filer thread can start");
+}
+
+/// Whether the database answers and has every migration this build knows applied.
+pub fn check_ready(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    conn.batch_execute("SELECT 1").map_err(StoreError::Query)?;
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending
+        .map(|pending| !pending)
+        .map_err(|e| StoreError::Migration(e.to_string()))
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), StoreError> {

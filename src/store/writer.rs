@@ -69,7 +69,12 @@ impl Writer {
                         }
                     }
                     pacer.round(started, batch.len());
+                    let metrics = crate::metrics::metrics();
+                    metrics.writer_batch.observe(batch.len() as f64);
                     write_batch(&mut conn, batch);
+                    metrics
+                        .writer_commit
+                        .observe(started.elapsed().as_secs_f64());
                 }
             })
             .expect("the writer thread can start");
@@ -151,6 +156,7 @@ fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
     let outcomes: Vec<(Job, Result<(), StoreError>)> = match all {
         Ok(()) => batch.into_iter().map(|job| (job, Ok(()))).collect(),
         Err(error) => {
+            crate::metrics::metrics().writer_failures.inc();
             tracing::warn!(%error, jobs = batch.len(), "batch write failed; writing jobs one by one");
             batch
                 .into_iter()

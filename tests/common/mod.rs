@@ -19,7 +19,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_conclave");
+pub const BIN: &str = env!("CARGO_BIN_EXE_conclave");
 const ADMIN_PASSWORD: &str = "admin-password";
 
 /// How long to wait for a frame or a response before failing the test.
