@@ -116,10 +116,52 @@ pub struct Config {
     /// without a token (bind it where only the scraper reaches, such as 127.0.0.1:9090).
     #[arg(long, env = "CONCLAVE_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Closed conversations older than this are deleted with their files, as `90d`, `12h`,
+    /// `30m` or `45s` (by default they are kept for ever).
+    #[arg(long, env = "CONCLAVE_RETENTION", value_parser = parse_age)]
+    pub retention: Option<Duration>,
     /// How log lines are written to standard error: `human` or `json` (one object per line,
     /// for log collectors).
     #[arg(long, env = "CONCLAVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+}
+
+/// Where uploaded files are kept for `database_url`: `explicit` if given, else beside an
+/// SQLite database (`<file>-files`), else `conclave-files` in the working directory.
+pub fn files_dir_for(database_url: &str, explicit: Option<&std::path::Path>) -> std::path::PathBuf {
+    match explicit {
+        Some(dir) => dir.to_owned(),
+        None if crate::store::Backend::of(database_url) == crate::store::Backend::Postgres => {
+            "conclave-files".into()
+        }
+        None => {
+            let path = database_url.trim_start_matches("sqlite://");
+            format!("{path}-files").into()
+        }
+    }
+}
+
+/// An age such as `90d`, `12h`, `30m` or `45s`.
+pub fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| {
+        format!("{text:?}: expected a number and a unit, like 90d, 12h, 30m or 45s")
+    })?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{text:?}: the unit is d, h, m or s (like 90d)")),
+    };
+    if number == 0 {
+        return Err("the retention must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }
 
 /// How log lines are written.
@@ -144,18 +186,7 @@ impl Config {
 
     /// Where uploaded files are kept.
     pub fn files_dir(&self) -> std::path::PathBuf {
-        match &self.files_dir {
-            Some(dir) => dir.clone(),
-            None if crate::store::Backend::of(&self.database_url)
-                == crate::store::Backend::Postgres =>
-            {
-                "conclave-files".into()
-            }
-            None => {
-                let path = self.database_url.trim_start_matches("sqlite://");
-                format!("{path}-files").into()
-            }
-        }
+        files_dir_for(&self.database_url, self.files_dir.as_deref())
     }
 
     /// The longest a busy writer waits for more messages to share a commit.
@@ -228,6 +259,23 @@ impl Config {
             max_frame_bytes: self.max_frame_bytes,
             max_body_bytes: self.max_message_bytes,
             max_client_id_bytes: 128,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_age;
+    use std::time::Duration;
+
+    #[test]
+    fn ages_take_a_number_and_a_unit() {
+        assert_eq!(parse_age("90d"), Ok(Duration::from_secs(90 * 86_400)));
+        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3_600)));
+        assert_eq!(parse_age("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(parse_age(" 45s "), Ok(Duration::from_secs(45)));
+        for bad in ["", "d", "90", "90 days", "0d", "-1d", "1.5h"] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
         }
     }
 }

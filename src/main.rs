@@ -3,10 +3,13 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use conclave::config::{Config, LogFormat};
 use conclave::domain::Role;
+use conclave::files::{DiskFiles, FileStore};
 use conclave::http::accounts::{create_team_now, create_user_now, CreateTeam, CreateUser};
-use conclave::store::Store;
+use conclave::store::audit::{self, AuditRow};
+use conclave::store::{backup, erasure, Backend, Store};
 use conclave::{config_check, config_file};
 use std::io::BufRead;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -68,6 +71,9 @@ enum Cmd {
             global = true
         )]
         database_url: String,
+        /// Directory of uploaded files (default: as `serve` would use).
+        #[arg(long, env = "CONCLAVE_FILES_DIR", global = true)]
+        files_dir: Option<std::path::PathBuf>,
         #[command(subcommand)]
         action: AdminCmd,
     },
@@ -108,6 +114,21 @@ enum AdminCmd {
         #[arg(long)]
         restricted: bool,
     },
+    /// Copy the SQLite database to FILE while the server runs (SQLite's online backup),
+    /// and the uploaded files to FILE-files. For PostgreSQL use pg_dump.
+    Backup { file: std::path::PathBuf },
+    /// Put a backup made by `backup` in place of the database and its files (stop the
+    /// server first).
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace the database if it exists.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Erase a contact and everything of theirs (conversations, messages, files, tokens),
+    /// for the right to erasure. With the server running, prefer `DELETE
+    /// /api/contacts/{id}`, which also closes their open chats.
+    EraseContact { contact: String },
 }
 
 /// Logs to standard error as `format` says, at the level `RUST_LOG` sets (info by default).
@@ -190,8 +211,12 @@ fn main() -> ExitCode {
         }
         Some(Cmd::Admin {
             database_url,
+            files_dir,
             action,
-        }) => admin(&database_url, action),
+        }) => {
+            let files_dir = conclave::config::files_dir_for(&database_url, files_dir.as_deref());
+            admin(&database_url, &files_dir, action)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -208,10 +233,91 @@ fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn admin(database_url: &str, action: AdminCmd) -> Result<(), String> {
-    let store = Store::open(database_url, 1, Duration::ZERO)
-        .map_err(|e| format!("could not open {database_url:?}: {e}"))?;
+/// Refuses PostgreSQL for backup and restore, saying what to use.
+fn sqlite_path(database_url: &str, job: &str, tool: &str) -> Result<std::path::PathBuf, String> {
+    if Backend::of(database_url) == Backend::Postgres {
+        return Err(format!(
+            "{job} copies SQLite databases; for PostgreSQL use {tool} (see the README's Backups)"
+        ));
+    }
+    Ok(database_url.trim_start_matches("sqlite://").into())
+}
+
+/// Prints a backup's or restore's progress on one line of standard error.
+fn show_progress(verb: &'static str) -> impl FnMut(i32, i32) {
+    move |done, total| {
+        let percent = if total > 0 { done * 100 / total } else { 100 };
+        eprint!("\r{verb} {percent:>3}% ({done} of {total} pages)");
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+fn admin_backup(database_url: &str, files_dir: &Path, file: &Path) -> Result<(), String> {
+    let source = sqlite_path(database_url, "backup", "pg_dump")?;
+    backup::backup(&source, file, show_progress("copied")).map_err(|e| e.to_string())?;
+    let files = backup::copy_files(files_dir, &files_beside(file)).map_err(|e| e.to_string())?;
+    println!(
+        "backed up {} to {} and {files} uploaded file(s) to {}",
+        source.display(),
+        file.display(),
+        files_beside(file).display()
+    );
+    let store = open_store(database_url)?;
+    let entry = AuditRow::new(
+        (None, Some("command line".into())),
+        None,
+        "backup_taken",
+        None,
+        serde_json::json!({ "file": file.display().to_string(), "files": files }),
+    );
+    store
+        .run_blocking(|conn| audit::record(conn, &entry))
+        .map_err(|e| e.to_string())
+}
+
+fn admin_restore(
+    database_url: &str,
+    files_dir: &Path,
+    file: &Path,
+    replace: bool,
+) -> Result<(), String> {
+    let dest = sqlite_path(database_url, "restore", "pg_restore")?;
+    backup::restore(file, &dest, replace, show_progress("restored")).map_err(|e| match e {
+        backup::BackupError::Exists(path) => format!(
+            "{} exists: add --replace to overwrite it with the backup (stop the server first)",
+            path.display()
+        ),
+        other => other.to_string(),
+    })?;
+    let files = backup::copy_files(&files_beside(file), files_dir).map_err(|e| e.to_string())?;
+    println!(
+        "restored {} from {} with {files} uploaded file(s); start the server (it files the event index again)",
+        dest.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// Where a backup's uploaded files go: `<file>-files`.
+fn files_beside(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push("-files");
+    name.into()
+}
+
+fn open_store(database_url: &str) -> Result<Store, String> {
+    Store::open(database_url, 1, Duration::ZERO)
+        .map_err(|e| format!("could not open {database_url:?}: {e}"))
+}
+
+fn admin(database_url: &str, files_dir: &Path, action: AdminCmd) -> Result<(), String> {
     match action {
+        AdminCmd::Backup { file } => admin_backup(database_url, files_dir, &file)?,
+        AdminCmd::Restore { file, replace } => {
+            admin_restore(database_url, files_dir, &file, replace)?
+        }
         AdminCmd::CreateUser {
             email,
             name,
@@ -241,18 +347,52 @@ fn admin(database_url: &str, action: AdminCmd) -> Result<(), String> {
                 teams,
                 skills,
             };
-            let user = store
+            let user = open_store(database_url)?
                 .run_blocking(|conn| Ok(create_user_now(conn, input)))
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
             println!("created {} {} ({})", user.role, user.email, user.id);
         }
         AdminCmd::CreateTeam { name, restricted } => {
-            let team = store
+            let team = open_store(database_url)?
                 .run_blocking(|conn| Ok(create_team_now(conn, CreateTeam { name, restricted })))
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
             println!("created team {} ({})", team.name, team.id);
+        }
+        AdminCmd::EraseContact { contact } => {
+            let id: conclave::domain::CustomerId = contact
+                .parse()
+                .map_err(|_| format!("{contact:?} is not a contact id"))?;
+            let store = open_store(database_url)?;
+            let erased = store
+                .run_blocking(|conn| erasure::erase_contact(conn, id))
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("no contact {id}"))?;
+            let disk = DiskFiles::open(files_dir).map_err(|e| e.to_string())?;
+            for file in &erased.files {
+                disk.delete(file)
+                    .map_err(|e| format!("could not delete file {file}: {e}"))?;
+            }
+            let detail = serde_json::json!({
+                "conversations": erased.conversations.len(),
+                "files": erased.files.len(),
+            });
+            let entry = AuditRow::new(
+                (None, Some("command line".into())),
+                None,
+                "contact_erased",
+                Some((id.to_string(), None)),
+                detail,
+            );
+            store
+                .run_blocking(|conn| audit::record(conn, &entry))
+                .map_err(|e| e.to_string())?;
+            println!(
+                "erased contact {id}: {} conversation(s), {} file(s)",
+                erased.conversations.len(),
+                erased.files.len()
+            );
         }
     }
     Ok(())

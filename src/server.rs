@@ -17,6 +17,8 @@ use std::time::Duration;
 
 /// How often uploads that never went on a message are looked for.
 const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+/// How often, at most, closed conversations past their retention are looked for.
+const RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 /// How often conversations due to wake or to close are looked for.
 const DUE_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// How old an upload that never went on a message gets before it is deleted.
@@ -185,6 +187,20 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             sweeper.sweep_abandoned_uploads(ABANDONED_UPLOAD_AGE).await;
         }
     });
+    if let Some(retention) = config.retention {
+        let purger = data.get_ref().clone();
+        // Often enough that nothing outlives its retention by more than a tenth of it.
+        let every = (retention / 10).clamp(Duration::from_secs(1), RETENTION_SWEEP_INTERVAL);
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(every);
+            loop {
+                every.tick().await;
+                if let Err(error) = purger.purge_closed(retention).await {
+                    tracing::warn!(%error, "could not delete conversations past their retention");
+                }
+            }
+        });
+    }
     let server = server.run();
     let handle = server.handle();
     let metrics_handle = metrics_server.as_ref().map(|s| s.handle());

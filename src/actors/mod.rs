@@ -5,6 +5,7 @@ pub mod caller;
 pub mod channel;
 pub mod conversation;
 pub mod courier;
+pub mod erasure;
 pub mod feed;
 pub mod frames;
 pub mod lookup;

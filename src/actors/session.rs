@@ -82,6 +82,11 @@ impl Disconnect {
         code: ws::CloseCode::Again,
         reason: "your account was changed: reconnect and subscribe from your last seq",
     };
+    /// The contact's data was erased, their token with it.
+    pub const ERASED: Disconnect = Disconnect {
+        code: ws::CloseCode::Policy,
+        reason: "this chat no longer exists",
+    };
     /// The token expired.
     pub const EXPIRED: Disconnect = Disconnect {
         code: ws::CloseCode::Policy,

@@ -150,6 +150,36 @@ pub async fn set_defaults(
     Ok(HttpResponse::Ok().json(shown))
 }
 
+/// `DELETE /api/contacts/{id}` (admins): erases the contact and everything of theirs
+/// (conversations with their messages and files, tokens, defaults), for the right to
+/// erasure. Their open chats close; the audit log keeps an entry with the contact's id only.
+pub async fn erase(
+    data: Data,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = caller.admin("only admins erase contacts")?;
+    let id: CustomerId = path.parse().map_err(|_| ApiError::NotFound("contact"))?;
+    let erased = data
+        .get_ref()
+        .erase_contact(id)
+        .await?
+        .ok_or(ApiError::NotFound("contact"))?;
+    tracing::info!(contact = %id, by = %admin.id, conversations = erased.conversations.len(), "contact erased");
+    let detail = json!({
+        "conversations": erased.conversations.len(),
+        "files": erased.files.len(),
+    });
+    let entry = Actor::staff(&data, &req, &admin).entry(
+        "contact_erased",
+        Some((id.to_string(), None)),
+        detail.clone(),
+    );
+    audit::record(&data, entry).await;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
 /// A contact's display name, for the audit log.
 async fn found_name(data: &Data, id: CustomerId) -> Option<String> {
     data.store()

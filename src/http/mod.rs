@@ -115,6 +115,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, cors: Cors) {
                         "/contacts/{id}/defaults",
                         web::put().to(contacts::set_defaults),
                     )
+                    .route("/contacts/{id}", web::delete().to(contacts::erase))
                     .route("/conversations", web::get().to(conversations::list))
                     .route("/inbox", web::get().to(inbox::inbox))
                     .route("/search", web::get().to(search::search))

@@ -360,14 +360,14 @@ impl TestApp {
 
     /// A customer starts a chat with `team`.
     pub async fn start_chat(&self, team: &str, name: &str) -> Chat {
-        let (status, body) = self
-            .call(
-                "POST",
-                "/api/chats",
-                None,
-                Some(json!({ "team": team, "display_name": name })),
-            )
-            .await;
+        self.start_chat_with(json!({ "team": team, "display_name": name }))
+            .await
+    }
+
+    /// A customer starts a chat with `POST /api/chats` taking `body` (team, display_name,
+    /// email, phone, …).
+    pub async fn start_chat_with(&self, body: Value) -> Chat {
+        let (status, body) = self.call("POST", "/api/chats", None, Some(body)).await;
         assert_eq!(status, 201, "starting a chat failed: {body}");
         Chat {
             conversation: body["conversation"].as_str().unwrap().to_owned(),
@@ -450,6 +450,8 @@ pub struct RoomBuilder<'a> {
     app: &'a TestApp,
     team: String,
     customer_name: String,
+    /// The customer's email and phone, when they give them.
+    customer_contact: Option<(String, String)>,
     lead: Option<Agent>,
     participants: Vec<Agent>,
     monitors: Vec<Agent>,
@@ -472,6 +474,7 @@ impl TestApp {
             app: self,
             team: team.to_owned(),
             customer_name: "Carla".to_owned(),
+            customer_contact: None,
             lead: None,
             participants: Vec::new(),
             monitors: Vec::new(),
@@ -483,6 +486,12 @@ impl RoomBuilder<'_> {
     /// The customer's display name (Carla by default).
     pub fn customer(mut self, name: &str) -> Self {
         self.customer_name = name.to_owned();
+        self
+    }
+
+    /// The customer gives their email and phone as the chat starts.
+    pub fn reachable_at(mut self, email: &str, phone: &str) -> Self {
+        self.customer_contact = Some((email.to_owned(), phone.to_owned()));
         self
     }
 
@@ -506,7 +515,12 @@ impl RoomBuilder<'_> {
 
     pub async fn build(self) -> Room {
         let app = self.app;
-        let chat = app.start_chat(&self.team, &self.customer_name).await;
+        let mut start = json!({ "team": self.team, "display_name": self.customer_name });
+        if let Some((email, phone)) = &self.customer_contact {
+            start["email"] = json!(email);
+            start["phone"] = json!(phone);
+        }
+        let chat = app.start_chat_with(start).await;
         let conversation = chat.conversation.clone();
         let mut customer = app.ws(&chat.token).await;
         customer.ok(json!({"type": "subscribe"})).await;
