@@ -28,7 +28,10 @@ const ABANDONED_UPLOAD_AGE: Duration =
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("could not open the database {url:?}: {source}")]
+    #[error(
+        "could not open the database {url:?}: {source}{}",
+        database_hint(source)
+    )]
     Database {
         url: String,
         source: crate::store::StoreError,
@@ -47,6 +50,18 @@ pub enum StartError {
     },
     #[error("the server stopped with an error: {0}")]
     Run(std::io::Error),
+}
+
+/// What to do about a database that will not open, where the error says.
+fn database_hint(error: &crate::store::StoreError) -> &'static str {
+    let text = error.to_string();
+    if text.contains("readonly") || text.contains("read-only") {
+        " (the database file, its directory or its filesystem is read-only: make them writable by the user running conclave)"
+    } else if text.contains("disk is full") {
+        " (the disk is full: free some space)"
+    } else {
+        ""
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. Prints the address it listens on once ready, as

@@ -292,7 +292,12 @@ async fn erasing_a_contact_leaves_no_row_of_them_in_any_table() {
     let found = common::eventually(
         || async {
             let (_, found) = app
-                .call("GET", "/api/search?q=Quartermaine", Some(&alice.token), None)
+                .call(
+                    "GET",
+                    "/api/search?q=Quartermaine",
+                    Some(&alice.token),
+                    None,
+                )
                 .await;
             found["messages"].as_array().map_or(0, Vec::len)
         },

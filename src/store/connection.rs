@@ -134,3 +134,75 @@ impl ManageConnection for Manager {
         false
     }
 }
+
+/// Opens connections for a background thread (the writer, the filer), with the settings
+/// that thread runs its connection with.
+#[derive(Clone)]
+pub struct Connector {
+    manager: Manager,
+    /// Statements run on each new SQLite connection (pragmas); none for PostgreSQL.
+    sqlite_setup: &'static str,
+}
+
+impl Connector {
+    /// Connections of `manager`, each set up with `sqlite_setup` on SQLite.
+    pub fn new(manager: Manager, sqlite_setup: &'static str) -> Connector {
+        Connector {
+            manager,
+            sqlite_setup,
+        }
+    }
+
+    /// A new, set-up connection.
+    pub fn connect(&self) -> Result<DbConnection, super::StoreError> {
+        let mut conn = self.manager.establish()?;
+        if let DbConnection::Sqlite(c) = &mut conn {
+            c.batch_execute(self.sqlite_setup)
+                .map_err(super::StoreError::Query)?;
+        }
+        Ok(conn)
+    }
+}
+
+/// A background thread's own connection, opened again when it breaks (the database
+/// restarted, the network dropped), so the thread recovers by itself.
+pub struct Lasting {
+    connector: Connector,
+    conn: Option<DbConnection>,
+    /// What the thread is, for its log lines.
+    name: &'static str,
+}
+
+impl Lasting {
+    /// Opens the first connection.
+    pub fn open(connector: Connector, name: &'static str) -> Result<Lasting, super::StoreError> {
+        let conn = connector.connect()?;
+        Ok(Lasting {
+            connector,
+            conn: Some(conn),
+            name,
+        })
+    }
+
+    /// The connection, opened again first if it broke; the error while the database
+    /// cannot be reached (tried afresh on every call, so the caller fails fast meanwhile).
+    pub fn get(&mut self) -> Result<&mut DbConnection, super::StoreError> {
+        if self.conn.is_none() {
+            let conn = self.connector.connect()?;
+            tracing::info!(thread = self.name, "database connection restored");
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+
+    /// After work failed: keeps the connection if it still answers, else drops it to be
+    /// opened again by the next [`Lasting::get`].
+    pub fn check(&mut self) {
+        if let Some(conn) = &mut self.conn {
+            if let Err(error) = conn.batch_execute("SELECT 1") {
+                tracing::warn!(thread = self.name, %error, "database connection lost; reconnecting");
+                self.conn = None;
+            }
+        }
+    }
+}

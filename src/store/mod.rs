@@ -24,6 +24,7 @@ pub mod streams;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection};
+use connection::{Connector, Lasting};
 pub use writer::Writer;
 
 use connection::Manager;
@@ -35,6 +36,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before it is refused.
+const POOL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,8 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("the database writer has stopped")]
     WriterStopped,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("a database task failed")]
     TaskFailed,
 }
@@ -96,28 +102,35 @@ impl Store {
         }
         let pool = Pool::builder()
             .max_size(pool_size)
+            // While the database is down, a request is refused after this rather than
+            // holding its client for r2d2's default of 30 s.
+            .connection_timeout(POOL_TIMEOUT)
             .build(manager.clone())
             .map_err(|e| StoreError::Migration(format!("could not build the pool: {e}")))?;
-        let mut writer_conn = manager.establish()?;
-        let mut filer_conn = manager.establish()?;
+        // A thread of its own checkpoints the SQLite WAL without blocking the writer, so
+        // messages do not wait on checkpoints. Under constant writes passive checkpoints
+        // cannot finish, so the writer still checkpoints itself past 10,000 pages (about
+        // 40 MB), keeping the WAL bounded. It appends to the log and updates a few rows of
+        // the conversation tables, so SQLite's default cache serves it; its statement
+        // journals stay in memory rather than in temporary files. The filer's cache holds
+        // the index pages of the streams being written.
+        let writer_conn = Lasting::open(
+            Connector::new(
+                manager.clone(),
+                "PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -2000; \
+                 PRAGMA temp_store = MEMORY;",
+            ),
+            "writer",
+        )?;
+        let filer_conn = Lasting::open(
+            Connector::new(
+                manager.clone(),
+                "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+            ),
+            "filer",
+        )?;
         let alive = Arc::new(());
         if backend == Backend::Sqlite {
-            // A thread of its own checkpoints the WAL without blocking the writer, so messages
-            // do not wait on checkpoints. Under constant writes passive checkpoints cannot
-            // finish, so the writer still checkpoints itself past 10,000 pages (about 40 MB),
-            // keeping the WAL bounded. It appends to the log and updates a few rows of the
-            // conversation tables, so SQLite's default cache serves it; its statement
-            // journals stay in memory rather than in temporary files. The filer's cache holds
-            // the index pages of the streams being written.
-            writer_conn
-                .batch_execute(
-                    "PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -2000; \
-                     PRAGMA temp_store = MEMORY;",
-                )
-                .map_err(StoreError::Query)?;
-            filer_conn
-                .batch_execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;")
-                .map_err(StoreError::Query)?;
             start_checkpointer(manager.establish()?, Arc::downgrade(&alive));
         }
         start_filer(filer_conn, Arc::downgrade(&alive));
@@ -197,13 +210,22 @@ const FILING_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Files the event log's tail into the index ([`events::file`]) on a thread and connection
 /// of its own, so the writer's commits never wait on it, until the store is dropped.
-fn start_filer(mut conn: DbConnection, alive: Weak<()>) {
+fn start_filer(mut conn: Lasting, alive: Weak<()>) {
     std::thread::Builder::new()
         .name("conclave-filer".into())
         .spawn(move || {
+            // Said once per outage, not twice a second.
+            let mut failing = false;
             while alive.upgrade().is_some() {
-                if let Err(error) = events::file(&mut conn) {
-                    tracing::warn!(%error, "could not file events into the index; will retry");
+                match conn.get().and_then(events::file) {
+                    Ok(_) => failing = false,
+                    Err(error) => {
+                        if !failing {
+                            tracing::warn!(%error, "could not file events into the index; will retry");
+                        }
+                        failing = true;
+                        conn.check();
+                    }
                 }
                 std::thread::sleep(FILING_INTERVAL);
             }

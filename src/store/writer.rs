@@ -4,6 +4,7 @@
 //! Jobs are written and reported in the order they were submitted, so a stream that
 //! submits its events in sequence order also hears back in that order.
 
+use super::connection::Lasting;
 use super::{transaction, DbConnection, StoreError};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -49,7 +50,7 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread on its own connection; while it is busy, its commits wait
     /// up to `commit_interval` for more jobs to share them (see [`Pacer`]).
-    pub fn start(mut conn: DbConnection, commit_interval: Duration) -> Writer {
+    pub fn start(mut conn: Lasting, commit_interval: Duration) -> Writer {
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("conclave-writer".into())
@@ -71,7 +72,16 @@ impl Writer {
                     pacer.round(started, batch.len());
                     let metrics = crate::metrics::metrics();
                     metrics.writer_batch.observe(batch.len() as f64);
-                    write_batch(&mut conn, batch);
+                    match conn.get() {
+                        Ok(db) => {
+                            if !write_batch(db, batch) {
+                                conn.check();
+                            }
+                        }
+                        // Refused at once while the database is unreachable: nothing
+                        // waits on an outage, and nothing is acknowledged that is not stored.
+                        Err(error) => refuse_batch(batch, &error),
+                    }
                     metrics
                         .writer_commit
                         .observe(started.elapsed().as_secs_f64());
@@ -149,7 +159,21 @@ impl Pacer {
     }
 }
 
-fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
+/// Reports every job of `batch` as not written, for `error`.
+fn refuse_batch(batch: Vec<Job>, error: &StoreError) {
+    crate::metrics::metrics().writer_failures.inc();
+    let message = error.to_string();
+    report(
+        batch
+            .into_iter()
+            .map(|job| (job, Err(StoreError::Unavailable(message.clone()))))
+            .collect(),
+    );
+}
+
+/// Writes a round in one transaction (or job by job, if the round fails); whether every
+/// job was written.
+fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
     let all = transaction(conn, |conn| {
         batch.iter().try_for_each(|job| write_job(conn, job))
     });
@@ -170,7 +194,9 @@ fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) {
                 .collect()
         }
     };
+    let written = outcomes.iter().all(|(_, result)| result.is_ok());
     report(outcomes);
+    written
 }
 
 /// Hands each route its outcomes of the round in one call (there are few routes: one per

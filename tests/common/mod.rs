@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different part of these helpers
 
 pub mod browser;
+pub mod private_postgres;
 pub mod proxy;
 pub mod site;
 
@@ -69,9 +70,33 @@ impl TestApp {
 
     /// Starts a server with extra `serve` arguments (e.g. `--invitation-timeout-secs 1`).
     pub async fn start_with(extra_args: &[&str]) -> TestApp {
+        let server = std::env::var("CONCLAVE_TEST_POSTGRES").ok();
+        Self::start_on(server.filter(|s| !s.is_empty()), extra_args).await
+    }
+
+    /// Starts a server on a fresh database of the PostgreSQL server at `server`
+    /// (`postgres://user:password@host:port`), whatever `CONCLAVE_TEST_POSTGRES` says.
+    pub async fn start_on_postgres(server: &str, extra_args: &[&str]) -> TestApp {
+        Self::start_on(Some(server.to_owned()), extra_args).await
+    }
+
+    /// Starts a server on an SQLite database at `path` (made there if missing).
+    pub async fn start_on_sqlite(path: &str, extra_args: &[&str]) -> TestApp {
+        Self::start_at(Some(path.to_owned()), None, extra_args).await
+    }
+
+    async fn start_on(postgres: Option<String>, extra_args: &[&str]) -> TestApp {
+        Self::start_at(None, postgres, extra_args).await
+    }
+
+    async fn start_at(
+        sqlite: Option<String>,
+        postgres: Option<String>,
+        extra_args: &[&str],
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let (database_url, postgres_db) = match std::env::var("CONCLAVE_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => {
+        let (database_url, postgres_db) = match postgres {
+            Some(server) => {
                 let name = format!("conclave_test_{}", uuid_simple());
                 create_postgres_database(&server, &name);
                 (
@@ -79,7 +104,10 @@ impl TestApp {
                     Some((server, name)),
                 )
             }
-            _ => (dir.path().join("test.db").display().to_string(), None),
+            None => (
+                sqlite.unwrap_or_else(|| dir.path().join("test.db").display().to_string()),
+                None,
+            ),
         };
         let status = Command::new(BIN)
             .args(["admin", "--database-url", &database_url, "create-user"])
