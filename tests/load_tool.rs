@@ -109,6 +109,18 @@ async fn multiplexed_agents_reuse_the_fixtures_and_get_every_rooms_events() {
 }
 
 #[actix_rt::test]
+async fn connections_that_drop_and_resume_miss_nothing_and_see_nothing_twice() {
+    let app = common::TestApp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every connection drops every 2 s, so each drops about twice in the run.
+    let report = run_tool(&app.base, dir.path(), "5", &["--churn", "30"]);
+    assert_clean(&report);
+    // 4 rooms of 4 members: 16 connections.
+    assert!(report.connections.resumed >= 16, "{report}");
+    assert!(report.to_string().contains("drops resumed"), "{report}");
+}
+
+#[actix_rt::test]
 async fn a_mix_of_reactions_and_edits_is_delivered_and_checked_like_messages() {
     let app = common::TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();

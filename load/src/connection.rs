@@ -24,6 +24,8 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const READ_BUFFER: usize = 4 * 1024;
 /// How much to buffer before writing, when several posts are due at once.
 const WRITE_BUFFER: usize = 8 * 1024;
+/// How long a dropping connection waits for the answers to its sends.
+const DROP_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a closing connection waits to send its close frame.
 const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
 
@@ -153,10 +155,8 @@ impl Handle {
     }
 }
 
-/// Opens a WebSocket to `url` and waits for the server's `hello`; returns the connection's
-/// task, started, and how long opening took.
-pub async fn open(url: &str, live: Arc<Live>) -> Result<(Handle, Duration), ConnectError> {
-    let started = Instant::now();
+/// Opens a WebSocket to `url` and reads the server's `hello`.
+async fn handshake(url: &str) -> Result<Socket, ConnectError> {
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER);
@@ -166,7 +166,7 @@ pub async fn open(url: &str, live: Arc<Live>) -> Result<(Handle, Duration), Conn
         match socket.next().await {
             Some(Ok(Message::Text(text))) => {
                 match Incoming::parse(&text).map(|frame| frame.frame == "hello") {
-                    Some(true) => break,
+                    Some(true) => return Ok(socket),
                     _ => return Err(ConnectError::NoHello),
                 }
             }
@@ -175,10 +175,25 @@ pub async fn open(url: &str, live: Arc<Live>) -> Result<(Handle, Duration), Conn
             _ => return Err(ConnectError::NoHello),
         }
     }
+}
+
+/// Opens a WebSocket to `url` and waits for the server's `hello`; returns the connection's
+/// task, started, and how long opening took. With `churn` (a period, and this
+/// connection's phase in it), the connection drops and resumes once a period while posting.
+pub async fn open(
+    url: &str,
+    live: Arc<Live>,
+    churn: Option<(Duration, Duration)>,
+) -> Result<(Handle, Duration), ConnectError> {
+    let started = Instant::now();
+    let socket = handshake(url).await?;
     let took = started.elapsed();
     live.opened();
     let (orders, inbox) = mpsc::unbounded_channel();
     let connection = Connection {
+        url: url.to_owned(),
+        churn,
+        next_drop: None,
         socket,
         inbox,
         live,
@@ -251,6 +266,8 @@ enum Pending {
         slot: usize,
         post: bool,
     },
+    /// A subscription again after a drop.
+    Resume,
 }
 
 /// Why the connection loop ended early.
@@ -270,6 +287,12 @@ impl From<tungstenite::Error> for Broken {
 }
 
 struct Connection {
+    /// Where to connect again after a drop.
+    url: String,
+    /// With `--churn`: how often the connection drops, and its phase in that period.
+    churn: Option<(Duration, Duration)>,
+    /// When it drops next, once posting has started.
+    next_drop: Option<Instant>,
     socket: Socket,
     inbox: mpsc::UnboundedReceiver<Order>,
     live: Arc<Live>,
@@ -296,7 +319,7 @@ impl Connection {
             // as they only come while rooms are set up.
             let step = tokio::select! {
                 biased;
-                () = &mut timer, if armed.is_some() => self.post_due().await,
+                () = &mut timer, if armed.is_some() => self.on_timer().await,
                 frame = self.socket.next() => {
                     self.last_frame = Instant::now();
                     self.on_message(frame)
@@ -368,6 +391,9 @@ impl Connection {
                     slot.next = slot.plan.map(|plan| at + plan.offset);
                 }
                 self.until = Some(until);
+                self.next_drop = self
+                    .churn
+                    .map(|(period, phase)| at + phase.max(period / 20));
                 Ok(())
             }
         }
@@ -386,14 +412,64 @@ impl Connection {
         Ok(())
     }
 
-    /// When the next post is due, if any is before the end.
+    /// When the next post (or drop) is due, if any is before the end.
     fn next_due(&self) -> Option<Instant> {
         let until = self.until?;
         self.slots
             .iter()
             .filter_map(|s| s.next)
+            .chain(self.next_drop)
             .filter(|next| *next < until)
             .min()
+    }
+
+    /// Drops and resumes if that is due, then posts what is due.
+    async fn on_timer(&mut self) -> Result<(), Broken> {
+        if let (Some(at), Some((period, _))) = (self.next_drop, self.churn) {
+            if at <= Instant::now() {
+                self.next_drop = Some(at + period);
+                self.drop_and_resume().await?;
+            }
+        }
+        self.post_due().await
+    }
+
+    /// Drops the connection without a close (as a lost network would), once every send
+    /// so far is answered (so none is left in doubt), connects again and resubscribes to
+    /// each room from the last `seq` it saw there. What happened meanwhile must then
+    /// arrive exactly once, in order: the checker tells.
+    async fn drop_and_resume(&mut self) -> Result<(), Broken> {
+        let patience = Instant::now() + DROP_PATIENCE;
+        while !self.pending.is_empty() && Instant::now() < patience {
+            match tokio::time::timeout_at(patience.into(), self.socket.next()).await {
+                Ok(frame) => {
+                    self.last_frame = Instant::now();
+                    self.on_message(frame)?;
+                }
+                Err(_) => break,
+            }
+        }
+        let socket = handshake(&self.url)
+            .await
+            .map_err(|e| Broken(format!("resume_{}", e.code())))?;
+        // The old socket goes without a close frame.
+        drop(std::mem::replace(&mut self.socket, socket));
+        for index in 0..self.slots.len() {
+            let id = self.next_id;
+            self.next_id += 1;
+            let slot = &self.slots[index];
+            let command = serde_json::json!({
+                "id": id,
+                "type": "subscribe",
+                "conversation": &*slot.conversation,
+                "after_seq": slot.log.last_seen(),
+            });
+            self.pending.insert(id, Pending::Resume);
+            self.socket.feed(Message::text(command.to_string())).await?;
+        }
+        self.socket.flush().await?;
+        self.live.resumed();
+        Ok(())
     }
 
     /// Which sends were never answered, and whether frames still came after them: enough
@@ -404,7 +480,7 @@ impl Connection {
             .values()
             .filter_map(|p| match p {
                 Pending::Post { slot, .. } => Some(*slot),
-                Pending::Order(_) => None,
+                Pending::Order(_) | Pending::Resume => None,
             })
             .collect();
         if slots.is_empty() {
@@ -545,6 +621,11 @@ impl Connection {
         match self.pending.remove(&id) {
             Some(Pending::Order(waiting)) => {
                 let _ = waiting.send(answer);
+            }
+            Some(Pending::Resume) => {
+                if let Err(code) = answer {
+                    self.live.error(&format!("resume_refused_{code}"));
+                }
             }
             Some(Pending::Post { slot, post }) => match seq {
                 Ok(seq) => {

@@ -69,6 +69,8 @@ pub struct Live {
     delivered: AtomicU64,
     expected: AtomicU64,
     errors: AtomicU64,
+    /// Connections that dropped and resumed (`--churn`).
+    resumed: AtomicU64,
     codes: Mutex<BTreeMap<String, u64>>,
     steady_from: AtomicU64,
     steady_until: AtomicU64,
@@ -93,6 +95,7 @@ impl Live {
             delivered: AtomicU64::new(0),
             expected: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            resumed: AtomicU64::new(0),
             codes: Mutex::default(),
             steady_from: AtomicU64::new(u64::MAX),
             steady_until: AtomicU64::new(u64::MAX),
@@ -143,6 +146,16 @@ impl Live {
     /// A connection opened.
     pub fn opened(&self) {
         self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection dropped and resumed its rooms.
+    pub fn resumed(&self) {
+        self.resumed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times connections dropped and resumed.
+    pub fn resumes(&self) -> u64 {
+        self.resumed.load(Ordering::Relaxed)
     }
 
     /// A connection closed.

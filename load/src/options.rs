@@ -103,6 +103,13 @@ pub struct Options {
     /// Seconds over which rooms start sending, one after another.
     #[arg(long, default_value_t = 2.0, value_parser = seconds)]
     pub ramp_up: f64,
+    /// Reconnect churn: the share of connections that drop (without a close, as a lost
+    /// network would) and resume from their last `seq` each minute, as 0.1 for 10 % (above
+    /// 1, each drops several times a minute). Each connection drops once every 1/churn
+    /// minutes, at its own phase, after the answers to its sends are in; the checker then
+    /// finds whether resuming lost or repeated anything.
+    #[arg(long, default_value_t = 0.0, value_parser = churn)]
+    pub churn: f64,
     /// Only hold the connections and rooms for --duration, sending nothing (for memory).
     #[arg(long)]
     pub idle: bool,
@@ -170,6 +177,15 @@ fn rate(text: &str) -> Result<f64, String> {
     }
 }
 
+fn churn(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=60.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a churn (drops per connection per minute, 0 to 60, as 0.1 for 10 %)"
+        )),
+    }
+}
+
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..=86_400.0).contains(&v) => Ok(v),
@@ -207,6 +223,11 @@ impl Options {
             0.0
         };
         [self.customer_rate, self.reply_rate, note]
+    }
+
+    /// How often each connection drops and resumes, with `--churn`.
+    pub(crate) fn churn_period(&self) -> Option<Duration> {
+        (self.churn > 0.0).then(|| Duration::from_secs_f64(60.0 / self.churn))
     }
 
     pub(crate) fn duration(&self) -> Duration {

@@ -41,6 +41,8 @@ pub struct Connections {
     pub setup_seconds: f64,
     /// From one connection's attempt to its `hello`.
     pub per_connection_ms: Quantiles,
+    /// Times a connection dropped and resumed its rooms (`--churn`).
+    pub resumed: u64,
 }
 
 /// Setting the rooms up: pick-up, invitation and acceptance, monitor, subscription.
@@ -189,6 +191,17 @@ impl fmt::Display for Report {
                 c.count, c.setup_seconds, q.p50, q.p99, q.max
             ),
         )?;
+        if o.churn > 0.0 {
+            row(
+                f,
+                "churn",
+                format!(
+                    "{:.0} % of connections a minute: {} drops resumed from their last seq",
+                    o.churn * 100.0,
+                    c.resumed
+                ),
+            )?;
+        }
         let t = &self.throughput;
         if o.idle {
             row(f, "held", format!("{:.1} s without sending", o.duration))?;

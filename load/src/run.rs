@@ -165,6 +165,7 @@ async fn stages(
         count: layout.total_connections(),
         setup_seconds: started.elapsed().as_secs_f64(),
         per_connection_ms: Quantiles::from(&per_connection),
+        resumed: 0,
     };
 
     live.set_phase(Phase::Join);
@@ -252,11 +253,13 @@ async fn connect(
         urls.extend((0..layout.connections()).map(|c| api.ws_url(&users[layout.user_of(c)].token)));
     }
     let total = urls.len();
+    let churn = options.churn_period();
     let mut opened: Vec<Option<Handle>> = (0..total).map(|_| None).collect();
     let mut took = Histogram::default();
     let mut attempts = futures_util::stream::iter(urls.into_iter().enumerate())
         .map(|(index, url)| async move {
-            let result = connection::open(&url, Arc::clone(live)).await;
+            let churn = churn.map(|period| (period, phase_of(index, total, period)));
+            let result = connection::open(&url, Arc::clone(live), churn).await;
             (index, result)
         })
         .buffer_unordered(options.connect_concurrency as usize);
@@ -284,6 +287,12 @@ async fn connect(
         .map(|_| opened.by_ref().take(layout.connections()).collect())
         .collect();
     Ok((customers, staff, took))
+}
+
+/// When in each period connection `index` of `total` drops: spread evenly over the
+/// period, so the churn is steady rather than in waves.
+fn phase_of(index: usize, total: usize, period: Duration) -> Duration {
+    period.mul_f64(index as f64 / total.max(1) as f64)
 }
 
 /// Sets a room up: the lead picks the chat up and invites the participant, who accepts;
@@ -425,7 +434,10 @@ fn report(
         passed: problems.is_empty(),
         problems,
         options: options.clone(),
-        connections: findings.connections,
+        connections: Connections {
+            resumed: live.resumes(),
+            ..findings.connections
+        },
         rooms: findings.rooms,
         throughput,
         latency_ms: Quantiles::from(&live.take_measured()),
