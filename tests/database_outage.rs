@@ -6,7 +6,7 @@
 mod common;
 
 use common::private_postgres::{self, PrivatePostgres};
-use common::{TestApp, Ws};
+use common::{Agent, Room, TestApp, Ws};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,26 @@ fn bodies(transcript: &[Value]) -> Vec<String> {
         .filter(|e| e["kind"] == "reply")
         .filter_map(|e| e["body"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Alice and a customer in a conversation, where the customer has posted `n` messages,
+/// all acknowledged; their bodies.
+async fn chatting(app: &TestApp, n: usize) -> (Agent, Room, Vec<String>) {
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let mut room = app
+        .room("support")
+        .customer("Carol")
+        .lead(&alice)
+        .build()
+        .await;
+    let mut acknowledged = Vec::new();
+    for n in 0..n {
+        let body = format!("before {n}");
+        assert_eq!(post(&mut room.customer, &body).await["type"], "ok");
+        acknowledged.push(body);
+    }
+    (alice, room, acknowledged)
 }
 
 /// Posts until the database is back and a post is acknowledged, resubscribing after each
@@ -63,21 +83,8 @@ async fn postgres_stopped_under_traffic_and_started_again_loses_nothing_acknowle
     }
     let postgres = PrivatePostgres::start(bin);
     let app = TestApp::start_on_postgres(&postgres.url(), &[]).await;
-    let team = app.team("support", false).await;
-    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
-    let mut room = app
-        .room("support")
-        .customer("Carol")
-        .lead(&alice)
-        .build()
-        .await;
+    let (alice, mut room, mut acknowledged) = chatting(&app, 20).await;
     let conv = room.conversation.clone();
-    let mut acknowledged = Vec::new();
-    for n in 0..20 {
-        let body = format!("before {n}");
-        assert_eq!(post(&mut room.customer, &body).await["type"], "ok");
-        acknowledged.push(body);
-    }
 
     postgres.stop();
     let down = Instant::now();
@@ -208,21 +215,8 @@ async fn an_sqlite_disk_that_fills_up_refuses_posts_until_there_is_room_and_a_re
         return;
     };
     let mut app = app_on(&mount).await;
-    let team = app.team("support", false).await;
-    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
-    let mut room = app
-        .room("support")
-        .customer("Carol")
-        .lead(&alice)
-        .build()
-        .await;
+    let (alice, mut room, mut acknowledged) = chatting(&app, 10).await;
     let conv = room.conversation.clone();
-    let mut acknowledged = Vec::new();
-    for n in 0..10 {
-        let body = format!("before {n}");
-        assert_eq!(post(&mut room.customer, &body).await["type"], "ok");
-        acknowledged.push(body);
-    }
 
     // The disk fills up: a ballast file takes every free byte.
     let ballast = mount.path().join("ballast");

@@ -3,7 +3,7 @@
 use super::audit::{self, Actor};
 use super::auth::{bearer_token, Caller};
 use super::error::ApiError;
-use super::sessions::validate_password;
+use super::sessions::{hash_off_thread, validate_password};
 use super::Data;
 use crate::actors::session::Disconnect;
 use crate::auth::{hash_password, token_hash, Principal};
@@ -283,9 +283,7 @@ pub async fn reset_password(
     let id = path.into_inner();
     let new_password = body.into_inner().new_password;
     validate_password("new_password", &new_password)?;
-    let hash = web::block(move || hash_password(&new_password))
-        .await
-        .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?;
+    let hash = hash_off_thread(new_password).await?;
     let keep =
         (id == admin.id.to_string()).then(|| token_hash(&bearer_token(&req).unwrap_or_default()));
     let (user, revoked) = data

@@ -30,6 +30,13 @@ pub fn validate_password(field: &str, password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Hashes a new password on a blocking thread (argon2 takes tens of milliseconds).
+pub async fn hash_off_thread(password: String) -> Result<String, ApiError> {
+    web::block(move || hash_password(&password))
+        .await
+        .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))
+}
+
 fn session_id(hash: &str) -> &str {
     &hash[..SESSION_ID_LEN.min(hash.len())]
 }
@@ -142,9 +149,7 @@ pub async fn change_password(
     if !matches {
         return Err(AuthError::BadCredentials.into());
     }
-    let hash = web::block(move || hash_password(&new_password))
-        .await
-        .map_err(|_| ApiError::Storage(crate::store::StoreError::TaskFailed))?;
+    let hash = hash_off_thread(new_password).await?;
     let id = user.id.to_string();
     let keep = current.clone();
     let revoked = data
