@@ -80,16 +80,32 @@ pub fn check(
 }
 
 fn hide_password(url: &str) -> String {
+    let url = hide_query_password(url);
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
             match userinfo.split_once(':') {
                 Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
+                None => url,
             }
         }
-        _ => url.to_owned(),
+        _ => url,
     }
+}
+
+/// `…?password=secret&…` with the secret hidden.
+fn hide_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 fn database(config: &Config) -> Result<String, String> {
@@ -172,5 +188,9 @@ mod tests {
             "postgres://db/conclave"
         );
         assert_eq!(hide_password("conclave.db"), "conclave.db");
+        assert_eq!(
+            hide_password("postgres://db/conclave?user=c&password=s3cret&sslmode=require"),
+            "postgres://db/conclave?user=c&password=***&sslmode=require"
+        );
     }
 }

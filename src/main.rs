@@ -246,7 +246,11 @@ fn sqlite_path(database_url: &str, job: &str, tool: &str) -> Result<std::path::P
 /// Prints a backup's or restore's progress on one line of standard error.
 fn show_progress(verb: &'static str) -> impl FnMut(i32, i32) {
     move |done, total| {
-        let percent = if total > 0 { done * 100 / total } else { 100 };
+        let percent = if total > 0 {
+            i64::from(done) * 100 / i64::from(total)
+        } else {
+            100
+        };
         eprint!("\r{verb} {percent:>3}% ({done} of {total} pages)");
         if done == total {
             eprintln!();

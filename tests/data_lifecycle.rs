@@ -326,6 +326,14 @@ async fn erasing_a_contact_leaves_no_row_of_them_in_any_table() {
     assert_eq!(status, 200, "{erased}");
     assert_eq!(erased, json!({"conversations": 1, "files": 1}));
     assert_eq!(room.customer.close_code().await, Some(1008));
+    // Alice's console, told to resync, finds the conversation gone rather than bringing it
+    // back.
+    room.lead
+        .refused(
+            json!({"type": "subscribe", "conversation": conv}),
+            "unknown_conversation",
+        )
+        .await;
     assert_eq!(app.call("GET", &path, Some(&app.admin), None).await.0, 404);
     assert_eq!(
         app.call("GET", "/api/me", Some(&room.chat.token), None)
@@ -386,13 +394,20 @@ async fn the_command_line_erases_a_contact_too() {
         .build()
         .await;
     let contact = room.chat.customer.clone();
+    let conversation = room.conversation.clone();
     drop(room);
+    // Its deletion is audited as "conversation with Yolanda Fitzgerald": erasing unnames it.
+    let path = format!("/api/conversations/{conversation}");
+    assert_eq!(
+        app.call("DELETE", &path, Some(&app.admin), None).await.0,
+        204
+    );
 
     let (ok, text) = admin(&app, &["erase-contact", "not-an-id"]);
     assert!(!ok && text.contains("is not a contact id"), "{text}");
     let (ok, text) = admin(&app, &["erase-contact", &contact]);
     assert!(ok, "{text}");
-    assert!(text.contains("1 conversation(s)"), "{text}");
+    assert!(text.contains("erased contact"), "{text}");
     let (ok, text) = admin(&app, &["erase-contact", &contact]);
     assert!(!ok && text.contains("no contact"), "{text}");
 

@@ -4,7 +4,7 @@
 use super::registry::Registry;
 use super::session::Disconnect;
 use super::timeline::Evict;
-use crate::domain::CustomerId;
+use crate::domain::{ConversationId, CustomerId};
 use crate::store::audit::{self, AuditRow};
 use crate::store::erasure::{self, Erased};
 use crate::store::{now_millis, StoreError};
@@ -18,7 +18,57 @@ const PURGE_ROUND: i64 = 200;
 /// How long erasing waits for events already on their way to the database.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Conversations held out of memory while they are deleted: none is loaded again until
+/// this is dropped.
+pub struct Withheld {
+    registry: Arc<Registry>,
+    ids: Vec<String>,
+}
+
+impl Drop for Withheld {
+    fn drop(&mut self) {
+        let mut withheld = self.registry.withheld.lock().expect("withheld lock");
+        for id in &self.ids {
+            withheld.remove(id);
+        }
+    }
+}
+
 impl Registry {
+    /// Takes conversations out of memory to delete them: from now until the guard is
+    /// dropped none is loaded again (a session that resubscribes finds nothing), each
+    /// running one is stopped (its subscribers told to resync), and what they had already
+    /// handed the writer is written first, so it cannot land after the deletion.
+    pub async fn withhold(
+        self: &Arc<Self>,
+        ids: &[ConversationId],
+    ) -> Result<Withheld, StoreError> {
+        let guard = Withheld {
+            registry: Arc::clone(self),
+            ids: ids.iter().map(ToString::to_string).collect(),
+        };
+        self.withheld
+            .lock()
+            .expect("withheld lock")
+            .extend(guard.ids.iter().cloned());
+        for id in ids {
+            if let Some(addr) = self.running(*id) {
+                // Waited for, so the actor takes no command after this.
+                addr.send(Evict).await.ok();
+            }
+        }
+        let writer = self.store().writer().clone();
+        let flushed = tokio::task::spawn_blocking(move || writer.flush(FLUSH_TIMEOUT))
+            .await
+            .map_err(|_| StoreError::TaskFailed)?;
+        if !flushed {
+            return Err(StoreError::Unavailable(
+                "earlier writes did not finish in time; nothing was deleted".into(),
+            ));
+        }
+        Ok(guard)
+    }
+
     /// Deletes conversations closed longer ago than `retention`, with their files. One
     /// that is in memory (someone has it open) is left for a later sweep. The number
     /// deleted.
@@ -82,31 +132,28 @@ impl Registry {
         self: &Arc<Self>,
         contact: CustomerId,
     ) -> Result<Option<Erased>, StoreError> {
-        let theirs = self
+        // Their own sockets first, so they cannot bring a conversation back meanwhile.
+        let tokens = self
+            .store()
+            .run(move |conn| erasure::revoke_contact_tokens(conn, contact))
+            .await?;
+        for token in &tokens {
+            self.disconnect_token(token, Disconnect::ERASED);
+        }
+        let theirs: Vec<ConversationId> = self
             .store()
             .run(move |conn| crate::store::conversations::of_customer(conn, contact))
-            .await?;
-        for conversation in theirs.iter().filter_map(|c| c.id.parse().ok()) {
-            if let Some(addr) = self.running(conversation) {
-                // Waited for, so the actor takes no command after this.
-                addr.send(Evict).await.ok();
-            }
-        }
-        // What the evicted conversations had already handed the writer lands before the
-        // rows are deleted, never after.
-        let writer = self.store().writer().clone();
-        tokio::task::spawn_blocking(move || writer.flush(FLUSH_TIMEOUT))
-            .await
-            .map_err(|_| StoreError::TaskFailed)?;
+            .await?
+            .iter()
+            .filter_map(|c| c.id.parse().ok())
+            .collect();
+        let _withheld = self.withhold(&theirs).await?;
         let erased = self
             .store()
             .run(move |conn| erasure::erase_contact(conn, contact))
             .await?;
         if let Some(erased) = &erased {
             self.delete_files(erased.files.clone());
-            for token in &erased.tokens {
-                self.disconnect_token(token, Disconnect::ERASED);
-            }
         }
         Ok(erased)
     }

@@ -88,6 +88,8 @@ pub struct Registry {
     queues: std::sync::RwLock<HashMap<TeamId, Addr<QueueActor>>>,
     /// Set once a shutdown begins: the server is no longer ready for new work.
     stopping: std::sync::atomic::AtomicBool,
+    /// Streams being deleted, by id: none of them is loaded again meanwhile.
+    pub(super) withheld: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Registry {
@@ -104,6 +106,7 @@ impl Registry {
             chat_starts: Mutex::default(),
             queues: std::sync::RwLock::default(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            withheld: Mutex::default(),
         })
     }
 
@@ -203,6 +206,13 @@ impl Registry {
         if let Some(addr) = directory.running(id) {
             return Ok(addr);
         }
+        let withheld = || {
+            let withheld = self.withheld.lock().expect("withheld lock");
+            withheld.contains(&id.to_string())
+        };
+        if withheld() {
+            return Err(S::unknown());
+        }
         // Whatever an earlier timeline of this stream still has on its way to storage is
         // written first (the writer keeps order), so the replay sees all of it.
         let writer = self.store.writer().clone();
@@ -217,6 +227,10 @@ impl Registry {
         let mut running = directory.running.lock().expect("directory lock");
         if let Some(addr) = running.get(&id).filter(|a| a.connected()) {
             return Ok(addr.clone());
+        }
+        // Asked for deletion while it loaded: it is not brought back.
+        if withheld() {
+            return Err(S::unknown());
         }
         let addr = Timeline::new(loaded, Arc::clone(self)).start();
         running.insert(id, addr.clone());

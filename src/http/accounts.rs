@@ -201,6 +201,7 @@ pub async fn update_user(
         .store()
         .run(move |conn| {
             crate::store::transaction(conn, |conn| {
+                accounts::lock_admins(conn)?;
                 let Some(before) = accounts::user_by_id(conn, &id)? else {
                     return Ok(Err(ApiError::NotFound("user")));
                 };
@@ -269,8 +270,8 @@ pub struct ResetPassword {
     new_password: String,
 }
 
-/// `POST /api/users/{id}/password` (admins): sets a user's password and logs them out
-/// everywhere (an admin resetting their own keeps the session they reset it from).
+/// `POST /api/users/{id}/password` (admins): sets another user's password and logs them
+/// out everywhere.
 pub async fn reset_password(
     data: Data,
     caller: Caller,
@@ -281,11 +282,15 @@ pub async fn reset_password(
     let admin = caller.staff()?;
     check_password_reset(&admin)?;
     let id = path.into_inner();
+    if id == admin.id.to_string() {
+        // Otherwise a stolen token could set its owner's password without knowing it.
+        return Err(ApiError::Forbidden(
+            "change your own password with PUT /api/me/password, which asks for the current one",
+        ));
+    }
     let new_password = body.into_inner().new_password;
     validate_password("new_password", &new_password)?;
     let hash = hash_off_thread(new_password).await?;
-    let keep =
-        (id == admin.id.to_string()).then(|| token_hash(&bearer_token(&req).unwrap_or_default()));
     let (user, revoked) = data
         .store()
         .run(move |conn| {
@@ -294,7 +299,7 @@ pub async fn reset_password(
                     return Ok(None);
                 };
                 accounts::set_password_hash(conn, &id, &hash)?;
-                let revoked = accounts::revoke_tokens_of(conn, &id, keep.as_deref())?;
+                let revoked = accounts::revoke_tokens_of(conn, &id, None)?;
                 Ok(Some((user, revoked)))
             })
         })

@@ -76,12 +76,12 @@ pub async fn record(data: &Data, entry: AuditRow) {
 #[derive(Deserialize)]
 pub struct Page {
     limit: Option<i64>,
-    /// Entries before this time (milliseconds), to page back.
-    before: Option<i64>,
+    /// Entries before this one (an entry's id), to page back.
+    before: Option<String>,
 }
 
 /// `GET /api/audit?limit=&before=` (admins): the newest entries first, each with its detail
-/// as JSON.
+/// as JSON; `before` the id of the last entry of the page before, to page back.
 pub async fn list(
     data: Data,
     caller: Caller,
@@ -89,10 +89,10 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.admin("only admins read the audit log")?;
     let limit = page.limit.unwrap_or(100).clamp(1, 500);
-    let before = page.before;
+    let before = page.into_inner().before;
     let rows = data
         .store()
-        .run(move |conn| audit::list(conn, limit, before))
+        .run(move |conn| audit::list(conn, limit, before.as_deref()))
         .await?;
     let entries: Vec<serde_json::Value> = rows
         .into_iter()

@@ -459,9 +459,7 @@ pub async fn delete(
         return Err(ApiError::Forbidden("only admins delete conversations"));
     }
     let id = parse_conversation(&path)?;
-    if let Some(addr) = data.running(id) {
-        addr.do_send(crate::actors::timeline::Evict);
-    }
+    let _withheld = data.get_ref().withhold(&[id]).await?;
     let (named, deleted, files) = data
         .store()
         .run(move |conn| {
@@ -472,7 +470,9 @@ pub async fn delete(
         .await?;
     if deleted {
         // Its files' rows went with it; their bytes go now.
-        let detail = serde_json::json!({ "files": files.len() });
+        let contact = named.as_ref().map(|(row, _)| row.customer_id.clone());
+        // The contact is recorded so that erasing them unnames this entry too.
+        let detail = serde_json::json!({ "files": files.len(), "contact": contact });
         data.delete_files(files);
         tracing::info!(conversation = %id, by = %staff.id, "conversation deleted");
         let name = named.map(|(_, (customer, _))| format!("conversation with {customer}"));

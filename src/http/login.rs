@@ -157,7 +157,10 @@ pub async fn login(
     let (user, hash) = found.unzip();
     let matches = verify(permit, password, hash).await?;
     let user = user.filter(|_| matches);
-    guard.record(email.clone(), from, user.is_some());
+    // A disabled account counts as a failure too: guessing its password is throttled
+    // like any other.
+    let enabled = user.as_ref().is_some_and(|u| !u.disabled);
+    guard.record(email.clone(), from, enabled);
     let Some(user) = user else {
         let failed = Actor::anonymous(&data, &req).entry(
             "login_failed",
@@ -168,6 +171,12 @@ pub async fn login(
         return Err(AuthError::BadCredentials.into());
     };
     if user.disabled {
+        let refused = Actor::anonymous(&data, &req).entry(
+            "login_refused_disabled",
+            Some((user.id.to_string(), Some(user.display_name.clone()))),
+            serde_json::json!({}),
+        );
+        audit::record(&data, refused).await;
         return Err(AuthError::Disabled.into());
     }
     let (token, hash) = new_token();

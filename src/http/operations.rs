@@ -40,7 +40,11 @@ pub async fn ready(data: Data) -> HttpResponse {
     match tokio::time::timeout(READY_TIMEOUT, check).await {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => reasons.push("database migrations are pending".into()),
-        Ok(Err(error)) => reasons.push(format!("database unreachable: {error}")),
+        Ok(Err(error)) => {
+            // The detail (hosts, addresses) goes to the log, not to whoever asks.
+            tracing::warn!(%error, "not ready: the database is unreachable");
+            reasons.push("database unreachable".into());
+        }
         Err(_) => reasons.push("database unreachable: no answer within 2 s".into()),
     }
     if reasons.is_empty() {

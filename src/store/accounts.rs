@@ -580,6 +580,8 @@ pub fn revoke_tokens_of(
     let live = tokens::table
         .filter(tokens::user_id.eq(user))
         .filter(tokens::revoked.eq(false))
+        // Expired ones can do no harm, and there may be many.
+        .filter(tokens::expires_at.gt(super::now_millis()))
         .filter(tokens::hash.ne(keep.unwrap_or("")))
         .select(tokens::hash);
     let hashes: Vec<String> = live.load(conn)?;
@@ -632,6 +634,17 @@ pub fn update_user(
         .set(change)
         .execute(conn)?;
     Ok(n > 0)
+}
+
+/// Locks the admins' rows until the transaction ends (a write that changes nothing), so
+/// that two changes to admins are decided one after the other: without it, two admins
+/// disabling each other at once would each still count the other. On SQLite it also takes
+/// the write lock first, so the transaction waits its turn rather than failing busy.
+pub fn lock_admins(conn: &mut DbConnection) -> Result<(), StoreError> {
+    diesel::update(users::table.filter(users::role.eq(Role::Admin.as_str())))
+        .set(users::role.eq(users::role))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// How many enabled admins there are (the last one may not be demoted or disabled).

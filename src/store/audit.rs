@@ -55,19 +55,20 @@ pub fn record(conn: &mut DbConnection, entry: &AuditRow) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Up to `limit` entries older than `before` (milliseconds), newest first.
+/// Up to `limit` entries before the entry `before` (by id), newest first. Ids are UUIDv7,
+/// which sort by time, so the id alone orders entries, even several in one millisecond.
 pub fn list(
     conn: &mut DbConnection,
     limit: i64,
-    before: Option<i64>,
+    before: Option<&str>,
 ) -> Result<Vec<AuditRow>, StoreError> {
     let mut query = audit_log::table
         .select(AuditRow::as_select())
-        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .order(audit_log::id.desc())
         .limit(limit)
         .into_boxed();
     if let Some(before) = before {
-        query = query.filter(audit_log::at.lt(before));
+        query = query.filter(audit_log::id.lt(before.to_owned()));
     }
     Ok(query.load(conn)?)
 }

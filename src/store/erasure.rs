@@ -36,14 +36,52 @@ pub fn purge_conversation(
     })
 }
 
+/// Deletes a conversation as [`purge_conversation`] does, if it is still closed since
+/// before `cutoff`; `None` otherwise.
+pub fn purge_if_closed_before(
+    conn: &mut DbConnection,
+    id: ConversationId,
+    cutoff: i64,
+) -> Result<Option<Vec<String>>, StoreError> {
+    transaction(conn, |conn| {
+        let still: i64 = conversations::table
+            .find(id.to_string())
+            .filter(conversations::status.eq("closed"))
+            .filter(conversations::closed_at.lt(cutoff))
+            .count()
+            .get_result(conn)?;
+        if still == 0 {
+            return Ok(None);
+        }
+        purge_conversation(conn, id)
+    })
+}
+
+/// Revokes every token of a contact; their hashes, whose WebSockets are to be closed.
+pub fn revoke_contact_tokens(
+    conn: &mut DbConnection,
+    contact: CustomerId,
+) -> Result<Vec<String>, StoreError> {
+    let id = contact.to_string();
+    transaction(conn, |conn| {
+        let hashes: Vec<String> = tokens::table
+            .filter(tokens::customer_id.eq(&id))
+            .filter(tokens::revoked.eq(false))
+            .select(tokens::hash)
+            .load(conn)?;
+        diesel::update(tokens::table.filter(tokens::customer_id.eq(&id)))
+            .set(tokens::revoked.eq(true))
+            .execute(conn)?;
+        Ok(hashes)
+    })
+}
+
 /// What erasing a contact removed.
 #[derive(Debug, Default)]
 pub struct Erased {
     pub conversations: Vec<ConversationId>,
     /// Ids of the files of those conversations, whose bytes are to be deleted next.
     pub files: Vec<String>,
-    /// Hashes of the contact's tokens, whose WebSockets are to be closed.
-    pub tokens: Vec<String>,
 }
 
 /// Deletes every trace of a contact: their conversations (events, messages, files' rows,
@@ -72,18 +110,18 @@ pub fn erase_contact(
                 erased.conversations.push(conversation);
             }
         }
-        erased.tokens = tokens::table
-            .filter(tokens::customer_id.eq(&id))
-            .select(tokens::hash)
-            .load(conn)?;
         diesel::delete(tokens::table.filter(tokens::customer_id.eq(&id))).execute(conn)?;
         diesel::delete(
             contact_default_staff::table.filter(contact_default_staff::customer_id.eq(&id)),
         )
         .execute(conn)?;
         diesel::delete(contact_defaults::table.find(&id)).execute(conn)?;
-        // The audit trail stays, but names the contact no more.
-        diesel::update(audit_log::table.filter(audit_log::target.eq(&id)))
+        // The audit trail stays, but names the contact no more: neither entries about them
+        // nor those about their conversations (which record the contact in `detail`).
+        let about_them = audit_log::target
+            .eq(&id)
+            .or(audit_log::detail.like(format!("%\"contact\":\"{id}\"%")));
+        diesel::update(audit_log::table.filter(about_them))
             .set(audit_log::target_name.eq(None::<String>))
             .execute(conn)?;
         diesel::delete(customers::table.find(&id)).execute(conn)?;
