@@ -22,6 +22,13 @@ async fn audited(app: &TestApp, action: &str) -> Vec<Value> {
         .collect()
 }
 
+/// `PUT /api/me/password` with `token`: the status and body.
+async fn change_password(app: &TestApp, token: &str, current: &str, new: &str) -> (u16, Value) {
+    let body = json!({ "current_password": current, "new_password": new });
+    app.call("PUT", "/api/me/password", Some(token), Some(body))
+        .await
+}
+
 #[actix_rt::test]
 async fn changing_ones_password_keeps_this_session_and_logs_the_others_out() {
     let app = TestApp::start().await;
@@ -29,39 +36,19 @@ async fn changing_ones_password_keeps_this_session_and_logs_the_others_out() {
     let laptop = app.login("alice@example.com", PASSWORD).await;
     let laptop_socket = app.ws(&laptop).await;
 
-    let (status, body) = app
-        .call(
-            "PUT",
-            "/api/me/password",
-            Some(&alice.token),
-            Some(json!({ "current_password": "not-my-password", "new_password": "a-new-secret" })),
-        )
-        .await;
+    let (status, body) =
+        change_password(&app, &alice.token, "not-my-password", "a-new-secret").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (401, Some("bad_credentials"))
     );
-    let (status, body) = app
-        .call(
-            "PUT",
-            "/api/me/password",
-            Some(&alice.token),
-            Some(json!({ "current_password": PASSWORD, "new_password": "short" })),
-        )
-        .await;
+    let (status, body) = change_password(&app, &alice.token, PASSWORD, "short").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (400, Some("bad_request"))
     );
 
-    let (status, _) = app
-        .call(
-            "PUT",
-            "/api/me/password",
-            Some(&alice.token),
-            Some(json!({ "current_password": PASSWORD, "new_password": "a-new-secret" })),
-        )
-        .await;
+    let (status, _) = change_password(&app, &alice.token, PASSWORD, "a-new-secret").await;
     assert_eq!(status, 204);
     // The laptop's socket is closed as a policy matter (1008), and its token is dead.
     assert_eq!(laptop_socket.close_code().await, Some(1008));
