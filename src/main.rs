@@ -5,7 +5,8 @@ use conclave::config::{Config, LogFormat};
 use conclave::domain::Role;
 use conclave::files::{DiskFiles, FileStore};
 use conclave::http::accounts::{create_team_now, create_user_now, CreateTeam, CreateUser};
-use conclave::store::audit::{self, AuditRow};
+use conclave::http::audit::Actor;
+use conclave::store::audit;
 use conclave::store::{backup, erasure, Backend, Store};
 use conclave::{config_check, config_file};
 use std::io::BufRead;
@@ -269,9 +270,7 @@ fn admin_backup(database_url: &str, files_dir: &Path, file: &Path) -> Result<(),
         files_beside(file).display()
     );
     let store = open_store(database_url)?;
-    let entry = AuditRow::new(
-        (None, Some("command line".into())),
-        None,
+    let entry = Actor::command_line().entry(
         "backup_taken",
         None,
         serde_json::json!({ "file": file.display().to_string(), "files": files }),
@@ -382,13 +381,8 @@ fn admin(database_url: &str, files_dir: &Path, action: AdminCmd) -> Result<(), S
                 "conversations": erased.conversations.len(),
                 "files": erased.files.len(),
             });
-            let entry = AuditRow::new(
-                (None, Some("command line".into())),
-                None,
-                "contact_erased",
-                Some((id.to_string(), None)),
-                detail,
-            );
+            let entry =
+                Actor::command_line().entry("contact_erased", Some((id.to_string(), None)), detail);
             store
                 .run_blocking(|conn| audit::record(conn, &entry))
                 .map_err(|e| e.to_string())?;

@@ -8,19 +8,14 @@ use super::Data;
 use crate::actors::session::Disconnect;
 use crate::auth::{hash_password, token_hash, Principal};
 use crate::domain::account::{check_change, check_password_reset, Account, AccountChange};
-use crate::domain::{Role, Staff, UserId};
+use crate::domain::{Role, UserId};
 use crate::store::accounts::{self, NewUser, TeamRow, UserChange};
 use crate::store::{now_millis, StoreError};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-fn require_admin(staff: &Staff) -> Result<(), ApiError> {
-    if staff.role.manages_accounts() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only admins manage users and teams"))
-    }
-}
+/// The refusal of account and team management to anyone but admins.
+const ADMINS_ONLY: &str = "only admins manage users and teams";
 
 /// `POST /api/logout`: revokes the token used and closes its WebSockets.
 pub async fn logout(
@@ -118,8 +113,7 @@ pub async fn create_user(
     req: HttpRequest,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = caller.staff()?;
-    require_admin(&admin)?;
+    let admin = caller.admin(ADMINS_ONLY)?;
     let input = body.into_inner();
     let user = data
         .store()
@@ -351,7 +345,7 @@ pub async fn create_team(
     caller: Caller,
     body: web::Json<CreateTeam>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&caller.staff()?)?;
+    caller.admin(ADMINS_ONLY)?;
     let input = body.into_inner();
     let team = data
         .store()
@@ -380,8 +374,7 @@ pub async fn add_member(
     path: web::Path<String>,
     body: web::Json<AddMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = caller.staff()?;
-    require_admin(&admin)?;
+    let admin = caller.admin(ADMINS_ONLY)?;
     let team = path.into_inner();
     let user = body.into_inner().user;
     let (team, user) = data
@@ -418,8 +411,7 @@ pub async fn new_identity_secret(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = caller.staff()?;
-    require_admin(&admin)?;
+    let admin = caller.admin(ADMINS_ONLY)?;
     let team = path.into_inner();
     let secret = crate::auth::new_identity_secret();
     let stored = secret.clone();
@@ -454,8 +446,7 @@ pub async fn remove_member(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = caller.staff()?;
-    require_admin(&admin)?;
+    let admin = caller.admin(ADMINS_ONLY)?;
     let (team, user) = path.into_inner();
     let removed = data
         .store()

@@ -100,17 +100,18 @@ pub async fn set_defaults(
     let found = data
         .store()
         .run(move |conn| {
-            if accounts::customer_by_id(conn, id)?.is_none() {
+            let Some(contact) = accounts::customer_by_id(conn, id)? else {
                 return Ok(None);
-            }
+            };
             let mut found = Vec::new();
             for user in wanted {
                 found.push((user, accounts::user_by_id(conn, &user.to_string())?));
             }
-            Ok(Some(found))
+            Ok(Some((contact.display_name, found)))
         })
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
+    let (name, found) = found;
     let staff_of = |users: &[UserId]| -> Result<Vec<Staff>, ApiError> {
         users
             .iter()
@@ -137,12 +138,11 @@ pub async fn set_defaults(
         .await?;
     let shown = stored.as_ref().map_or(Value::Null, defaults_json);
     let detail = json!({ "assignees": shown["assignees"], "viewers": shown["viewers"] });
-    let name = found_name(&data, id).await;
     audit::record(
         &data,
         actor.entry(
             "contact_defaults_changed",
-            Some((id.to_string(), name)),
+            Some((id.to_string(), Some(name))),
             detail,
         ),
     )
@@ -178,16 +178,6 @@ pub async fn erase(
     );
     audit::record(&data, entry).await;
     Ok(HttpResponse::Ok().json(detail))
-}
-
-/// A contact's display name, for the audit log.
-async fn found_name(data: &Data, id: CustomerId) -> Option<String> {
-    data.store()
-        .run(move |conn| accounts::customer_by_id(conn, id))
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.display_name)
 }
 
 /// A contact's defaults as the API shows them: staff by id and name.

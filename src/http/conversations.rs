@@ -460,15 +460,14 @@ pub async fn delete(
     }
     let id = parse_conversation(&path)?;
     let _withheld = data.get_ref().withhold(&[id]).await?;
-    let (named, deleted, files) = data
+    let (named, purged) = data
         .store()
         .run(move |conn| {
             let named = conversations::named_conversation(conn, id)?;
-            let files = crate::store::attachments::of_stream(conn, &id.to_string())?;
-            Ok((named, conversations::delete_conversation(conn, id)?, files))
+            Ok((named, crate::store::erasure::purge_conversation(conn, id)?))
         })
         .await?;
-    if deleted {
+    if let Some(files) = purged {
         // Its files' rows went with it; their bytes go now.
         let contact = named.as_ref().map(|(row, _)| row.customer_id.clone());
         // The contact is recorded so that erasing them unnames this entry too.
