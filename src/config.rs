@@ -46,6 +46,11 @@ pub struct Config {
     /// Seconds a conversation with nobody connected stays in memory.
     #[arg(long, env = "CONCLAVE_IDLE_TIMEOUT", default_value_t = 300)]
     pub idle_timeout_secs: u64,
+    /// Newest messages of each live conversation or channel held in memory for the rules
+    /// of edits, deletes, reactions and quotes; a command naming an older one reads it back
+    /// from the database first.
+    #[arg(long, env = "CONCLAVE_KEPT_MESSAGES", default_value_t = 500)]
+    pub kept_messages: usize,
     /// Events in one page of history.
     #[arg(long, env = "CONCLAVE_HISTORY_PAGE", default_value_t = 50)]
     pub history_page: u32,

@@ -421,3 +421,177 @@ async fn every_reader_can_name_everyone_in_a_transcript_and_a_customer_never_a_m
     let page = room.lead.expect("history").await;
     assert_eq!(names(&page["people"]), ["Ada", "Alice", "Bob", "Carla"]);
 }
+
+/// A live conversation holds only its newest messages for the rules (here two, with
+/// `--kept-messages 2`); a command naming an older one reads it back from storage first and
+/// is decided exactly as if it were held, before a restart and after.
+#[actix_rt::test]
+async fn older_messages_are_quoted_edited_reacted_to_and_deleted_as_if_held() {
+    let app = TestApp::start_with(&["--kept-messages", "2"]).await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let mut room = app
+        .room("support")
+        .lead(&alice)
+        .participant(&bob)
+        .build()
+        .await;
+    let conv = room.conversation.clone();
+    let customer = &mut room.customer;
+    let lead = &mut room.lead;
+    let bob_ws = &mut room.participants[0];
+
+    let first = customer
+        .ok(json!({"type": "post", "body": "my first question"}))
+        .await["seq"]
+        .clone();
+    let note = lead
+        .ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "vip"}))
+        .await["seq"]
+        .clone();
+    bob_ws
+        .ok(json!({"type": "react", "conversation": conv, "seq": first, "emoji": "👍"}))
+        .await;
+    lead.ok(json!({"type": "edit", "conversation": conv, "seq": note, "body": "vip, be quick"}))
+        .await;
+    for i in 0..4 {
+        customer
+            .ok(json!({"type": "post", "body": format!("and another thing {i}")}))
+            .await;
+    }
+    lead.take_received();
+    bob_ws.take_received();
+
+    // Both are long out of the window now. Bob's reaction, kept in storage, is kept.
+    lead.ok(json!({"type": "react", "conversation": conv, "seq": first, "emoji": "👍"}))
+        .await;
+    let reacted = bob_ws.until_event("reacted").await.0;
+    assert_eq!(
+        reacted["reactions"],
+        json!([{"emoji": "👍", "count": 2, "by": [
+            {"kind": "staff", "id": bob.id}, {"kind": "staff", "id": alice.id}
+        ]}])
+    );
+    // Who wrote it, what it is and who may see it come from storage too.
+    bob_ws
+        .refused(
+            json!({"type": "edit", "conversation": conv, "seq": note, "body": "mine"}),
+            "not_your_message",
+        )
+        .await;
+    customer
+        .refused(
+            json!({"type": "post", "body": "what note?", "quote": note}),
+            "no_such_message",
+        )
+        .await;
+    customer
+        .refused(
+            json!({"type": "react", "seq": note, "emoji": "👀"}),
+            "no_such_message",
+        )
+        .await;
+    lead.refused(
+        json!({"type": "post", "conversation": conv, "body": "as noted", "quote": note}),
+        "reply_cannot_quote_note",
+    )
+    .await;
+    lead.refused(
+        json!({"type": "react", "conversation": conv, "seq": 1, "emoji": "👀"}),
+        "no_such_message",
+    )
+    .await;
+    // A quote shows the text as it is now, edits included.
+    lead.ok(json!({"type": "post", "conversation": conv, "kind": "note", "body": "see above", "quote": note}))
+        .await;
+    let quoting = bob_ws.until_event("note").await.0;
+    assert_eq!(quoting["quote"]["snippet"], "vip, be quick");
+    customer
+        .ok(json!({"type": "post", "body": "about my first question", "quote": first}))
+        .await;
+    let quoting = loop {
+        let reply = lead.until_event("reply").await.0;
+        if reply["body"] == "about my first question" {
+            break reply;
+        }
+    };
+    assert_eq!(quoting["quote"]["snippet"], "my first question");
+    lead.ok(json!({"type": "delete", "conversation": conv, "seq": note}))
+        .await;
+    bob_ws.until_event("deleted").await;
+    lead.refused(
+        json!({"type": "react", "conversation": conv, "seq": note, "emoji": "👀"}),
+        "message_deleted",
+    )
+    .await;
+
+    // Rebuilt after a crash, the conversation holds its newest two again and reads the
+    // older ones back as before.
+    let mut app = app;
+    app.restart().await;
+    let mut lead = app.ws(&alice.token).await;
+    lead.refused(
+        json!({"type": "edit", "conversation": conv, "seq": note, "body": "back"}),
+        "message_deleted",
+    )
+    .await;
+    lead.ok(json!({"type": "unreact", "conversation": conv, "seq": first, "emoji": "👍"}))
+        .await;
+    lead.refused(
+        json!({"type": "unreact", "conversation": conv, "seq": first, "emoji": "👍"}),
+        "not_reacted",
+    )
+    .await;
+    let transcript = app.transcript(&alice.token, &conv).await;
+    assert_eq!(
+        at(&transcript, &first)["reactions"],
+        json!([{"emoji": "👍", "count": 1, "by": [{"kind": "staff", "id": bob.id}]}])
+    );
+    common::assert_gapless(&transcript);
+}
+
+/// A channel's older messages are changed the same way.
+#[actix_rt::test]
+async fn a_channels_older_messages_are_read_back_before_they_change() {
+    let app = TestApp::start_with(&["--kept-messages", "2"]).await;
+    let team = app.team("support", false).await;
+    let alice = app.staff("Alice", "agent", &[&team], &[]).await;
+    let bob = app.staff("Bob", "agent", &[&team], &[]).await;
+    let general = app.channel("general").by(&alice).member(&bob).build().await;
+    let mut a = app.ws(&alice.token).await;
+    let mut b = app.ws(&bob.token).await;
+    b.follow(&general).await;
+    let first = a
+        .ok(json!({"type": "post", "channel": general, "body": "hello all"}))
+        .await["seq"]
+        .clone();
+    for i in 0..3 {
+        a.ok(json!({"type": "post", "channel": general, "body": format!("news {i}")}))
+            .await;
+    }
+    b.ok(json!({"type": "react", "channel": general, "seq": first, "emoji": "👋"}))
+        .await;
+    b.refused(
+        json!({"type": "edit", "channel": general, "seq": first, "body": "mine"}),
+        "not_your_message",
+    )
+    .await;
+    a.ok(json!({"type": "edit", "channel": general, "seq": first, "body": "hello, all"}))
+        .await;
+    assert_eq!(b.until_event("edited").await.0["body"], "hello, all");
+    a.follow(&general).await;
+    b.ok(json!({"type": "post", "channel": general, "body": "hi", "quote": first}))
+        .await;
+    assert_eq!(
+        a.until_event("message").await.0["quote"]["snippet"],
+        "hello, all"
+    );
+    a.ok(json!({"type": "delete", "channel": general, "seq": first}))
+        .await;
+    b.refused(
+        json!({"type": "react", "channel": general, "seq": first, "emoji": "👋"}),
+        "message_deleted",
+    )
+    .await;
+}

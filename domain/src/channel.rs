@@ -649,6 +649,14 @@ impl Stream for Channel {
         self.last_seq
     }
 
+    fn messages(&self) -> &Messages {
+        &self.messages
+    }
+
+    fn messages_mut(&mut self) -> &mut Messages {
+        &mut self.messages
+    }
+
     fn apply(&mut self, recorded: &ChannelEvent) {
         let seq = recorded.seq;
         self.last_seq = seq;

@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod message;
 pub mod queue;
+pub mod retries;
 pub mod room;
 pub mod routing;
 pub mod staff;
@@ -28,6 +29,7 @@ pub use message::{
     Attachment, Deletion, Edit, Later, Mention, Message, MessageEvent, Messages, Posted, Quote,
     Reacted, Reaction, Upload,
 };
+pub use retries::Retries;
 pub use room::{
     Candidate, Draft, Member, Party, PendingInvitation, PostOutcome, Room, Status, View,
 };

@@ -258,6 +258,22 @@ pub struct Posted {
     pub reactions: Vec<Reaction>,
 }
 
+impl Posted {
+    /// The facts of `message`, of `kind`, posted by `author` at `at`, as it stands now (with
+    /// what it gathered since shown on it, when read back).
+    pub fn of(author: Author, kind: PostKind, at: i64, message: &Message) -> Posted {
+        Posted {
+            author,
+            kind,
+            at,
+            snippet: snippet(&message.body),
+            attachments: message.attachments.iter().map(|a| a.id).collect(),
+            deleted: message.deleted,
+            reactions: message.reactions.clone(),
+        }
+    }
+}
+
 /// Who is acting on a message, as the message rules tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poster {
@@ -297,29 +313,109 @@ pub fn mentions_of(
         .collect()
 }
 
-/// The messages of one stream, by sequence number, as the rules need them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How many messages of a stream are held in memory by default ([`Messages::forget`]).
+pub const KEPT_MESSAGES: usize = 2_000;
+
+/// The messages of one stream, by sequence number, as the rules need them: the newest
+/// [`KEPT_MESSAGES`] (or as many as [`Messages::keep`] says), and any older one recalled
+/// from storage because a command names it ([`Messages::to_recall`], [`Messages::recall`]).
+/// The rules answer only about messages held, so whoever decides a command recalls first.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Messages {
-    posted: BTreeMap<u64, Posted>,
+    posted: BTreeMap<u64, Held>,
+    kept: usize,
+    /// Every message from this sequence number on is held; an older one may be forgotten.
+    forgotten_below: u64,
+}
+
+/// A message held, with the sequence number of the last event that changed it (its post,
+/// or its last edit, deletion or reaction; 0 for one recalled and unchanged since).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Held {
+    posted: Posted,
+    changed: u64,
+}
+
+impl Default for Messages {
+    fn default() -> Messages {
+        Messages {
+            posted: BTreeMap::new(),
+            kept: KEPT_MESSAGES,
+            forgotten_below: 0,
+        }
+    }
 }
 
 impl Messages {
-    /// The message at `seq`, if there is one.
+    /// Holds `kept` messages from now on (at least one) once their changes are durable.
+    pub fn keep(&mut self, kept: usize) {
+        self.kept = kept.max(1);
+    }
+
+    /// The message at `seq`, if it is held.
     pub fn get(&self, seq: u64) -> Option<&Posted> {
-        self.posted.get(&seq)
+        self.posted.get(&seq).map(|held| &held.posted)
     }
 
-    /// Whether a message of the stream carries (or carried, before it was deleted) `file`.
+    /// Which of `seqs` may be messages that are not held, to read back from storage and
+    /// [`Messages::recall`] before a command naming them is decided.
+    pub fn to_recall(&self, seqs: impl IntoIterator<Item = u64>) -> Vec<u64> {
+        let mut wanted: Vec<u64> = seqs
+            .into_iter()
+            .filter(|seq| *seq > 0 && *seq < self.forgotten_below)
+            .filter(|seq| !self.posted.contains_key(seq))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted
+    }
+
+    /// Holds again a message read back from storage, as it stands there. Storage is exact
+    /// for it: a message is forgotten only once every change to it is durable, and nothing
+    /// changes one that is not held.
+    pub fn recall(&mut self, seq: u64, posted: Posted) {
+        if seq < self.forgotten_below {
+            self.posted
+                .entry(seq)
+                .or_insert(Held { posted, changed: 0 });
+        }
+    }
+
+    /// Forgets the oldest messages beyond the number kept, of those whose every change is
+    /// durable (up to `durable`), so storage can tell them back exactly.
+    pub fn forget(&mut self, durable: u64) {
+        let excess = self.posted.len().saturating_sub(self.kept);
+        if excess == 0 {
+            return;
+        }
+        let settled: Vec<u64> = self
+            .posted
+            .iter()
+            .filter(|(_, held)| held.changed <= durable)
+            .map(|(seq, _)| *seq)
+            .take(excess)
+            .collect();
+        for seq in settled {
+            self.posted.remove(&seq);
+            self.forgotten_below = self.forgotten_below.max(seq + 1);
+        }
+    }
+
+    /// Whether a message held carries (or carried, before it was deleted) `file`. Older
+    /// messages' files are known by their uploads ([`Upload::posted`]); this covers posts
+    /// not yet durable.
     pub fn carries(&self, file: AttachmentId) -> bool {
-        self.posted.values().any(|p| p.attachments.contains(&file))
+        self.posted
+            .values()
+            .any(|held| held.posted.attachments.contains(&file))
     }
 
-    /// How many messages the stream holds (deleted ones included).
+    /// How many messages are held (deleted ones included).
     pub fn len(&self) -> usize {
         self.posted.len()
     }
 
-    /// Whether the stream holds no message yet.
+    /// Whether no message is held.
     pub fn is_empty(&self) -> bool {
         self.posted.is_empty()
     }
@@ -358,7 +454,7 @@ impl Messages {
     /// The message at `seq` if `poster` may see it. A customer asking about a note is told
     /// there is no such message, exactly as for a number nothing was posted at.
     pub fn visible(&self, poster: Poster, seq: u64) -> Result<&Posted, RuleError> {
-        match self.posted.get(&seq) {
+        match self.get(seq) {
             Some(posted)
                 if matches!(poster, Poster::Staff(_)) || posted.kind == PostKind::Reply =>
             {
@@ -501,39 +597,34 @@ impl Messages {
 
     /// Moves the messages on by one event recorded at `seq`, by `author`, at `at`.
     pub fn apply(&mut self, seq: u64, author: Author, at: i64, event: MessageEvent<'_>) {
-        match event {
+        let (target, change): (u64, &dyn Fn(&mut Posted)) = match event {
             MessageEvent::Posted(kind, message) => {
+                let posted = Posted::of(author, kind, at, message);
                 self.posted.insert(
                     seq,
-                    Posted {
-                        author,
-                        kind,
-                        at,
-                        snippet: snippet(&message.body),
-                        attachments: message.attachments.iter().map(|a| a.id).collect(),
-                        deleted: false,
-                        reactions: Vec::new(),
+                    Held {
+                        posted,
+                        changed: seq,
                     },
                 );
+                return;
             }
-            MessageEvent::Edited(edit) => {
-                if let Some(posted) = self.posted.get_mut(&edit.target) {
-                    posted.snippet = snippet(&edit.body);
-                }
-            }
-            MessageEvent::Deleted(deletion) => {
-                if let Some(posted) = self.posted.get_mut(&deletion.target) {
-                    posted.deleted = true;
-                    posted.snippet.clear();
-                    posted.attachments.clear();
-                    posted.reactions.clear();
-                }
-            }
-            MessageEvent::Reacted(reacted) => {
-                if let Some(posted) = self.posted.get_mut(&reacted.target) {
-                    posted.reactions = reacted.reactions.clone();
-                }
-            }
+            MessageEvent::Edited(edit) => (edit.target, &|posted| {
+                posted.snippet = snippet(&edit.body);
+            }),
+            MessageEvent::Deleted(deletion) => (deletion.target, &|posted| {
+                posted.deleted = true;
+                posted.snippet.clear();
+                posted.attachments.clear();
+                posted.reactions.clear();
+            }),
+            MessageEvent::Reacted(reacted) => (reacted.target, &|posted| {
+                posted.reactions = reacted.reactions.clone();
+            }),
+        };
+        if let Some(held) = self.posted.get_mut(&target) {
+            change(&mut held.posted);
+            held.changed = seq;
         }
     }
 }

@@ -166,7 +166,7 @@ pub struct Room {
     /// Staff in the room, in the order they joined.
     pub members: Vec<Member>,
     pub invitations: Vec<PendingInvitation>,
-    /// Every message posted, as the rules of edits, deletes, reactions and quotes need it.
+    /// The messages held, as the rules of edits, deletes, reactions and quotes need them.
     pub messages: Messages,
     /// The staff responsible for the conversation, in the order they were assigned.
     pub assignees: Vec<UserId>,
@@ -1161,6 +1161,14 @@ impl Stream for Room {
 
     fn last_seq(&self) -> u64 {
         self.last_seq
+    }
+
+    fn messages(&self) -> &Messages {
+        &self.messages
+    }
+
+    fn messages_mut(&mut self) -> &mut Messages {
+        &mut self.messages
     }
 
     fn live_reader(&self, party: Party<'_>) -> Result<Reader, RuleError> {

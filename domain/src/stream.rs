@@ -10,7 +10,7 @@
 use crate::error::RuleError;
 use crate::event::Author;
 use crate::ids::UserId;
-use crate::message::{MessageEvent, MessageEventMut};
+use crate::message::{MessageEvent, MessageEventMut, Messages};
 use crate::room::{Party, View};
 use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -167,6 +167,12 @@ pub trait Stream {
 
     /// Moves the state on by one event, recorded at the next sequence number.
     fn apply(&mut self, event: &EventOf<Self>);
+
+    /// The messages held for the rules (the newest, and older ones recalled).
+    fn messages(&self) -> &Messages;
+
+    /// The same, to recall or forget messages.
+    fn messages_mut(&mut self) -> &mut Messages;
 
     /// Applies the events of one action (numbered on from [`Stream::last_seq`]) and returns
     /// for each the staff who receive it.

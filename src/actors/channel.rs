@@ -54,7 +54,7 @@ impl Live for Channel {
                 if timeline.duplicate(caller, &request, caller.who.author(), client_id.as_deref()) {
                     return Ok(());
                 }
-                let wanted = Wanted::of(caller, &body, attachments.clone());
+                let wanted = Wanted::of(caller, &body, attachments.clone()).naming(quote);
                 let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, found| {
                     let channel = t.stream();
                     let post = ChannelPost {
@@ -75,7 +75,7 @@ impl Live for Channel {
                 timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Edit { seq, body, .. } => {
-                let wanted = Wanted::of(caller, &body, Vec::new());
+                let wanted = Wanted::of(caller, &body, Vec::new()).naming(Some(seq));
                 let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, found| {
                     let events = t.stream().edit(&staff, seq, &body, &found.mentioned, now)?;
                     t.act(ctx, caller, request, None, events);
@@ -84,16 +84,18 @@ impl Live for Channel {
                 timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Delete { seq, .. } => {
-                let events = channel.delete_message(&staff, seq, now)?;
-                timeline.act(ctx, caller, request, None, events);
+                let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, _| {
+                    let events = t.stream().delete_message(&staff, seq, now)?;
+                    t.act(ctx, caller, request, None, events);
+                    Ok(())
+                });
+                timeline.resolve(ctx, caller, request, Wanted::message(seq), decide);
             }
             Command::React { seq, emoji, .. } => {
-                let events = channel.react(&staff, seq, &emoji, true)?;
-                timeline.act(ctx, caller, request, None, events);
+                timeline.react(ctx, caller, request, seq, emoji, true)
             }
             Command::Unreact { seq, emoji, .. } => {
-                let events = channel.react(&staff, seq, &emoji, false)?;
-                timeline.act(ctx, caller, request, None, events);
+                timeline.react(ctx, caller, request, seq, emoji, false)
             }
             Command::Join { .. } => {
                 // Checked before the lookup too, so a refusal needs no database.
@@ -172,6 +174,25 @@ impl Live for Channel {
 }
 
 impl ChannelTimeline {
+    /// The caller adds an emoji to the message at `seq` (`added`) or takes theirs off.
+    fn react(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        seq: u64,
+        emoji: String,
+        added: bool,
+    ) {
+        let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, _| {
+            let staff = caller.who.staff()?;
+            let events = t.stream().react(staff, seq, &emoji, added)?;
+            t.act(ctx, caller, request, None, events);
+            Ok(())
+        });
+        self.resolve(ctx, caller, request, Wanted::message(seq), decide);
+    }
+
     /// Counts the channels `user` belongs to, then decides their joining with that count (the limit on
     /// memberships spans channels, so storage knows it, not this one).
     fn with_memberships(

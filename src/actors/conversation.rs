@@ -62,7 +62,7 @@ impl Live for Room {
                 timeline.post(ctx, caller, request, draft, attachments, client_id);
             }
             Command::Edit { seq, body, .. } => {
-                let wanted = Wanted::of(caller, &body, Vec::new());
+                let wanted = Wanted::of(caller, &body, Vec::new()).naming(Some(seq));
                 let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, found| {
                     let party = caller.who.party();
                     let events =
@@ -74,16 +74,20 @@ impl Live for Room {
                 timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Delete { seq, .. } => {
-                let events = room.delete_message(who.party(), seq, window, now)?;
-                timeline.act(ctx, caller, request, None, events);
+                let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, _| {
+                    let events = t
+                        .stream()
+                        .delete_message(caller.who.party(), seq, window, now)?;
+                    t.act(ctx, caller, request, None, events);
+                    Ok(())
+                });
+                timeline.resolve(ctx, caller, request, Wanted::message(seq), decide);
             }
             Command::React { seq, emoji, .. } => {
-                let events = room.react(who.party(), seq, &emoji, true)?;
-                timeline.act(ctx, caller, request, None, events);
+                timeline.react(ctx, caller, request, seq, emoji, true)
             }
             Command::Unreact { seq, emoji, .. } => {
-                let events = room.react(who.party(), seq, &emoji, false)?;
-                timeline.act(ctx, caller, request, None, events);
+                timeline.react(ctx, caller, request, seq, emoji, false)
             }
             Command::PickUp { .. } => {
                 let events = room.pick_up(who.staff()?)?;
@@ -450,7 +454,7 @@ impl Conversation {
         files: Vec<AttachmentId>,
         client_id: Option<String>,
     ) {
-        let wanted = Wanted::of(caller, &draft.body, files.clone());
+        let wanted = Wanted::of(caller, &draft.body, files.clone()).naming(draft.quote);
         let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, found| {
             let room = t.stream();
             let party = caller.who.party();
@@ -481,6 +485,24 @@ impl Conversation {
             Ok(())
         });
         self.resolve(ctx, caller, request, wanted, decide);
+    }
+
+    /// An emoji added to the message at `seq` (`added`) or taken off it.
+    fn react(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        seq: u64,
+        emoji: String,
+        added: bool,
+    ) {
+        let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, _| {
+            let events = t.stream().react(caller.who.party(), seq, &emoji, added)?;
+            t.act(ctx, caller, request, None, events);
+            Ok(())
+        });
+        self.resolve(ctx, caller, request, Wanted::message(seq), decide);
     }
 
     /// Lets an invitation lapse when its time is up, unless it was answered before.

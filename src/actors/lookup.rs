@@ -1,5 +1,7 @@
-//! What a message names, looked up before the rules decide it: the colleagues its `@`
-//! names fit, and the uploads it carries. Every kind of stream posts through this.
+//! What a command names, looked up before the rules decide it: the colleagues its `@`
+//! names fit, the uploads it carries, and the older messages it quotes or changes that the
+//! stream no longer holds in memory. Every kind of stream decides message commands through
+//! this.
 
 use super::timeline::{Caller, Live, Timeline};
 use super::ActionError;
@@ -7,15 +9,18 @@ use crate::domain::message::mention_tokens;
 use crate::domain::room::resolve_mentions;
 use crate::domain::{AttachmentId, Staff, Upload};
 use crate::protocol::RequestId;
-use crate::store::{accounts, attachments, StoreError};
+use crate::store::{accounts, attachments, messages, StoreError};
 use actix::prelude::*;
 
-/// What a message names, to look up before it is decided.
+/// What a command names, to look up before it is decided.
+#[derive(Default)]
 pub struct Wanted {
     /// Its `@` names.
     pub names: Vec<String>,
     /// The uploads it carries.
     pub files: Vec<AttachmentId>,
+    /// The messages it quotes or changes.
+    pub messages: Vec<u64>,
 }
 
 impl Wanted {
@@ -26,7 +31,22 @@ impl Wanted {
             Ok(_) => mention_tokens(body),
             Err(_) => Vec::new(),
         };
-        Wanted { names, files }
+        Wanted {
+            names,
+            files,
+            messages: Vec::new(),
+        }
+    }
+
+    /// A command about the message at `seq` (a deletion, a reaction).
+    pub fn message(seq: u64) -> Wanted {
+        Wanted::default().naming(Some(seq))
+    }
+
+    /// This, also naming the message at `seq` (the one a post quotes, an edit changes).
+    pub fn naming(mut self, seq: Option<u64>) -> Wanted {
+        self.messages.extend(seq);
+        self
     }
 }
 
@@ -48,9 +68,9 @@ pub type Decide<S> = Box<
 >;
 
 impl<S: Live> Timeline<S> {
-    /// Looks up what a message names, then decides with what was found (at once when it
-    /// names nothing). The lookup holds the stream's other commands back, so the decision
-    /// sees the stream as it is then.
+    /// Looks up what a command names, then decides with what was found (at once when it
+    /// names nothing the stream lacks). The lookup holds the stream's other commands back,
+    /// so the decision sees the stream as it is then.
     pub fn resolve(
         &mut self,
         ctx: &mut Context<Self>,
@@ -60,7 +80,8 @@ impl<S: Live> Timeline<S> {
         decide: Decide<S>,
     ) {
         let caller = caller.clone();
-        if wanted.names.is_empty() && wanted.files.is_empty() {
+        let recall = self.stream().messages().to_recall(wanted.messages);
+        if wanted.names.is_empty() && wanted.files.is_empty() && recall.is_empty() {
             let found = Found {
                 mentioned: Vec::new(),
                 uploads: Vec::new(),
@@ -72,19 +93,21 @@ impl<S: Live> Timeline<S> {
         }
         let store = self.registry().store().clone();
         let author = caller.who.author();
+        let id = self.id();
+        let (names, files) = (wanted.names, wanted.files);
         let lookup = async move {
             store
                 .run(move |conn| {
-                    let fits = wanted
-                        .names
+                    let fits = names
                         .iter()
                         .map(|name| {
                             let users = accounts::staff_by_mention(conn, name)?;
                             Ok(users.iter().map(|u| u.staff()).collect())
                         })
                         .collect::<Result<Vec<Vec<Staff>>, StoreError>>()?;
-                    let uploads = attachments::uploads(conn, &wanted.files, author)?;
-                    Ok((fits, uploads))
+                    let uploads = attachments::uploads(conn, &files, author)?;
+                    let recalled = messages::recall::<S::Id, S::Kind>(conn, id, &recall)?;
+                    Ok((fits, uploads, recalled))
                 })
                 .await
         };
@@ -93,7 +116,8 @@ impl<S: Live> Timeline<S> {
             timeline.guarded(ctx, move |timeline, ctx| {
                 let decided = found
                     .map_err(ActionError::from)
-                    .and_then(|(fits, uploads)| {
+                    .and_then(|(fits, uploads, recalled)| {
+                        timeline.recall(recalled);
                         Ok(Found {
                             mentioned: resolve_mentions(fits)?,
                             uploads,

@@ -216,11 +216,12 @@ impl Registry {
         // Whatever an earlier timeline of this stream still has on its way to storage is
         // written first (the writer keeps order), so the replay sees all of it.
         let writer = self.store.writer().clone();
+        let kept = self.config().kept_messages;
         let loaded = self
             .store
             .run(move |conn| {
                 writer.flush(Duration::from_secs(30));
-                streams::load::<S>(conn, id)
+                streams::load::<S>(conn, id, kept)
             })
             .await?
             .ok_or_else(S::unknown)?;

@@ -20,7 +20,8 @@ use super::session::{Session, SessionId};
 use super::ActionError;
 use crate::domain::message::snippet;
 use crate::domain::{
-    Audience, Author, EventOf, Kind, MessageEvent, Reader, Recorded, Stream, UserId, View,
+    Audience, Author, EventOf, Kind, MessageEvent, Posted, Reader, Recorded, Retries, Stream,
+    UserId, View,
 };
 use crate::metrics::metrics;
 use crate::protocol::{
@@ -182,9 +183,8 @@ struct Pending<S: Stream> {
 pub struct Timeline<S: Live> {
     stream: S,
     registry: Arc<Registry>,
-    /// The sequence number of each client message id seen, by author: a retry is
-    /// recognised without storage.
-    client_ids: HashMap<Author, HashMap<String, u64>>,
+    /// The newest client message ids seen: a retry is recognised without storage.
+    retries: Retries,
     subscribers: HashMap<SessionId, Subscriber>,
     pending: VecDeque<Pending<S>>,
     /// The last sequence number known to be durable (and delivered).
@@ -204,13 +204,7 @@ impl<S: Live> Timeline<S> {
         Timeline {
             stream: loaded.stream,
             registry,
-            client_ids: loaded.client_ids.into_iter().fold(
-                HashMap::new(),
-                |mut ids: HashMap<Author, HashMap<String, u64>>, (author, id, seq)| {
-                    ids.entry(author).or_default().insert(id, seq);
-                    ids
-                },
-            ),
+            retries: loaded.retries,
             subscribers: HashMap::new(),
             pending: VecDeque::new(),
             durable_seq,
@@ -223,6 +217,13 @@ impl<S: Live> Timeline<S> {
     /// The stream's state.
     pub fn stream(&self) -> &S {
         &self.stream
+    }
+
+    /// Holds again older messages read back from storage for a command that names them.
+    pub(super) fn recall(&mut self, recalled: Vec<(u64, Posted)>) {
+        for (seq, posted) in recalled {
+            self.stream.messages_mut().recall(seq, posted);
+        }
     }
 
     /// The registry (storage, settings, presence).
@@ -367,7 +368,7 @@ impl<S: Live> Timeline<S> {
         author: Author,
         client_id: Option<&str>,
     ) -> bool {
-        let Some(&seq) = client_id.and_then(|c| self.client_ids.get(&author)?.get(c)) else {
+        let Some(seq) = client_id.and_then(|c| self.retries.seen(author, c)) else {
             return false;
         };
         let ack = Ack {
@@ -526,10 +527,7 @@ impl<S: Live> Timeline<S> {
         let events: Vec<(EventOf<S>, Audience)> = recorded.into_iter().zip(audiences).collect();
         let last_seq = self.stream.last_seq();
         if let Some(client_id) = client_id {
-            self.client_ids
-                .entry(author)
-                .or_default()
-                .insert(client_id, last_seq);
+            self.retries.remember(author, client_id, last_seq);
         }
         let batch = Batch::<S>::new(events.iter().map(|(e, _)| e.clone()).collect(), touch);
         let addr = ctx.address();
@@ -810,6 +808,8 @@ impl<S: Live> Timeline<S> {
         // Readers who may no longer follow the stream (staff who left) stop receiving it.
         let stream = &self.stream;
         self.subscribers.retain(|_, s| stream.may_follow(s.reader));
+        let durable = self.durable_seq;
+        self.stream.messages_mut().forget(durable);
         S::durable(self, ctx, pending.events.iter().map(|(e, _)| e));
     }
 

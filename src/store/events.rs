@@ -13,7 +13,7 @@ use super::accounts::parse_id;
 use super::schema::{event_filing, event_index, events};
 use super::{messages, search};
 use super::{transaction, DbConnection, StoreError};
-use crate::domain::{Author, EventOf, Kind, Recorded, Stream, StreamId};
+use crate::domain::{Author, EventOf, Kind, Recorded, Retries, Stream, StreamId};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
 
@@ -302,36 +302,59 @@ fn recorded_page<Id: StreamId, K: Kind>(
     by_seq.values().map(EventRow::to_event).collect()
 }
 
-/// The client message ids seen in a stream: (author, client id, sequence number), for
-/// recognising retried sends.
-pub type ClientIds = Vec<(Author, String, u64)>;
+/// Events replayed at a time when a stream is rebuilt: what it holds in memory meanwhile.
+const REPLAY_PAGE: u32 = 1_000;
 
 /// Moves `stream` on by every stored event of its, in order, checking there is no gap, and
-/// returns the client message ids seen.
-pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<ClientIds, StoreError> {
+/// returns the newest client message ids seen (for recognising retried sends). Everything
+/// replayed is durable, so the stream forgets what it holds beyond its limit as it goes.
+pub fn replay<S: Stream>(conn: &mut DbConnection, stream: &mut S) -> Result<Retries, StoreError> {
     let id = stream.id();
-    let all = Page {
-        after_seq: Some(0),
-        before_seq: None,
-        limit: u32::MAX,
-        customer_only: false,
-    };
-    let mut client_ids = Vec::new();
-    for event in recorded_page::<S::Id, S::Kind>(conn, id, all)? {
-        let event: EventOf<S> = event;
-        if event.seq != stream.last_seq() + 1 {
-            return Err(StoreError::Corrupt(format!(
-                "stream {id} jumps from event {} to {}",
-                stream.last_seq(),
-                event.seq
-            )));
+    let mut retries = Retries::default();
+    loop {
+        let page = Page {
+            after_seq: Some(stream.last_seq()),
+            before_seq: None,
+            limit: REPLAY_PAGE,
+            customer_only: false,
+        };
+        let events: Vec<EventOf<S>> = recorded_page::<S::Id, S::Kind>(conn, id, page)?;
+        let full = events.len() == REPLAY_PAGE as usize;
+        for event in events {
+            if event.seq != stream.last_seq() + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "stream {id} jumps from event {} to {}",
+                    stream.last_seq(),
+                    event.seq
+                )));
+            }
+            stream.apply(&event);
+            if let Some(client_id) = event.client_id {
+                retries.remember(event.author, client_id, event.seq);
+            }
         }
-        stream.apply(&event);
-        if let Some(client_id) = event.client_id {
-            client_ids.push((event.author, client_id, event.seq));
+        let last = stream.last_seq();
+        stream.messages_mut().forget(last);
+        if !full {
+            return Ok(retries);
         }
     }
-    Ok(client_ids)
+}
+
+/// The event at `seq` of a stream as a reader sees it (with what its message gathered
+/// since), if there is one.
+pub fn at<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    id: Id,
+    seq: u64,
+) -> Result<Option<Recorded<Id, K>>, StoreError> {
+    let only = Page {
+        after_seq: Some(seq.saturating_sub(1)),
+        before_seq: Some(seq.saturating_add(1)),
+        limit: 1,
+        customer_only: false,
+    };
+    Ok(page(conn, id, only)?.into_iter().find(|e| e.seq == seq))
 }
 
 /// The sequence number of a stream's last event (0 before any).
@@ -780,7 +803,8 @@ mod tests {
             let ids = replay(conn, &mut room)?;
             assert_eq!(room.last_seq, 12);
             assert_eq!(ids.len(), 12);
-            assert_eq!(ids[8].1, "c-9");
+            let ninth = &missed[6];
+            assert_eq!(ids.seen(ninth.author, "c-9"), Some(9));
 
             // An index that does not match the log is emptied and filed again.
             assert!(!verify_index(conn)?, "this index is the log's own");
@@ -801,5 +825,33 @@ mod tests {
             Ok(())
         })(&mut conn)
         .unwrap();
+    }
+
+    #[test]
+    fn a_long_stream_is_replayed_in_pages_holding_only_its_newest_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("replay.db").display().to_string();
+        let mut conn = Manager::new(&url).establish().unwrap();
+        crate::store::migrate(&mut conn).unwrap();
+        let long = 2 * REPLAY_PAGE as u64 + 7;
+        let id = ConversationId::generate();
+        write(&mut conn, id, 1..=long);
+        file(&mut conn).unwrap();
+        let mut room = Room::new(id, TeamId::generate(), CustomerId::generate(), false);
+        room.messages.keep(10);
+        let retries = replay(&mut conn, &mut room).unwrap();
+        assert_eq!(room.last_seq, long, "every page, without a gap");
+        assert_eq!(room.messages.len(), 10);
+        assert!(room.messages.get(long - 9).is_some() && room.messages.get(long - 10).is_none());
+        assert_eq!(retries.len(), crate::domain::retries::KEPT_CLIENT_IDS);
+        // An older message read back from storage is what replaying it gave.
+        let mut full = Room::new(id, TeamId::generate(), CustomerId::generate(), false);
+        full.messages.keep(usize::MAX);
+        replay(&mut conn, &mut full).unwrap();
+        let recalled = messages::recall::<_, EventKind>(&mut conn, id, &[5, 6]).unwrap();
+        assert_eq!(recalled.len(), 2);
+        for (seq, posted) in recalled {
+            assert_eq!(Some(&posted), full.messages.get(seq));
+        }
     }
 }

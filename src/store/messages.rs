@@ -6,7 +6,7 @@
 use super::schema::{attachments, mentions, message_states};
 use super::{events, DbConnection, StoreError};
 use crate::domain::message::{self, MessageEvent};
-use crate::domain::{Kind, Later, Mention, Reaction, Recorded, StreamId};
+use crate::domain::{Kind, Later, Mention, Posted, Reaction, Recorded, StreamId};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
 
@@ -191,6 +191,25 @@ fn parse<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> Resu
         Some(text) => serde_json::from_str(&text)
             .map_err(|e| StoreError::Corrupt(format!("message state: {e}"))),
     }
+}
+
+/// The messages at `seqs` of a stream as they stand in storage, for the rules to hold again
+/// ([`crate::domain::Messages::recall`]); numbers that are not messages are left out.
+pub fn recall<Id: StreamId, K: Kind>(
+    conn: &mut DbConnection,
+    stream: Id,
+    seqs: &[u64],
+) -> Result<Vec<(u64, Posted)>, StoreError> {
+    let mut found = Vec::with_capacity(seqs.len());
+    for &seq in seqs {
+        let Some(event) = events::at::<Id, K>(conn, stream, seq)? else {
+            continue;
+        };
+        if let Some(MessageEvent::Posted(kind, message)) = event.kind.message_event() {
+            found.push((seq, Posted::of(event.author, kind, event.at, message)));
+        }
+    }
+    Ok(found)
 }
 
 /// Deletes what the message tables hold of a stream (its files' rows included).

@@ -1,11 +1,11 @@
 //! What storage needs of a kind of stream beyond the shared event log: its own row, the
 //! queryable tables it keeps in step with its events, and its activity time.
 
-use super::events::{self, ClientIds};
+use super::events;
 use super::messages;
 use super::writer::Durable;
 use super::{DbConnection, StoreError};
-use crate::domain::{EventOf, Stream};
+use crate::domain::{EventOf, Retries, Stream};
 use std::marker::PhantomData;
 
 /// A kind of stream that storage can rebuild and keep in step.
@@ -25,20 +25,23 @@ pub trait Stored: Stream + Send + Sized + 'static {
 /// A stream rebuilt from storage.
 pub struct Loaded<S> {
     pub stream: S,
-    /// Client message ids seen so far, for recognising retried sends.
-    pub client_ids: ClientIds,
+    /// The newest client message ids seen, for recognising retried sends.
+    pub retries: Retries,
 }
 
-/// Rebuilds a stream by replaying its events, or `None` if it does not exist.
+/// Rebuilds a stream by replaying its events, holding the newest `kept_messages` of its
+/// messages, or `None` if it does not exist.
 pub fn load<S: Stored>(
     conn: &mut DbConnection,
     id: S::Id,
+    kept_messages: usize,
 ) -> Result<Option<Loaded<S>>, StoreError> {
     let Some(mut stream) = S::open(conn, id)? else {
         return Ok(None);
     };
-    let client_ids = events::replay(conn, &mut stream)?;
-    Ok(Some(Loaded { stream, client_ids }))
+    stream.messages_mut().keep(kept_messages);
+    let retries = events::replay(conn, &mut stream)?;
+    Ok(Some(Loaded { stream, retries }))
 }
 
 /// One action's events of a stream on their way to the writer.

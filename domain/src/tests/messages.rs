@@ -900,6 +900,65 @@ fn the_rules_remember_every_message_from_its_events() {
 }
 
 #[test]
+fn only_the_newest_messages_are_held_and_an_older_one_is_recalled_before_it_changes() {
+    let t = talk(Role::Agent, Seat::Lead);
+    let mut room = t.s.room.clone();
+    let me = Author::Staff(t.s.actor.id);
+    let actor = Party::Staff(&t.s.actor);
+    room.messages.keep(2);
+    // Nothing is forgotten while a change to it may not be durable yet.
+    room.messages.forget(t.customer_reply - 1);
+    assert_eq!(room.messages.len(), 5);
+    assert!(room.messages.to_recall([t.customer_reply]).is_empty());
+    let last = room.last_seq;
+    room.messages.forget(last);
+    assert_eq!(room.messages.len(), 2, "the newest two are held");
+    assert!(room.messages.get(t.own_reply).is_some() && room.messages.get(t.own_note).is_some());
+    // What was forgotten is refused as unknown until recalled, and only that is recalled:
+    // a number past the last message, or one still held, needs no storage.
+    assert_eq!(
+        room.edit(actor, t.lead_note, "x", &[], WINDOW, NOW),
+        Err(RuleError::NoSuchMessage)
+    );
+    assert_eq!(
+        room.messages
+            .to_recall([t.lead_note, t.own_note, last + 3, 0, t.lead_note]),
+        vec![t.lead_note]
+    );
+    // An older message of the actor's, recalled as storage has it, changes as if held.
+    let mut reply = Message::text("hello again");
+    reply.reactions = vec![Reaction {
+        emoji: "👍".into(),
+        count: 1,
+        by: vec![Author::Customer(room.customer)],
+    }];
+    room.messages
+        .recall(t.lead_reply, Posted::of(me, PostKind::Reply, NOW, &reply));
+    let reacted = room.react(actor, t.lead_reply, "👍", true).unwrap();
+    let EventKind::Reacted(r) = &reacted[0] else {
+        panic!("not a reaction: {reacted:?}")
+    };
+    assert_eq!(r.reactions[0].count, 2, "the stored reaction is kept");
+    apply_by(&mut room, me, reacted);
+    // Changed and not durable yet, it stays held and a newer settled one goes instead.
+    let changed = room.last_seq;
+    room.messages.forget(changed - 1);
+    assert!(room.messages.get(t.lead_reply).is_some());
+    assert_eq!(room.messages.to_recall([t.own_reply]), vec![t.own_reply]);
+    // Once the change is durable, it is the oldest to go.
+    post_as(&mut room, me, PostKind::Reply, "more", NOW);
+    room.messages.forget(room.last_seq);
+    assert_eq!(room.messages.len(), 2);
+    assert_eq!(room.messages.to_recall([t.lead_reply]), vec![t.lead_reply]);
+    // A recall never replaces what is held.
+    room.messages.recall(
+        t.own_note,
+        Posted::of(me, PostKind::Reply, 0, &Message::text("stale")),
+    );
+    assert_eq!(room.messages.get(t.own_note).unwrap().snippet, "hmm");
+}
+
+#[test]
 fn a_message_carries_only_its_authors_own_unposted_uploads_to_this_room() {
     let t = talk(Role::Agent, Seat::Lead);
     let room = &t.s.room;
