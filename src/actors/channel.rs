@@ -84,18 +84,19 @@ impl Live for Channel {
                 timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Delete { seq, .. } => {
-                let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, _| {
-                    let events = t.stream().delete_message(&staff, seq, now)?;
-                    t.act(ctx, caller, request, None, events);
-                    Ok(())
-                });
-                timeline.resolve(ctx, caller, request, Wanted::message(seq), decide);
+                timeline.about_message(ctx, caller, request, seq, move |channel, _| {
+                    Ok(channel.delete_message(&staff, seq, now)?)
+                })
             }
             Command::React { seq, emoji, .. } => {
-                timeline.react(ctx, caller, request, seq, emoji, true)
+                timeline.about_message(ctx, caller, request, seq, move |channel, _| {
+                    Ok(channel.react(&staff, seq, &emoji, true)?)
+                })
             }
             Command::Unreact { seq, emoji, .. } => {
-                timeline.react(ctx, caller, request, seq, emoji, false)
+                timeline.about_message(ctx, caller, request, seq, move |channel, _| {
+                    Ok(channel.react(&staff, seq, &emoji, false)?)
+                })
             }
             Command::Join { .. } => {
                 // Checked before the lookup too, so a refusal needs no database.
@@ -174,25 +175,6 @@ impl Live for Channel {
 }
 
 impl ChannelTimeline {
-    /// The caller adds an emoji to the message at `seq` (`added`) or takes theirs off.
-    fn react(
-        &mut self,
-        ctx: &mut Context<Self>,
-        caller: &Caller,
-        request: RequestId,
-        seq: u64,
-        emoji: String,
-        added: bool,
-    ) {
-        let decide: Decide<Channel> = Box::new(move |t, ctx, caller, request, _| {
-            let staff = caller.who.staff()?;
-            let events = t.stream().react(staff, seq, &emoji, added)?;
-            t.act(ctx, caller, request, None, events);
-            Ok(())
-        });
-        self.resolve(ctx, caller, request, Wanted::message(seq), decide);
-    }
-
     /// Counts the channels `user` belongs to, then decides their joining with that count (the limit on
     /// memberships spans channels, so storage knows it, not this one).
     fn with_memberships(

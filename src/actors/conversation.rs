@@ -74,20 +74,19 @@ impl Live for Room {
                 timeline.resolve(ctx, caller, request, wanted, decide);
             }
             Command::Delete { seq, .. } => {
-                let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, _| {
-                    let events = t
-                        .stream()
-                        .delete_message(caller.who.party(), seq, window, now)?;
-                    t.act(ctx, caller, request, None, events);
-                    Ok(())
-                });
-                timeline.resolve(ctx, caller, request, Wanted::message(seq), decide);
+                timeline.about_message(ctx, caller, request, seq, move |room, caller| {
+                    Ok(room.delete_message(caller.who.party(), seq, window, now)?)
+                })
             }
             Command::React { seq, emoji, .. } => {
-                timeline.react(ctx, caller, request, seq, emoji, true)
+                timeline.about_message(ctx, caller, request, seq, move |room, caller| {
+                    Ok(room.react(caller.who.party(), seq, &emoji, true)?)
+                })
             }
             Command::Unreact { seq, emoji, .. } => {
-                timeline.react(ctx, caller, request, seq, emoji, false)
+                timeline.about_message(ctx, caller, request, seq, move |room, caller| {
+                    Ok(room.react(caller.who.party(), seq, &emoji, false)?)
+                })
             }
             Command::PickUp { .. } => {
                 let events = room.pick_up(who.staff()?)?;
@@ -485,24 +484,6 @@ impl Conversation {
             Ok(())
         });
         self.resolve(ctx, caller, request, wanted, decide);
-    }
-
-    /// An emoji added to the message at `seq` (`added`) or taken off it.
-    fn react(
-        &mut self,
-        ctx: &mut Context<Self>,
-        caller: &Caller,
-        request: RequestId,
-        seq: u64,
-        emoji: String,
-        added: bool,
-    ) {
-        let decide: Decide<Room> = Box::new(move |t, ctx, caller, request, _| {
-            let events = t.stream().react(caller.who.party(), seq, &emoji, added)?;
-            t.act(ctx, caller, request, None, events);
-            Ok(())
-        });
-        self.resolve(ctx, caller, request, Wanted::message(seq), decide);
     }
 
     /// Lets an invitation lapse when its time is up, unless it was answered before.

@@ -68,6 +68,24 @@ pub type Decide<S> = Box<
 >;
 
 impl<S: Live> Timeline<S> {
+    /// Decides a command about the message at `seq` (a deletion, a reaction) once the
+    /// stream holds that message, and records the events `decide` makes of it.
+    pub fn about_message(
+        &mut self,
+        ctx: &mut Context<Self>,
+        caller: &Caller,
+        request: RequestId,
+        seq: u64,
+        decide: impl FnOnce(&S, &Caller) -> Result<Vec<S::Kind>, ActionError> + 'static,
+    ) {
+        let decide: Decide<S> = Box::new(move |timeline, ctx, caller, request, _| {
+            let events = decide(timeline.stream(), caller)?;
+            timeline.act(ctx, caller, request, None, events);
+            Ok(())
+        });
+        self.resolve(ctx, caller, request, Wanted::message(seq), decide);
+    }
+
     /// Looks up what a command names, then decides with what was found (at once when it
     /// names nothing the stream lacks). The lookup holds the stream's other commands back,
     /// so the decision sees the stream as it is then.
