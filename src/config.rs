@@ -49,7 +49,7 @@ pub struct Config {
     /// Newest messages of each live conversation or channel held in memory for the rules
     /// of edits, deletes, reactions and quotes; a command naming an older one reads it back
     /// from the database first.
-    #[arg(long, env = "CONCLAVE_KEPT_MESSAGES", default_value_t = 500)]
+    #[arg(long, env = "CONCLAVE_KEPT_MESSAGES", default_value_t = crate::domain::message::KEPT_MESSAGES)]
     pub kept_messages: usize,
     /// Events in one page of history.
     #[arg(long, env = "CONCLAVE_HISTORY_PAGE", default_value_t = 50)]

@@ -313,8 +313,9 @@ pub fn mentions_of(
         .collect()
 }
 
-/// How many messages of a stream are held in memory by default ([`Messages::forget`]).
-pub const KEPT_MESSAGES: usize = 2_000;
+/// How many messages of a stream are held in memory by default ([`Messages::forget`]); the
+/// server's `--kept-messages`.
+pub const KEPT_MESSAGES: usize = 500;
 
 /// The messages of one stream, by sequence number, as the rules need them: the newest
 /// [`KEPT_MESSAGES`] (or as many as [`Messages::keep`] says), and any older one recalled

@@ -28,8 +28,15 @@ impl Retries {
     }
 
     /// Remembers that `author`'s `client_id` was given `seq`, forgetting the oldest beyond
-    /// [`KEPT_CLIENT_IDS`].
+    /// [`KEPT_CLIENT_IDS`]. Every event of one action carries the action's id, so replaying
+    /// them moves the newest entry on rather than adding one per event.
     pub fn remember(&mut self, author: Author, client_id: String, seq: u64) {
+        if let Some(newest) = self.recent.back_mut() {
+            if newest.0 == author && newest.1 == client_id {
+                newest.2 = seq;
+                return;
+            }
+        }
         if self.recent.len() == KEPT_CLIENT_IDS {
             self.recent.pop_front();
         }
@@ -62,12 +69,15 @@ mod tests {
         assert_eq!(retries.seen(alice, "a"), Some(3));
         assert_eq!(retries.seen(customer, "a"), Some(4), "ids are per author");
         assert_eq!(retries.seen(alice, "b"), None);
+        // The events of one action (a wake and a post) share its id: the last one counts.
+        retries.remember(customer, "a".into(), 5);
+        assert_eq!((retries.seen(customer, "a"), retries.len()), (Some(5), 2));
         for seq in 0..KEPT_CLIENT_IDS as u64 - 1 {
             retries.remember(customer, format!("c{seq}"), 10 + seq);
         }
         assert_eq!(retries.len(), KEPT_CLIENT_IDS);
         assert_eq!(retries.seen(alice, "a"), None, "the oldest is forgotten");
-        assert_eq!(retries.seen(customer, "a"), Some(4));
+        assert_eq!(retries.seen(customer, "a"), Some(5));
         assert_eq!(retries.seen(customer, "c0"), Some(10));
     }
 }

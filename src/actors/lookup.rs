@@ -145,6 +145,9 @@ impl<S: Live> Timeline<S> {
                 if let Err(error) = decided {
                     caller.refuse(&request, error);
                 }
+                // A message recalled for a command that was refused, in a stream that
+                // writes nothing more, goes now rather than at the next durable event.
+                timeline.settle();
             });
         }));
     }

@@ -226,6 +226,12 @@ impl<S: Live> Timeline<S> {
         }
     }
 
+    /// Forgets the messages held beyond the stream's limit whose changes are all durable.
+    pub(super) fn settle(&mut self) {
+        let durable = self.durable_seq;
+        self.stream.messages_mut().forget(durable);
+    }
+
     /// The registry (storage, settings, presence).
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
@@ -808,8 +814,7 @@ impl<S: Live> Timeline<S> {
         // Readers who may no longer follow the stream (staff who left) stop receiving it.
         let stream = &self.stream;
         self.subscribers.retain(|_, s| stream.may_follow(s.reader));
-        let durable = self.durable_seq;
-        self.stream.messages_mut().forget(durable);
+        self.settle();
         S::durable(self, ctx, pending.events.iter().map(|(e, _)| e));
     }
 

@@ -876,7 +876,7 @@ fn what_a_message_gathered_later_shows_on_it_when_read_back() {
 }
 
 #[test]
-fn the_rules_remember_every_message_from_its_events() {
+fn the_rules_know_each_message_held_from_its_events() {
     let t = talk(Role::Agent, Seat::Lead);
     let mut room = t.s.room.clone();
     let me = Author::Staff(t.s.actor.id);
