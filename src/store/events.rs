@@ -833,25 +833,72 @@ mod tests {
         let url = dir.path().join("replay.db").display().to_string();
         let mut conn = Manager::new(&url).establish().unwrap();
         crate::store::migrate(&mut conn).unwrap();
-        let long = 2 * REPLAY_PAGE as u64 + 7;
+        use crate::domain::{Deletion, Edit, PostKind, Reacted, Reaction};
+        let posts = 2 * REPLAY_PAGE as u64 + 7;
         let id = ConversationId::generate();
-        write(&mut conn, id, 1..=long);
+        write(&mut conn, id, 1..=posts);
+        // Old messages gather an edit, a reaction and a deletion, kept in their own tables.
+        let by = Author::Customer(CustomerId::generate());
+        let changes = [
+            EventKind::Edited(Edit {
+                target: 5,
+                on: PostKind::Reply,
+                body: "five, edited".into(),
+                mentions: vec![],
+            }),
+            EventKind::Reacted(Reacted {
+                target: 7,
+                on: PostKind::Reply,
+                emoji: "👍".into(),
+                added: true,
+                reactions: vec![Reaction {
+                    emoji: "👍".into(),
+                    count: 1,
+                    by: vec![by],
+                }],
+            }),
+            EventKind::Deleted(Deletion {
+                target: 8,
+                on: PostKind::Reply,
+                attachments: vec![],
+            }),
+        ];
+        for (seq, kind) in (posts + 1..).zip(changes) {
+            let change = Event {
+                client_id: None,
+                kind,
+                ..event(id, seq)
+            };
+            transaction(&mut conn, |conn| {
+                insert(conn, &change)?;
+                messages::project(conn, &change)
+            })
+            .unwrap();
+        }
+        let long = posts + 3;
         file(&mut conn).unwrap();
         let mut room = Room::new(id, TeamId::generate(), CustomerId::generate(), false);
         room.messages.keep(10);
         let retries = replay(&mut conn, &mut room).unwrap();
         assert_eq!(room.last_seq, long, "every page, without a gap");
         assert_eq!(room.messages.len(), 10);
-        assert!(room.messages.get(long - 9).is_some() && room.messages.get(long - 10).is_none());
+        assert!(room.messages.get(posts - 9).is_some() && room.messages.get(posts - 10).is_none());
         assert_eq!(retries.len(), crate::domain::retries::KEPT_CLIENT_IDS);
         // An older message read back from storage is what replaying it gave.
         let mut full = Room::new(id, TeamId::generate(), CustomerId::generate(), false);
         full.messages.keep(usize::MAX);
         replay(&mut conn, &mut full).unwrap();
-        let recalled = messages::recall::<_, EventKind>(&mut conn, id, &[5, 6]).unwrap();
-        assert_eq!(recalled.len(), 2);
-        for (seq, posted) in recalled {
-            assert_eq!(Some(&posted), full.messages.get(seq));
+        let recalled = messages::recall::<_, EventKind>(&mut conn, id, &[5, 6, 7, 8]).unwrap();
+        assert_eq!(recalled.len(), 4);
+        for (seq, posted) in &recalled {
+            assert_eq!(Some(posted), full.messages.get(*seq), "message {seq}");
         }
+        assert_eq!(recalled[0].1.snippet, "five, edited");
+        assert_eq!(recalled[2].1.reactions[0].by, vec![by]);
+        assert!(recalled[3].1.deleted && recalled[3].1.snippet.is_empty());
+        // A number that is no message is left out.
+        assert!(messages::recall::<_, EventKind>(&mut conn, id, &[long + 1])
+            .unwrap()
+            .is_empty());
     }
 }
