@@ -18,13 +18,28 @@ async fn post(ws: &mut Ws, body: &str) -> Value {
     ws.request(json!({"type": "post", "body": body})).await
 }
 
-/// The bodies of the replies in a transcript.
-fn bodies(transcript: &[Value]) -> Vec<String> {
-    transcript
+/// Checks that the conversation's transcript, read by `reader`, is gapless and holds every
+/// acknowledged reply.
+async fn assert_every_one_stored(
+    app: &TestApp,
+    reader: &Agent,
+    conv: &str,
+    acknowledged: &[String],
+) {
+    let transcript = app.transcript(&reader.token, conv).await;
+    common::assert_gapless(&transcript);
+    let stored: Vec<&str> = transcript
         .iter()
         .filter(|e| e["kind"] == "reply")
-        .filter_map(|e| e["body"].as_str().map(str::to_owned))
-        .collect()
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    for body in acknowledged {
+        assert!(
+            stored.contains(&body.as_str()),
+            "{:?} was acknowledged but is not stored",
+            &body[..body.len().min(40)]
+        );
+    }
 }
 
 /// Alice and a customer in a conversation, where the customer has posted `n` messages,
@@ -137,15 +152,7 @@ async fn postgres_stopped_under_traffic_and_started_again_loses_nothing_acknowle
         .await;
     acknowledged.push("Sorry for the wait".into());
 
-    let transcript = app.transcript(&alice.token, &conv).await;
-    common::assert_gapless(&transcript);
-    let stored = bodies(&transcript);
-    for body in &acknowledged {
-        assert!(
-            stored.contains(body),
-            "{body:?} was acknowledged but is not stored: {stored:?}"
-        );
-    }
+    assert_every_one_stored(&app, &alice, &conv, &acknowledged).await;
     let reconnected = app
         .log()
         .lines()
@@ -266,14 +273,5 @@ async fn an_sqlite_disk_that_fills_up_refuses_posts_until_there_is_room_and_a_re
     mount.remount("rw");
     app.start_again();
 
-    let transcript = app.transcript(&alice.token, &conv).await;
-    common::assert_gapless(&transcript);
-    let stored = bodies(&transcript);
-    for body in &acknowledged {
-        assert!(
-            stored.contains(body),
-            "{:?} was acknowledged but is not stored",
-            &body[..body.len().min(40)]
-        );
-    }
+    assert_every_one_stored(&app, &alice, &conv, &acknowledged).await;
 }

@@ -598,7 +598,7 @@ impl Messages {
 
     /// Moves the messages on by one event recorded at `seq`, by `author`, at `at`.
     pub fn apply(&mut self, seq: u64, author: Author, at: i64, event: MessageEvent<'_>) {
-        let (target, change): (u64, &dyn Fn(&mut Posted)) = match event {
+        match event {
             MessageEvent::Posted(kind, message) => {
                 let posted = Posted::of(author, kind, at, message);
                 self.posted.insert(
@@ -608,25 +608,33 @@ impl Messages {
                         changed: seq,
                     },
                 );
-                return;
             }
-            MessageEvent::Edited(edit) => (edit.target, &|posted| {
-                posted.snippet = snippet(&edit.body);
-            }),
-            MessageEvent::Deleted(deletion) => (deletion.target, &|posted| {
-                posted.deleted = true;
-                posted.snippet.clear();
-                posted.attachments.clear();
-                posted.reactions.clear();
-            }),
-            MessageEvent::Reacted(reacted) => (reacted.target, &|posted| {
-                posted.reactions = reacted.reactions.clone();
-            }),
-        };
-        if let Some(held) = self.posted.get_mut(&target) {
-            change(&mut held.posted);
-            held.changed = seq;
+            MessageEvent::Edited(edit) => {
+                if let Some(posted) = self.changed(edit.target, seq) {
+                    posted.snippet = snippet(&edit.body);
+                }
+            }
+            MessageEvent::Deleted(deletion) => {
+                if let Some(posted) = self.changed(deletion.target, seq) {
+                    posted.deleted = true;
+                    posted.snippet.clear();
+                    posted.attachments.clear();
+                    posted.reactions.clear();
+                }
+            }
+            MessageEvent::Reacted(reacted) => {
+                if let Some(posted) = self.changed(reacted.target, seq) {
+                    posted.reactions = reacted.reactions.clone();
+                }
+            }
         }
+    }
+
+    /// The held message at `target`, to change by the event at `seq`.
+    fn changed(&mut self, target: u64, seq: u64) -> Option<&mut Posted> {
+        let held = self.posted.get_mut(&target)?;
+        held.changed = seq;
+        Some(&mut held.posted)
     }
 }
 

@@ -81,6 +81,9 @@ pub fn uploads(
     ids: &[AttachmentId],
     author: Author,
 ) -> Result<Vec<Upload>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
     let rows: Vec<AttachmentRow> = attachments::table
         .filter(attachments::id.eq_any(&keys))
