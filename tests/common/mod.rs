@@ -109,7 +109,7 @@ impl TestApp {
                 None,
             ),
         };
-        let status = Command::new(BIN)
+        let created = Command::new(BIN)
             .args(["admin", "--database-url", &database_url, "create-user"])
             .args([
                 "--email",
@@ -120,10 +120,14 @@ impl TestApp {
                 "admin",
             ])
             .args(["--password", ADMIN_PASSWORD])
-            .stdout(Stdio::null())
-            .status()
+            .output()
             .expect("conclave admin runs");
-        assert!(status.success(), "creating the admin failed");
+        assert!(
+            created.status.success(),
+            "creating the admin failed ({}): {}",
+            created.status,
+            String::from_utf8_lossy(&created.stderr)
+        );
         let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
         let (child, base) = spawn_server(&database_url, &extra_args, dir.path());
         let mut app = TestApp {
