@@ -14,6 +14,11 @@ pub struct Config {
     /// SQLite file path (created if missing) or a postgres:// URL.
     #[arg(long, env = "DATABASE_URL", default_value = "conclave.db")]
     pub database_url: String,
+    /// Redis to share live traffic with other Conclave nodes over (`redis://host:port`):
+    /// several nodes with the same PostgreSQL `database_url` and `redis_url` serve the same
+    /// conversations and channels. Without it the server runs alone.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Directory for uploaded files (default: beside an SQLite database, `<file>-files`;
     /// with PostgreSQL, `conclave-files` in the working directory).
     #[arg(long, env = "CONCLAVE_FILES_DIR")]

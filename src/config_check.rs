@@ -45,7 +45,7 @@ pub fn check(
         };
         let shown = if SECRETS.contains(&id) {
             "(set)".to_owned()
-        } else if id == "database_url" {
+        } else if id == "database_url" || id == "redis_url" {
             hide_password(&value)
         } else {
             value
@@ -65,6 +65,9 @@ pub fn check(
         writeln!(text, "  {mark} {message}").ok();
     };
     line(database(config));
+    if let Some(url) = &config.redis_url {
+        line(redis(config, url));
+    }
     line(files_dir(config));
     line(address("bind", config.bind));
     if let Some(addr) = config.metrics_bind {
@@ -133,6 +136,25 @@ fn database(config: &Config) -> Result<String, String> {
         )),
         Err(e) => Err(format!("database: {e}")),
     }
+}
+
+fn redis(config: &Config, url: &str) -> Result<String, String> {
+    if Backend::of(&config.database_url) != Backend::Postgres {
+        return Err(
+            "redis_url: several nodes share one PostgreSQL database; set database_url to a postgres:// URL"
+                .to_owned(),
+        );
+    }
+    let shown = hide_password(url);
+    let client =
+        redis::Client::open(url).map_err(|e| format!("redis: {shown} is not a Redis URL: {e}"))?;
+    let mut conn = client
+        .get_connection_with_timeout(std::time::Duration::from_secs(2))
+        .map_err(|e| format!("redis: cannot connect to {shown}: {e}"))?;
+    redis::cmd("PING")
+        .query::<String>(&mut conn)
+        .map_err(|e| format!("redis: {shown} does not answer: {e}"))?;
+    Ok(format!("redis: {shown} answers"))
 }
 
 fn files_dir(config: &Config) -> Result<String, String> {

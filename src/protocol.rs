@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A client command (the `type` and fields of a frame other than `id`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A client command (the `type` and fields of a frame other than `id`). It is also
+/// serialized, the same way, when a node hands a command to the node owning its stream.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Write a reply (customer-visible) or an internal note.
@@ -267,10 +268,21 @@ pub const COMMAND_TYPES: &[&str] = &[
 ];
 
 /// The stream a command names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     Conversation(ConversationId),
     Channel(ChannelId),
+}
+
+impl Target {
+    /// The stream's id, whatever its kind.
+    pub fn id(self) -> Uuid {
+        match self {
+            Target::Conversation(id) => id.into(),
+            Target::Channel(id) => id.into(),
+        }
+    }
 }
 
 impl Command {

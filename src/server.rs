@@ -50,6 +50,10 @@ pub enum StartError {
     },
     #[error("the server stopped with an error: {0}")]
     Run(std::io::Error),
+    #[error("--redis-url is for several nodes sharing one PostgreSQL database: set --database-url to a postgres:// URL (or leave --redis-url out to run alone on SQLite)")]
+    RedisWithoutPostgres,
+    #[error(transparent)]
+    Redis(#[from] crate::cluster::link::Unreachable),
 }
 
 /// What to do about a database that will not open, where the error says.
@@ -89,7 +93,28 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         dir: files_dir.clone(),
         source,
     })?;
-    let registry = Registry::new(store, Arc::new(files), Arc::new(config.clone()));
+    // With Redis, this server is one node of several: named afresh at each start (a node
+    // that restarts is a new member; the leases of the old one expire or are taken over).
+    let mut cluster_link = None;
+    let cluster = match &config.redis_url {
+        Some(url) => {
+            if backend != crate::store::Backend::Postgres {
+                return Err(StartError::RedisWithoutPostgres);
+            }
+            let connections = crate::cluster::link::connect(url).await?;
+            let id = uuid::Uuid::now_v7().simple().to_string();
+            let node: Arc<str> = format!("node-{}", &id[id.len() - 10..]).into();
+            let (outbox, queue) = tokio::sync::mpsc::unbounded_channel();
+            cluster_link = Some((connections, queue));
+            tracing::info!(%node, "joining the other nodes over Redis");
+            Some(Arc::new(crate::cluster::Cluster::new(node, outbox)))
+        }
+        None => None,
+    };
+    let registry = Registry::new(store, Arc::new(files), Arc::new(config.clone()), cluster);
+    if let Some((connections, queue)) = cluster_link {
+        crate::cluster::link::start(Arc::clone(&registry), connections, queue);
+    }
     let data = web::Data::new(registry);
     let max_json = config.max_frame_bytes;
     let shutdown_timeout = config.shutdown_timeout_secs;

@@ -95,7 +95,7 @@ impl FromStr for Role {
 
 /// A staff member as the rules see them: identity, role, teams and skills, and the
 /// profile shown to others when they join a conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staff {
     pub id: UserId,
     pub role: Role,

@@ -1,9 +1,10 @@
 //! Who sends a command to a timeline, and how to answer them.
 
 use super::feed::Feed;
-use super::session::{Session, SessionId};
+use super::session::{FollowUp, Session, SessionId};
 use super::ActionError;
 use crate::auth::Principal;
+use crate::cluster::remote::Remote;
 use crate::domain::{Author, CustomerId, Party, RuleError, Staff};
 use crate::protocol::{error_frame, RequestId};
 use actix::prelude::*;
@@ -52,18 +53,47 @@ impl Who {
     }
 }
 
+/// Where a caller's session is: on this node, or on another (reached over Redis).
+#[derive(Debug, Clone)]
+pub enum Client {
+    Here(Addr<Session>),
+    Elsewhere(Remote),
+}
+
+impl Client {
+    /// Sends the session something from a stream.
+    pub fn do_send(&self, feed: Feed) {
+        match self {
+            Client::Here(addr) => addr.do_send(feed),
+            Client::Elsewhere(remote) => match feed {
+                Feed::Frame(frame) => remote.frames(vec![frame]),
+                Feed::Frames(frames) => remote.frames(frames),
+                Feed::Dropped => remote.dropped(),
+            },
+        }
+    }
+
+    /// Asks a customer's session to start a follow-up conversation.
+    pub fn follow_up(&self, follow_up: FollowUp) {
+        match self {
+            Client::Here(addr) => addr.do_send(follow_up),
+            Client::Elsewhere(remote) => remote.follow_up(follow_up),
+        }
+    }
+}
+
 /// A session acting on a stream.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub session: SessionId,
-    pub addr: Addr<Session>,
+    pub client: Client,
     pub who: Who,
 }
 
 impl Caller {
     /// Sends the caller one frame.
     pub fn send(&self, frame: ByteString) {
-        self.addr.do_send(Feed::Frame(frame));
+        self.client.do_send(Feed::Frame(frame));
     }
 
     /// Answers request `request` with `error`.

@@ -472,7 +472,7 @@ impl Conversation {
                     t.act(ctx, caller, request, client_id, events);
                     t.notify_mentions(caller);
                 }
-                PostOutcome::StartFollowUp => caller.addr.do_send(FollowUp {
+                PostOutcome::StartFollowUp => caller.client.follow_up(FollowUp {
                     request,
                     previous: room.id,
                     team: room.team,
@@ -712,6 +712,7 @@ mod tests {
             store,
             Arc::new(files),
             Arc::new(Config::with_database(&url)),
+            None,
         );
         let crashing = registry
             .open_conversation(customer, team, false, None)

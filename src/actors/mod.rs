@@ -45,6 +45,8 @@ pub enum ActionError {
     NameTaken,
     #[error("storage is unavailable; try again")]
     Storage(#[from] StoreError),
+    #[error("the server running this conversation cannot be reached right now: try again")]
+    Unreachable,
 }
 
 impl ActionError {
@@ -60,6 +62,7 @@ impl ActionError {
             ActionError::NotForChannels(_) => "invalid_frame",
             ActionError::NameTaken => "name_taken",
             ActionError::Storage(_) => "storage_unavailable",
+            ActionError::Unreachable => "unavailable",
         }
     }
 

@@ -2,9 +2,9 @@
 //! reaches a staff member wherever they are connected.
 //!
 //! It is state that spans streams, so it sits behind [`Presence`]: one process keeps it in
-//! memory ([`LocalPresence`]); several nodes would keep their own sessions the same way and
-//! share who is online, and the frames for staff connected elsewhere, over Redis pub/sub,
-//! behind the same calls.
+//! memory ([`LocalPresence`]); several nodes each keep their own sessions the same way and
+//! share who is online, and the frames for staff connected elsewhere, over Redis pub/sub
+//! ([`crate::cluster::presence::SharedPresence`]), behind the same calls.
 
 use super::feed::Feed;
 use super::session::{Session, SessionId};
@@ -61,6 +61,19 @@ pub struct LocalPresence {
 impl LocalPresence {
     fn online(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Online>> {
         self.online.lock().expect("presence lock")
+    }
+
+    /// Who is online here, as this node tells the others.
+    pub fn snapshot(&self) -> Vec<crate::cluster::wire::Present> {
+        self.online()
+            .iter()
+            .map(|(user, o)| crate::cluster::wire::Present {
+                user: *user,
+                teams: o.teams.clone(),
+                sessions: o.sessions.len(),
+                availability: o.availability,
+            })
+            .collect()
     }
 }
 
@@ -133,5 +146,40 @@ impl Presence for LocalPresence {
         for (_, addr) in sessions.filter(|(id, _)| *id != except) {
             addr.do_send(Feed::Frame(frame.clone()));
         }
+    }
+}
+
+/// One node's presence, shared with the cluster's ([`crate::cluster::presence::SharedPresence`]).
+impl Presence for std::sync::Arc<LocalPresence> {
+    fn come_online(&self, user: UserId, teams: &[TeamId], session: SessionId, addr: Addr<Session>) {
+        (**self).come_online(user, teams, session, addr)
+    }
+
+    fn go_offline(&self, user: UserId, session: SessionId) {
+        (**self).go_offline(user, session)
+    }
+
+    fn availability_of(&self, user: UserId) -> Availability {
+        (**self).availability_of(user)
+    }
+
+    fn set_availability(&self, user: UserId, availability: Availability) -> Vec<TeamId> {
+        (**self).set_availability(user, availability)
+    }
+
+    fn online_staff(&self) -> Vec<(UserId, usize, Availability)> {
+        (**self).online_staff()
+    }
+
+    fn notify(&self, users: &[UserId], frame: &ByteString) {
+        (**self).notify(users, frame)
+    }
+
+    fn notify_team(&self, team: TeamId, only: Option<&[UserId]>, frame: &ByteString) {
+        (**self).notify_team(team, only, frame)
+    }
+
+    fn notify_others(&self, user: UserId, except: SessionId, frame: &ByteString) {
+        (**self).notify_others(user, except, frame)
     }
 }

@@ -9,8 +9,10 @@ use super::conversation::Conversation;
 use super::presence::{LocalPresence, Presence};
 use super::queue::{QueueActor, QueueEvents, Reroute};
 use super::session::{Disconnect, Session, SessionId};
-use super::timeline::{Live, Timeline};
+use super::timeline::{Live, MayUpload, Timeline, Who};
 use super::ActionError;
+use crate::cluster::presence::SharedPresence;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::domain::routing::Availability;
 use crate::domain::{
@@ -20,6 +22,7 @@ use crate::files::FileStore;
 use crate::protocol::ServerFrame;
 use crate::rate::TokenBucket;
 use crate::store::conversations::{self, ConversationRow};
+use crate::store::leases::{self, Fence};
 use crate::store::streams;
 use crate::store::{accounts, attachments, contacts};
 use crate::store::{now_millis, Store, StoreError};
@@ -72,6 +75,14 @@ impl<S: Live> Directory<S> {
     }
 }
 
+/// Where a stream runs.
+pub enum Place<S: Live> {
+    /// On this node.
+    Here(Addr<Timeline<S>>),
+    /// On another node, which owns it.
+    There(Arc<str>),
+}
+
 /// Shared by every actor and HTTP handler of one server.
 pub struct Registry {
     store: Store,
@@ -81,6 +92,10 @@ pub struct Registry {
     channels: Directory<Channel>,
     /// Who is online, and how frames reach them.
     presence: Box<dyn Presence>,
+    /// The sessions of this node (what `presence` builds on).
+    local_presence: Arc<LocalPresence>,
+    /// The other nodes, when several share the database.
+    cluster: Option<Arc<Cluster>>,
     /// Every open session, with the hash of the token it was opened with.
     sessions: Mutex<HashMap<SessionId, OpenSession>>,
     chat_starts: Mutex<HashMap<IpAddr, TokenBucket>>,
@@ -93,15 +108,31 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry over `store`, with the server's settings.
-    pub fn new(store: Store, files: Arc<dyn FileStore>, config: Arc<Config>) -> Arc<Registry> {
+    /// A registry over `store`, with the server's settings; a member of `cluster` when
+    /// several nodes share the database.
+    pub fn new(
+        store: Store,
+        files: Arc<dyn FileStore>,
+        config: Arc<Config>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Arc<Registry> {
+        let local_presence = Arc::new(LocalPresence::default());
+        let presence: Box<dyn Presence> = match &cluster {
+            Some(cluster) => Box::new(SharedPresence::new(
+                Arc::clone(&local_presence),
+                Arc::clone(cluster),
+            )),
+            None => Box::new(Arc::clone(&local_presence)),
+        };
         Arc::new(Registry {
             store,
             files,
             config,
             conversations: Directory::default(),
             channels: Directory::default(),
-            presence: Box::new(LocalPresence::default()),
+            presence,
+            local_presence,
+            cluster,
             sessions: Mutex::default(),
             chat_starts: Mutex::default(),
             queues: std::sync::RwLock::default(),
@@ -197,14 +228,36 @@ impl Registry {
         &self.channels
     }
 
-    /// The timeline of a stream, rebuilt from storage if it is not running.
-    pub async fn timeline<S: Live>(
-        self: &Arc<Self>,
-        id: S::Id,
-    ) -> Result<Addr<Timeline<S>>, ActionError> {
-        let directory = S::directory(self);
-        if let Some(addr) = directory.running(id) {
-            return Ok(addr);
+    /// The other nodes, when several share the database.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// The sessions of this node.
+    pub fn local_presence(&self) -> &LocalPresence {
+        &self.local_presence
+    }
+
+    /// The open session `id` of this node.
+    pub fn session(&self, id: SessionId) -> Option<Addr<Session>> {
+        let sessions = self.sessions.lock().expect("sessions lock");
+        sessions.get(&id).map(|(addr, _)| addr.clone())
+    }
+
+    /// Where stream `id` runs, if that is known without asking storage: running here, or
+    /// owned by another node as last learnt.
+    pub fn place_now<S: Live>(&self, id: S::Id) -> Option<Place<S>> {
+        if let Some(addr) = S::directory(self).running(id) {
+            return Some(Place::Here(addr));
+        }
+        self.cluster.as_ref()?.owner_of(id.into()).map(Place::There)
+    }
+
+    /// Where stream `id` runs: here (rebuilt from storage if needed, taking its lease when
+    /// nodes share the database), or on the node that owns it.
+    pub async fn place<S: Live>(self: &Arc<Self>, id: S::Id) -> Result<Place<S>, ActionError> {
+        if let Some(place) = self.place_now::<S>(id) {
+            return Ok(place);
         }
         let withheld = || {
             let withheld = self.withheld.lock().expect("withheld lock");
@@ -214,28 +267,118 @@ impl Registry {
             return Err(S::unknown());
         }
         // Whatever an earlier timeline of this stream still has on its way to storage is
-        // written first (the writer keeps order), so the replay sees all of it.
+        // written first (the writer keeps order), so the replay sees all of it. With several
+        // nodes, the lease is taken before the replay: once it is, no other node can write
+        // the stream's events (see `store::leases::check`).
         let writer = self.store.writer().clone();
         let kept = self.config().kept_messages;
+        let cluster = self.cluster.clone();
         let loaded = self
             .store
             .run(move |conn| {
                 writer.flush(Duration::from_secs(30));
-                streams::load::<S>(conn, id, kept)
+                let fence = match &cluster {
+                    Some(cluster) => {
+                        let node = cluster.node();
+                        let now = now_millis();
+                        let until = now + crate::cluster::LEASE_TTL.as_millis() as i64;
+                        let gone = |n: &str| cluster.is_gone(n);
+                        match leases::acquire(conn, &id.to_string(), node, now, until, &gone)? {
+                            leases::Holder::Taken(epoch) => Some(Fence {
+                                node: Arc::clone(node),
+                                epoch,
+                            }),
+                            leases::Holder::Other(owner) => return Ok(Err(owner)),
+                        }
+                    }
+                    None => None,
+                };
+                let loaded = streams::load::<S>(conn, id, kept)?;
+                if let (None, Some(fence)) = (&loaded, &fence) {
+                    leases::release(conn, &id.to_string(), fence)?;
+                }
+                Ok(Ok(loaded.map(|l| (l, fence))))
             })
-            .await?
-            .ok_or_else(S::unknown)?;
+            .await?;
+        let (loaded, fence) = match loaded {
+            Ok(found) => found.ok_or_else(S::unknown)?,
+            Err(owner) => {
+                let cluster = self
+                    .cluster
+                    .as_ref()
+                    .expect("only nodes of a cluster hold leases");
+                cluster.set_owner(id.into(), &owner);
+                return Ok(Place::There(
+                    cluster.owner_of(id.into()).unwrap_or_else(|| owner.into()),
+                ));
+            }
+        };
+        let directory = S::directory(self);
         let mut running = directory.running.lock().expect("directory lock");
         if let Some(addr) = running.get(&id).filter(|a| a.connected()) {
-            return Ok(addr.clone());
+            return Ok(Place::Here(addr.clone()));
         }
         // Asked for deletion while it loaded: it is not brought back.
         if withheld() {
             return Err(S::unknown());
         }
-        let addr = Timeline::new(loaded, Arc::clone(self)).start();
+        if let Some(cluster) = &self.cluster {
+            cluster.forget_owner(id.into());
+        }
+        let addr = Timeline::new(loaded, Arc::clone(self), fence).start();
         running.insert(id, addr.clone());
-        Ok(addr)
+        Ok(Place::Here(addr))
+    }
+
+    /// The timeline of a stream on this node, rebuilt from storage if it is not running;
+    /// [`ActionError::Unreachable`] if another node owns it.
+    pub async fn timeline<S: Live>(
+        self: &Arc<Self>,
+        id: S::Id,
+    ) -> Result<Addr<Timeline<S>>, ActionError> {
+        match self.place::<S>(id).await? {
+            Place::Here(addr) => Ok(addr),
+            Place::There(_) => Err(ActionError::Unreachable),
+        }
+    }
+
+    /// Whether `who` may upload files to stream `id` now: asked of its timeline here, or,
+    /// when another node owns it, of the stream as stored (what the owner has acknowledged
+    /// is stored).
+    pub async fn may_upload<S: Live>(
+        self: &Arc<Self>,
+        id: S::Id,
+        who: Who,
+    ) -> Result<Result<(), crate::domain::RuleError>, ActionError> {
+        match self.place::<S>(id).await? {
+            Place::Here(timeline) => timeline
+                .send(MayUpload(who))
+                .await
+                .map_err(|_| ActionError::Unreachable),
+            Place::There(_) => {
+                let kept = self.config().kept_messages;
+                let loaded = self
+                    .store
+                    .run(move |conn| streams::load::<S>(conn, id, kept))
+                    .await?
+                    .ok_or_else(S::unknown)?;
+                Ok(loaded.stream.may_upload(who.party()))
+            }
+        }
+    }
+
+    /// Gives back the lease of a stream that stopped here (in the background: a failure
+    /// only leaves it to expire, or to be taken again by this node).
+    pub fn release_lease(&self, stream: String, fence: Fence) {
+        let store = self.store.clone();
+        actix::spawn(async move {
+            let released = store
+                .run(move |conn| leases::release(conn, &stream, &fence))
+                .await;
+            if let Err(error) = released {
+                tracing::warn!(%error, "could not give a stream's lease back");
+            }
+        });
     }
 
     /// The live actor of a conversation, rebuilt from storage if it is not running.
@@ -374,8 +517,25 @@ impl Registry {
             .count()
     }
 
-    /// Closes every session opened with a token (it was revoked).
+    /// Closes every session opened with a token (it was revoked), on every node.
     pub fn disconnect_token(&self, token_hash: &str, why: Disconnect) {
+        self.disconnect_token_here(token_hash, why);
+        if let Some(cluster) = &self.cluster {
+            let shared = Disconnect::SHARED
+                .iter()
+                .position(|d| d.reason == why.reason);
+            if let Some(why) = shared {
+                let item = crate::cluster::wire::Item::Disconnect {
+                    token_hash: token_hash.to_owned(),
+                    why: why as u8,
+                };
+                cluster.send(crate::cluster::Dest::All, item);
+            }
+        }
+    }
+
+    /// Closes the sessions of this node opened with a token.
+    pub fn disconnect_token_here(&self, token_hash: &str, why: Disconnect) {
         let sessions = self.sessions.lock().expect("sessions lock");
         for (addr, _) in sessions.values().filter(|(_, t)| &**t == token_hash) {
             addr.do_send(why);
@@ -447,6 +607,14 @@ impl Registry {
             if let Some(queue) = queues.get(team) {
                 queue.do_send(Reroute);
             }
+        }
+    }
+
+    /// Tells every running queue here that presence elsewhere changed.
+    pub fn reroute_all(&self) {
+        let queues = self.queues.read().expect("queues lock");
+        for queue in queues.values() {
+            queue.do_send(Reroute);
         }
     }
 

@@ -5,10 +5,11 @@ use super::channel::ChannelTimeline;
 use super::conversation::Conversation;
 use super::frames::{Assembler, Inbound, Violation};
 use super::queue::{QueueActor, Unwatch, Watch};
-use super::registry::Registry;
-use super::timeline::{Act, Caller, Feed, Live, Timeline, Unsubscribe, Who};
+use super::registry::{Place, Registry};
+use super::timeline::{Act, Caller, Client, Feed, Live, Timeline, Unsubscribe, Who};
 use super::ActionError;
 use crate::auth::{Authenticated, Principal};
+use crate::cluster::remote;
 use crate::domain::routing::Availability;
 use crate::domain::{Channel, ChannelId, ConversationId, PostKind, Room, RuleError, TeamId};
 use crate::metrics::metrics;
@@ -26,10 +27,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Identifies a session within this server.
+/// Identifies a session, across every node of a cluster: each node numbers its sessions
+/// from a random start (below 2^53, so JavaScript reads them exactly), so a stream with
+/// subscribers from several nodes never confuses two of them.
 pub type SessionId = u64;
 
-static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+static NEXT_SESSION: std::sync::LazyLock<AtomicU64> = std::sync::LazyLock::new(|| {
+    let mut seed = [0u8; 4];
+    getrandom::fill(&mut seed).expect("the system has randomness");
+    AtomicU64::new((u64::from(u32::from_le_bytes(seed)) << 20) + 1)
+});
 
 /// A customer wrote after their conversation closed: start a follow-up and post there.
 #[derive(Message)]
@@ -92,6 +99,15 @@ impl Disconnect {
         code: ws::CloseCode::Policy,
         reason: "your token expired: log in again",
     };
+
+    /// The reasons one node may ask the others to close sessions for (named on the wire
+    /// by their place here).
+    pub const SHARED: [Disconnect; 4] = [
+        Disconnect::REVOKED,
+        Disconnect::DISABLED,
+        Disconnect::ACCOUNT_CHANGED,
+        Disconnect::ERASED,
+    ];
 }
 
 /// The actor of one WebSocket connection.
@@ -383,7 +399,7 @@ impl Session {
         Act {
             caller: Caller {
                 session: self.id,
-                addr: ctx.address(),
+                client: Client::Here(ctx.address()),
                 who: self.who.clone(),
             },
             request,
@@ -391,7 +407,8 @@ impl Session {
         }
     }
 
-    /// Hands a command to the timeline of stream `id`, starting it if needed.
+    /// Hands a command to the timeline of stream `id`, starting it if needed, or to the
+    /// node that owns the stream.
     fn deliver<S: Routed>(
         &mut self,
         id: S::Id,
@@ -402,19 +419,43 @@ impl Session {
             addr.do_send(act);
             return;
         }
+        if let Some(place) = self.registry.place_now::<S>(id) {
+            return self.deliver_to(id, place, act);
+        }
         let registry = Arc::clone(&self.registry);
-        let lookup = async move { registry.timeline::<S>(id).await };
+        let lookup = async move { registry.place::<S>(id).await };
         ctx.wait(
             lookup
                 .into_actor(self)
                 .map(move |found, session, ctx| match found {
-                    Ok(addr) => {
-                        addr.do_send(act);
-                        S::routes(session).insert(id, addr);
-                    }
+                    Ok(place) => session.deliver_to(id, place, act),
                     Err(error) => Self::send_error(ctx, Some(&act.request), &error),
                 }),
         );
+    }
+
+    fn deliver_to<S: Routed>(&mut self, id: S::Id, place: Place<S>, act: Act<Command>) {
+        match place {
+            Place::Here(addr) => {
+                addr.do_send(act);
+                S::routes(self).insert(id, addr);
+            }
+            Place::There(node) => {
+                let cluster = self.registry.cluster().expect("only nodes know of others");
+                let Act {
+                    request, command, ..
+                } = act;
+                remote::forward(
+                    cluster,
+                    &node,
+                    self.id,
+                    &self.who,
+                    S::target(id),
+                    request,
+                    command,
+                );
+            }
+        }
     }
 }
 
@@ -422,17 +463,28 @@ impl Session {
 /// timelines it has found.
 trait Routed: Live<Command = Command> {
     fn routes(session: &mut Session) -> &mut HashMap<Self::Id, Addr<Timeline<Self>>>;
+
+    /// The stream, as a command names it.
+    fn target(id: Self::Id) -> Target;
 }
 
 impl Routed for Room {
     fn routes(session: &mut Session) -> &mut HashMap<ConversationId, Addr<Conversation>> {
         &mut session.rooms
     }
+
+    fn target(id: ConversationId) -> Target {
+        Target::Conversation(id)
+    }
 }
 
 impl Routed for Channel {
     fn routes(session: &mut Session) -> &mut HashMap<ChannelId, Addr<ChannelTimeline>> {
         &mut session.channels
+    }
+
+    fn target(id: ChannelId) -> Target {
+        Target::Channel(id)
     }
 }
 
@@ -470,6 +522,9 @@ impl Actor for Session {
         }
         for addr in self.channels.values() {
             addr.do_send(Unsubscribe { session: self.id });
+        }
+        if let Some(cluster) = self.registry.cluster() {
+            cluster.session_closed(self.id);
         }
         for (_, queue) in self.queues.values() {
             queue.do_send(Unwatch { session: self.id });

@@ -11,12 +11,12 @@
 //! What a kind of stream adds (its commands, its side effects) comes through [`Live`]; a
 //! conversation is `Timeline<Room>` (see [`super::conversation`]).
 
-pub use super::caller::{Caller, Who};
+pub use super::caller::{Caller, Client, Who};
 use super::courier::Courier;
 pub use super::feed::Feed;
 use super::feed::Subscriber;
 use super::registry::{Directory, Registry};
-use super::session::{Session, SessionId};
+use super::session::SessionId;
 use super::ActionError;
 use crate::domain::message::snippet;
 use crate::domain::{
@@ -29,6 +29,7 @@ use crate::protocol::{
     ServerFrame, StreamRef,
 };
 use crate::store::events::{self, Page};
+use crate::store::leases::Fence;
 use crate::store::streams::{Batch, Loaded, Stored};
 use crate::store::writer::Route;
 use crate::store::{accounts, reads};
@@ -161,7 +162,7 @@ pub trait Live: Stored + Unpin {
 
 /// An acknowledgement to send once a job is durable.
 struct Ack {
-    to: Addr<Session>,
+    to: Client,
     request: RequestId,
     result: OkResult,
     /// The session whose command produced the events, when this acknowledges that command
@@ -176,7 +177,7 @@ struct Pending<S: Stream> {
     acks: Vec<Ack>,
     notices: Vec<Notice>,
     /// A session that joined and gets the history before its join.
-    history_for: Option<Addr<Session>>,
+    history_for: Option<Client>,
 }
 
 /// The actor of one live stream.
@@ -195,11 +196,15 @@ pub struct Timeline<S: Live> {
     courier: Arc<dyn Route>,
     /// Read markers on their way to storage, whose acknowledgements this actor owes.
     markers_in_flight: usize,
+    /// The lease this node owns the stream by, when nodes share the database: every write
+    /// of its events checks it.
+    fence: Option<Fence>,
 }
 
 impl<S: Live> Timeline<S> {
-    /// The actor for a stream rebuilt from storage.
-    pub fn new(loaded: Loaded<S>, registry: Arc<Registry>) -> Timeline<S> {
+    /// The actor for a stream rebuilt from storage, owned by `fence` when nodes share the
+    /// database.
+    pub fn new(loaded: Loaded<S>, registry: Arc<Registry>, fence: Option<Fence>) -> Timeline<S> {
         let durable_seq = loaded.stream.last_seq();
         Timeline {
             stream: loaded.stream,
@@ -211,6 +216,7 @@ impl<S: Live> Timeline<S> {
             touched_at: 0,
             courier: Courier::here(),
             markers_in_flight: 0,
+            fence,
         }
     }
 
@@ -359,7 +365,7 @@ impl<S: Live> Timeline<S> {
                         Reader::Customer => continue,
                         Reader::Staff(_) => &seen,
                     };
-                    subscriber.feed.do_send(Feed::Frame(frame.clone()));
+                    subscriber.send(frame.clone());
                 }
             }
         }
@@ -378,7 +384,7 @@ impl<S: Live> Timeline<S> {
             return false;
         };
         let ack = Ack {
-            to: caller.addr.clone(),
+            to: caller.client.clone(),
             request: request.clone(),
             result: OkResult {
                 seq: Some(seq),
@@ -412,7 +418,7 @@ impl<S: Live> Timeline<S> {
     ) {
         let seq = self.commit(ctx, caller.who.author(), client_id, events);
         let ack = Ack {
-            to: caller.addr.clone(),
+            to: caller.client.clone(),
             request,
             result: OkResult {
                 seq: Some(seq),
@@ -433,15 +439,12 @@ impl<S: Live> Timeline<S> {
         events: Vec<S::Kind>,
     ) {
         self.act(ctx, caller, request, None, events);
-        self.last_pending().history_for = Some(caller.addr.clone());
+        self.last_pending().history_for = Some(caller.client.clone());
         if let Ok(reader) = self.stream.live_reader(caller.who.party()) {
+            let stream = self.id().into();
             self.subscribers
                 .entry(caller.session)
-                .or_insert_with(|| Subscriber {
-                    feed: caller.addr.clone().recipient(),
-                    reader,
-                    catching_up: None,
-                });
+                .or_insert_with(|| Subscriber::new(caller.client.clone(), reader, stream, false));
         }
     }
 
@@ -535,7 +538,8 @@ impl<S: Live> Timeline<S> {
         if let Some(client_id) = client_id {
             self.retries.remember(author, client_id, last_seq);
         }
-        let batch = Batch::<S>::new(events.iter().map(|(e, _)| e.clone()).collect(), touch);
+        let events_only = events.iter().map(|(e, _)| e.clone()).collect();
+        let batch = Batch::<S>::new(events_only, touch, self.fence.clone());
         let addr = ctx.address();
         self.registry.store().writer().submit(
             Box::new(batch),
@@ -560,8 +564,8 @@ impl<S: Live> Timeline<S> {
         }
         .encode();
         for (session, subscriber) in &self.subscribers {
-            if *session != caller.session && subscriber.catching_up.is_none() {
-                subscriber.feed.try_send(Feed::Frame(frame.clone())).ok();
+            if *session != caller.session && !subscriber.catching_up() {
+                subscriber.offer(frame.clone());
             }
         }
         caller.send(ok_frame(&request, &OkResult::about(self.id())));
@@ -585,11 +589,7 @@ impl<S: Live> Timeline<S> {
         let caught_up = after >= upto;
         self.subscribers.insert(
             caller.session,
-            Subscriber {
-                feed: caller.addr.clone().recipient(),
-                reader,
-                catching_up: (!caught_up).then(Vec::new),
-            },
+            Subscriber::new(caller.client.clone(), reader, self.id().into(), !caught_up),
         );
         if caught_up {
             caller.send(ok_frame(&request, &ok));
@@ -620,15 +620,11 @@ impl<S: Live> Timeline<S> {
             match missed {
                 Ok(missed) => {
                     for page in missed.chunks(CATCH_UP_PAGE) {
-                        let frames = page.iter().map(event_frame).collect();
-                        subscriber.feed.do_send(Feed::Frames(frames));
+                        subscriber.missed(page.iter().map(|e| (e.seq, event_frame(e))).collect());
                     }
-                    let held = subscriber.catching_up.take().unwrap_or_default();
-                    metrics().catch_up_frames.observe(held.len() as f64);
-                    subscriber.feed.do_send(Feed::Frames(held));
-                    subscriber
-                        .feed
-                        .do_send(Feed::Frame(ok_frame(&request, &ok)));
+                    let held = subscriber.caught_up();
+                    metrics().catch_up_frames.observe(held as f64);
+                    subscriber.send(ok_frame(&request, &ok));
                 }
                 Err(error) => {
                     timeline.subscribers.remove(&session);
@@ -666,7 +662,7 @@ impl<S: Live> Timeline<S> {
         };
         self.send_history(
             ctx,
-            caller.addr.clone(),
+            caller.client.clone(),
             page,
             Some((caller.clone(), request)),
         );
@@ -676,7 +672,7 @@ impl<S: Live> Timeline<S> {
     fn send_history(
         &self,
         ctx: &mut Context<Self>,
-        to: Addr<Session>,
+        to: Client,
         page: Page,
         answer: Option<(Caller, RequestId)>,
     ) {
@@ -761,7 +757,7 @@ impl<S: Live> Timeline<S> {
                 };
                 if Some(*session) == caller {
                     echo.push(frame.clone());
-                } else if subscriber.deliver(frame, queue_limit) {
+                } else if subscriber.deliver(frame, event.seq, queue_limit) {
                     delivered += 1;
                 } else {
                     too_slow.push(*session);
@@ -776,7 +772,7 @@ impl<S: Live> Timeline<S> {
         for session in too_slow {
             if let Some(subscriber) = self.subscribers.remove(&session) {
                 tracing::info!(stream = %self.id(), session, "subscriber too slow; dropping it");
-                subscriber.feed.do_send(Feed::Dropped);
+                subscriber.drop_slow();
             }
         }
         for (users, frame) in &pending.notices {
@@ -821,8 +817,18 @@ impl<S: Live> Timeline<S> {
     /// The writer could not make events durable: refuse what waits on them, tell every
     /// subscriber to resubscribe, and stop, so the stream is rebuilt from storage.
     fn on_write_failure(&mut self, ctx: &mut Context<Self>, error: StoreError) {
-        tracing::error!(stream = %self.id(), %error, "events could not be persisted; restarting the stream");
-        self.fail_pending("storage_unavailable", "storage is unavailable; try again");
+        if matches!(error, StoreError::Fenced) {
+            // Another node took the stream over (this one was cut off too long): it carries
+            // on there, from what is stored.
+            tracing::warn!(stream = %self.id(), "another node owns this stream now; handing it over");
+            self.fail_pending(
+                "unavailable",
+                "the conversation moved to another server: try again",
+            );
+        } else {
+            tracing::error!(stream = %self.id(), %error, "events could not be persisted; restarting the stream");
+            self.fail_pending("storage_unavailable", "storage is unavailable; try again");
+        }
         self.resync_all();
         ctx.stop();
     }
@@ -863,7 +869,7 @@ impl<S: Live> Timeline<S> {
         }
         .encode();
         for (_, subscriber) in self.subscribers.drain() {
-            subscriber.feed.do_send(Feed::Frame(resync.clone()));
+            subscriber.send(resync.clone());
         }
     }
 
@@ -895,6 +901,9 @@ impl<S: Live> Actor for Timeline<S> {
         tracing::debug!(stream = %self.id(), "stream unloaded");
         metrics().evictions.inc();
         S::directory(&self.registry).forget(self.id(), &ctx.address());
+        if let Some(fence) = self.fence.take() {
+            self.registry.release_lease(self.id().to_string(), fence);
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::Data;
-use crate::actors::timeline::{Live, MayUpload, Who};
+use crate::actors::timeline::{Live, Who};
 use crate::auth::Principal;
 use crate::domain::{
     AttachmentId, Channel, ChannelEventKind, ChannelId, ConversationId, EventKind, Kind,
@@ -67,12 +67,8 @@ async fn upload_to<S: Live>(
 ) -> Result<HttpResponse, ApiError> {
     let stream: S::Id = raw_id.parse().map_err(|_| ApiError::NotFound(what))?;
     let who = Who::of(&caller.0);
-    let timeline = data
-        .timeline::<S>(stream)
-        .await
-        .map_err(|_| ApiError::NotFound(what))?;
-    let allowed = timeline
-        .send(MayUpload(who.clone()))
+    let allowed = data
+        .may_upload::<S>(stream, who.clone())
         .await
         .map_err(|_| ApiError::NotFound(what))?;
     match (allowed, &who) {

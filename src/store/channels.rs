@@ -60,7 +60,7 @@ pub fn create_channel(
             .values(row)
             .execute(conn)
             .map_err(StoreError::conflict_as("a channel with that name"))?;
-        Batch::<Channel>::new(opening.to_vec(), None).write(conn)
+        Batch::<Channel>::new(opening.to_vec(), None, None).write(conn)
     })
 }
 

@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod erasure;
 pub mod events;
 pub mod inbox;
+pub mod leases;
 pub mod messages;
 pub mod reads;
 pub mod schema;
@@ -61,6 +62,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("a database task failed")]
     TaskFailed,
+    #[error("another node has taken this stream over")]
+    Fenced,
 }
 
 impl StoreError {

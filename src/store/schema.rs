@@ -363,3 +363,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     channel_mutes,
     audit_log,
 );
+
+diesel::table! {
+    stream_leases (stream_id) {
+        stream_id -> Text,
+        node -> Text,
+        epoch -> BigInt,
+        expires_at -> BigInt,
+    }
+}

@@ -2,6 +2,7 @@
 //! queryable tables it keeps in step with its events, and its activity time.
 
 use super::events;
+use super::leases::{self, Fence};
 use super::messages;
 use super::writer::Durable;
 use super::{DbConnection, StoreError};
@@ -49,15 +50,18 @@ pub struct Batch<S: Stream> {
     pub events: Vec<EventOf<S>>,
     /// The activity time to record with them, if it is due.
     pub touch: Option<i64>,
+    /// The lease the stream's owner writes under, when nodes share the database.
+    pub fence: Option<Fence>,
     kind: PhantomData<fn() -> S>,
 }
 
 impl<S: Stream> Batch<S> {
     /// A batch of `events` (of one stream, in sequence order).
-    pub fn new(events: Vec<EventOf<S>>, touch: Option<i64>) -> Batch<S> {
+    pub fn new(events: Vec<EventOf<S>>, touch: Option<i64>, fence: Option<Fence>) -> Batch<S> {
         Batch {
             events,
             touch,
+            fence,
             kind: PhantomData,
         }
     }
@@ -65,6 +69,9 @@ impl<S: Stream> Batch<S> {
 
 impl<S: Stored> Durable for Batch<S> {
     fn write(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        if let (Some(fence), Some(first)) = (&self.fence, self.events.first()) {
+            leases::check(conn, &first.stream.to_string(), fence)?;
+        }
         for event in &self.events {
             events::insert(conn, event)?;
         }

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different part of these helpers
 
 pub mod browser;
+pub mod nodes;
 pub mod private_postgres;
 pub mod proxy;
 pub mod site;
@@ -33,6 +34,8 @@ pub struct TestApp {
     pub admin: String,
     child: Child,
     dir: tempfile::TempDir,
+    /// Where uploads go (shared by the nodes of a cluster).
+    files: std::path::PathBuf,
     extra_args: Vec<String>,
     postgres_db: Option<(String, String)>,
 }
@@ -129,13 +132,15 @@ impl TestApp {
             String::from_utf8_lossy(&created.stderr)
         );
         let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        let (child, base) = spawn_server(&database_url, &extra_args, dir.path());
+        let files = dir.path().join("files");
+        let (child, base) = spawn_server(&database_url, &extra_args, dir.path(), &files);
         let mut app = TestApp {
             base,
             database_url,
             admin: String::new(),
             child,
             dir,
+            files,
             extra_args,
             postgres_db,
         };
@@ -176,10 +181,33 @@ impl TestApp {
         }
     }
 
+    /// Starts another server process on this one's database and files, with
+    /// `extra_args` (another node of a cluster). The database stays this one's to drop.
+    pub async fn another_node(&self, extra_args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let (child, base) = spawn_server(&self.database_url, &extra_args, dir.path(), &self.files);
+        TestApp {
+            base,
+            database_url: self.database_url.clone(),
+            admin: self.admin.clone(),
+            child,
+            dir,
+            files: self.files.clone(),
+            extra_args,
+            postgres_db: None,
+        }
+    }
+
     /// Starts the server again on the same database (after [`TestApp::kill`] or
     /// [`TestApp::terminate`]).
     pub fn start_again(&mut self) {
-        let (child, base) = spawn_server(&self.database_url, &self.extra_args, self.dir.path());
+        let (child, base) = spawn_server(
+            &self.database_url,
+            &self.extra_args,
+            self.dir.path(),
+            &self.files,
+        );
         self.child = child;
         self.base = base;
     }
@@ -270,7 +298,7 @@ impl TestApp {
 
     /// Where the server keeps uploaded files.
     pub fn files_dir(&self) -> std::path::PathBuf {
-        self.dir.path().join("files")
+        self.files.clone()
     }
 
     /// Uploads `bytes` as the file `name` to `conversation` (a `multipart/form-data` form
@@ -616,6 +644,7 @@ fn spawn_server(
     database_url: &str,
     extra_args: &[String],
     dir: &std::path::Path,
+    files: &std::path::Path,
 ) -> (Child, String) {
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -631,7 +660,7 @@ fn spawn_server(
             database_url,
             "--files-dir",
         ])
-        .arg(dir.join("files"))
+        .arg(files)
         .args(extra_args)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

@@ -1,0 +1,436 @@
+//! Several nodes over one PostgreSQL database and one Redis.
+//!
+//! Each live stream has one owner, the node holding its lease ([`crate::store::leases`]):
+//! rules, sequence numbers and ordering stay exactly as on one node. A session whose stream
+//! is owned elsewhere hands its commands to the owner over Redis ([`wire::Item::Command`]);
+//! the owner answers, and feeds the session its stream's events, as it would a session of
+//! its own ([`remote::Remote`]): the frames go back the same way, batched per node, events
+//! tagged with their stream and `seq`, and the session's node passes each event on once,
+//! in order ([`Cluster::admit`]).
+//!
+//! Redis pub/sub delivers at most once, in order. So every message a node sends another
+//! carries its place in that link (1, 2, 3…), and every node says each second how many it
+//! has sent each other node: a node that finds one missing, or that lost its own
+//! subscription, tells the sessions whose live feed came over that link to resubscribe
+//! (`resync`), which catches them up from storage, exactly, by `seq`. A node that goes
+//! silent is gone: its streams are taken over on first use, and its sessions' subscriptions
+//! are dropped.
+//!
+//! Presence is shared the same way: each node's beat carries who is online there.
+
+pub mod link;
+pub mod presence;
+pub mod remote;
+pub mod wire;
+
+use crate::actors::session::SessionId;
+use crate::actors::timeline::Unsubscribe;
+use crate::protocol::Target;
+use actix::Recipient;
+use bytestring::ByteString;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+use wire::{Item, Present};
+
+/// How long a node may stay silent before the others count it gone.
+pub const GONE_AFTER: Duration = Duration::from_secs(3);
+/// How often a node beats (and renews its leases' deadline check).
+pub const BEAT_EVERY: Duration = Duration::from_secs(1);
+/// How long a lease lasts unless renewed.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+/// How often a node renews its leases.
+pub const RENEW_EVERY: Duration = Duration::from_secs(3);
+
+/// Where an item goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    /// One node, on its own channel.
+    Node(Arc<str>),
+    /// Every node.
+    All,
+}
+
+/// The Redis channel a node listens on.
+pub fn node_channel(node: &str) -> String {
+    format!("conclave:node:{node}")
+}
+
+/// The Redis channel every node listens on.
+pub const ALL_CHANNEL: &str = "conclave:nodes";
+
+/// Another node, as heard from.
+struct Peer {
+    last_heard: Instant,
+    /// The `link` of the last message it sent here.
+    received: u64,
+    presence: Vec<Present>,
+    /// Counted gone (silent too long, or nobody listened to what was sent it).
+    gone: bool,
+}
+
+/// What a session here has been passed of a stream owned elsewhere.
+#[derive(Default)]
+struct Follow {
+    /// The last event's `seq`: anything at or before it is not passed on again.
+    last: u64,
+    /// Told to resync: nothing more is passed on until it subscribes again.
+    muted: bool,
+}
+
+#[derive(Default)]
+struct State {
+    peers: HashMap<Arc<str>, Peer>,
+    /// Who owns streams that are not here, as last learnt.
+    owners: HashMap<Uuid, Arc<str>>,
+    /// What sessions here follow on other nodes: by owner, by session.
+    following: HashMap<Arc<str>, HashMap<SessionId, HashSet<Target>>>,
+    /// Sessions of other nodes that act on streams here, by their node and id, with the
+    /// timelines they acted on (to unsubscribe them from when they go).
+    remotes: HashMap<(Arc<str>, SessionId), Vec<Recipient<Unsubscribe>>>,
+    /// The streams owned elsewhere that sessions here follow, by session and stream.
+    follows: HashMap<(SessionId, Uuid), Follow>,
+    /// Whether this node's own subscription is up.
+    listening: bool,
+}
+
+/// What this node knows of the others, and how it reaches them.
+pub struct Cluster {
+    node: Arc<str>,
+    started: Instant,
+    outbox: mpsc::UnboundedSender<(Dest, Item<ByteString>)>,
+    /// Wakes the beat early (presence changed).
+    beat_soon: tokio::sync::Notify,
+    state: Mutex<State>,
+}
+
+/// How a message from another node fits its link.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// The next one.
+    InOrder,
+    /// Later than the next one: those between were lost.
+    AfterLoss,
+    /// One already heard.
+    Again,
+}
+
+/// What must be done about a node that went, or whose messages were lost.
+#[derive(Default)]
+pub struct Fallout {
+    /// Local sessions, and the streams they followed there, to tell to resubscribe.
+    pub resync: Vec<(SessionId, Target)>,
+    /// Timelines here to unsubscribe that node's sessions from.
+    pub unsubscribe: Vec<(SessionId, Recipient<Unsubscribe>)>,
+}
+
+impl Cluster {
+    /// A cluster member named `node`, sending through `outbox` (see [`link::outbox`]).
+    pub fn new(node: Arc<str>, outbox: mpsc::UnboundedSender<(Dest, Item<ByteString>)>) -> Cluster {
+        Cluster {
+            node,
+            started: Instant::now(),
+            outbox,
+            beat_soon: tokio::sync::Notify::new(),
+            state: Mutex::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("cluster lock")
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &Arc<str> {
+        &self.node
+    }
+
+    /// Queues an item for `dest`.
+    pub fn send(&self, dest: Dest, item: Item<ByteString>) {
+        // Fails only once the outbox stopped (the server is stopping).
+        self.outbox.send((dest, item)).ok();
+    }
+
+    /// Queues an item for node `node`.
+    pub fn send_to(&self, node: &Arc<str>, item: Item<ByteString>) {
+        self.send(Dest::Node(Arc::clone(node)), item);
+    }
+
+    /// Asks for a beat now (presence changed).
+    pub fn beat_soon(&self) {
+        self.beat_soon.notify_one();
+    }
+
+    /// Whether `node` counts as gone: silent for [`GONE_AFTER`] (or never heard, once this
+    /// node has been up that long), or nobody listened to what was sent it.
+    pub fn is_gone(&self, node: &str) -> bool {
+        if node == &*self.node {
+            return false;
+        }
+        match self.state().peers.get(node) {
+            Some(peer) => peer.gone || peer.last_heard.elapsed() > GONE_AFTER,
+            None => self.started.elapsed() > GONE_AFTER,
+        }
+    }
+
+    /// The node owning stream `id` as last learnt, unless it is gone.
+    pub fn owner_of(&self, id: Uuid) -> Option<Arc<str>> {
+        let owner = self.state().owners.get(&id).cloned()?;
+        (!self.is_gone(&owner)).then_some(owner)
+    }
+
+    /// Notes who owns stream `id`.
+    pub fn set_owner(&self, id: Uuid, node: &str) {
+        let mut state = self.state();
+        let node = state
+            .peers
+            .get_key_value(node)
+            .map_or_else(|| Arc::from(node), |(k, _)| Arc::clone(k));
+        state.owners.insert(id, node);
+    }
+
+    /// Forgets who owned stream `id` (it is here now, or moved).
+    pub fn forget_owner(&self, id: Uuid) {
+        self.state().owners.remove(&id);
+    }
+
+    /// Notes that local session `session` follows `target` at `node` (told to resubscribe
+    /// if that link loses anything).
+    pub fn note_following(&self, node: &Arc<str>, session: SessionId, target: Target) {
+        let mut state = self.state();
+        let sessions = state.following.entry(Arc::clone(node)).or_default();
+        sessions.entry(session).or_default().insert(target);
+    }
+
+    /// A local session closed: the nodes it acted on are told, so they stop feeding it.
+    pub fn session_closed(&self, session: SessionId) {
+        let nodes: Vec<Arc<str>> = {
+            let mut state = self.state();
+            state.follows.retain(|(s, _), _| *s != session);
+            state
+                .following
+                .iter_mut()
+                .filter_map(|(node, sessions)| sessions.remove(&session).map(|_| node.clone()))
+                .collect()
+        };
+        for node in nodes {
+            self.send_to(&node, Item::Closed { session });
+        }
+    }
+
+    /// Notes that session `session` of `node` acts on `timeline`.
+    pub fn note_acting(
+        &self,
+        node: &Arc<str>,
+        session: SessionId,
+        timeline: Recipient<Unsubscribe>,
+    ) {
+        let mut state = self.state();
+        let timelines = state
+            .remotes
+            .entry((Arc::clone(node), session))
+            .or_default();
+        if !timelines.contains(&timeline) {
+            timelines.push(timeline);
+        }
+    }
+
+    /// Session `session` of `node` closed: the timelines it acted on, to unsubscribe it.
+    pub fn remote_closed(&self, node: &str, session: SessionId) -> Vec<Recipient<Unsubscribe>> {
+        let key = (Arc::from(node), session);
+        self.state().remotes.remove(&key).unwrap_or_default()
+    }
+
+    /// A message from `from` with link `link` arrived: whether it is new, and whether one
+    /// before it was lost. (A message sent twice, when a round of publishing was retried,
+    /// is not new.)
+    pub fn heard(&self, from: &str, link: u64) -> Heard {
+        let mut state = self.state();
+        let peer = Self::peer(&mut state, from);
+        if link == 0 {
+            return Heard::InOrder;
+        }
+        if link <= peer.received {
+            return Heard::Again;
+        }
+        let lost = link != peer.received + 1;
+        peer.received = link;
+        if lost {
+            Heard::AfterLoss
+        } else {
+            Heard::InOrder
+        }
+    }
+
+    /// `from` beat: who is online there, and how many messages it sent here. Returns
+    /// whether the last of those was lost, and whether its presence changed.
+    pub fn beat(&self, from: &str, presence: Vec<Present>, sent_here: u64) -> (bool, bool) {
+        let mut state = self.state();
+        let peer = Self::peer(&mut state, from);
+        let changed = peer.presence != presence;
+        peer.presence = presence;
+        (sent_here > peer.received, changed)
+    }
+
+    fn peer<'a>(state: &'a mut State, from: &str) -> &'a mut Peer {
+        let key: Arc<str> = match state.peers.get_key_value(from) {
+            Some((k, _)) => Arc::clone(k),
+            None => Arc::from(from),
+        };
+        let peer = state.peers.entry(key).or_insert_with(|| Peer {
+            last_heard: Instant::now(),
+            received: 0,
+            presence: Vec::new(),
+            gone: false,
+        });
+        peer.last_heard = Instant::now();
+        peer.gone = false;
+        peer
+    }
+
+    /// What the sessions here followed at `node` (they must resubscribe), forgetting it.
+    pub fn lost_link(&self, node: &str) -> Fallout {
+        let mut state = self.state();
+        let resync: Vec<(SessionId, Target)> = state
+            .following
+            .remove(node)
+            .into_iter()
+            .flat_map(|sessions| sessions.into_iter())
+            .flat_map(|(session, targets)| targets.into_iter().map(move |t| (session, t)))
+            .collect();
+        Self::mute(&mut state, &resync);
+        Fallout {
+            resync,
+            unsubscribe: Vec::new(),
+        }
+    }
+
+    /// Sessions told to resync get nothing more of those streams until they subscribe
+    /// again (their live view ended, as it does on one node).
+    fn mute(state: &mut State, resync: &[(SessionId, Target)]) {
+        for (session, target) in resync {
+            state
+                .follows
+                .entry((*session, target.id()))
+                .or_default()
+                .muted = true;
+        }
+    }
+
+    /// Local session `session` subscribes to `stream` (owned elsewhere) after `after_seq`:
+    /// what it is passed of the stream starts there.
+    pub fn subscribing(&self, session: SessionId, stream: Uuid, after_seq: u64) {
+        self.state().follows.insert(
+            (session, stream),
+            Follow {
+                last: after_seq,
+                muted: false,
+            },
+        );
+    }
+
+    /// Of the events of `stream` another node sent session `session`, the frames to pass
+    /// on: each event once, in `seq` order (a subscription replaced while frames of the old
+    /// one were on their way brings some twice), and none while it is to resync.
+    pub fn admit(
+        &self,
+        session: SessionId,
+        stream: Uuid,
+        events: Vec<(u64, ByteString)>,
+    ) -> Vec<ByteString> {
+        let mut state = self.state();
+        let follow = state.follows.entry((session, stream)).or_default();
+        if follow.muted {
+            return Vec::new();
+        }
+        events
+            .into_iter()
+            .filter(|(seq, _)| {
+                let new = *seq > follow.last;
+                if new {
+                    follow.last = *seq;
+                }
+                new
+            })
+            .map(|(_, frame)| frame)
+            .collect()
+    }
+
+    /// This node's subscription broke or came back: everything followed elsewhere may
+    /// have missed events.
+    pub fn lost_everything(&self) -> Fallout {
+        let mut state = self.state();
+        let resync: Vec<(SessionId, Target)> = std::mem::take(&mut state.following)
+            .into_values()
+            .flat_map(|sessions| sessions.into_iter())
+            .flat_map(|(session, targets)| targets.into_iter().map(move |t| (session, t)))
+            .collect();
+        Self::mute(&mut state, &resync);
+        Fallout {
+            resync,
+            unsubscribe: Vec::new(),
+        }
+    }
+
+    /// `node` is gone: sessions here that followed streams there must resubscribe (the
+    /// streams will be taken over), and its sessions' subscriptions here are dropped.
+    pub fn gone(&self, node: &str) -> Fallout {
+        let mut fallout = self.lost_link(node);
+        let mut state = self.state();
+        if let Some(peer) = state.peers.get_mut(node) {
+            peer.gone = true;
+            peer.presence.clear();
+        }
+        state.owners.retain(|_, owner| &**owner != node);
+        let theirs: Vec<(Arc<str>, SessionId)> = state
+            .remotes
+            .keys()
+            .filter(|(n, _)| &**n == node)
+            .cloned()
+            .collect();
+        for key in theirs {
+            if let Some(timelines) = state.remotes.remove(&key) {
+                fallout
+                    .unsubscribe
+                    .extend(timelines.into_iter().map(|t| (key.1, t)));
+            }
+        }
+        fallout
+    }
+
+    /// Nodes heard from recently that are now silent too long (to be counted gone).
+    pub fn newly_silent(&self) -> Vec<Arc<str>> {
+        self.state()
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.gone && p.last_heard.elapsed() > GONE_AFTER)
+            .map(|(node, _)| Arc::clone(node))
+            .collect()
+    }
+
+    /// Who is online at the other nodes (that are not gone), by node.
+    pub fn presence_elsewhere<T>(
+        &self,
+        mut each: impl FnMut(&Arc<str>, &[Present]) -> Option<T>,
+    ) -> Vec<T> {
+        let state = self.state();
+        state
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.gone && p.last_heard.elapsed() <= GONE_AFTER)
+            .filter_map(|(node, p)| each(node, &p.presence))
+            .collect()
+    }
+
+    /// Notes whether this node's own subscription is up.
+    pub fn set_listening(&self, up: bool) {
+        self.state().listening = up;
+    }
+
+    /// Whether this node's own subscription is up.
+    pub fn listening(&self) -> bool {
+        self.state().listening
+    }
+}
