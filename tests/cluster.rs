@@ -437,3 +437,140 @@ async fn two_nodes_racing_to_own_a_stream_end_with_one_owner() {
         bob_ws.settle(&conversation).await;
     }
 }
+
+/// Reads `queue` frames until one satisfies `done`, and returns its figures.
+async fn queue_until(ws: &mut Ws, done: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == "queue" && done(&frame["figures"]) {
+            return frame["figures"].clone();
+        }
+    }
+}
+
+/// The conversation of the next `assigned` notice routing sent `ws`.
+async fn offered(ws: &mut Ws) -> String {
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == "assigned" {
+            assert_eq!(frame["by"], "automatic routing");
+            return frame["conversation"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn queue_figures_routing_and_team_offers_span_the_nodes() {
+    let Some(nodes) = Nodes::start(3, &[]).await else {
+        return;
+    };
+    let team = nodes[0].team("support", false).await;
+    let ana = nodes[1].staff("Ana", "agent", &[&team], &[]).await;
+    let ben = nodes[2].staff("Ben", "agent", &[&team], &[]).await;
+    let sam = nodes[0].staff("Sam", "supervisor", &[&team], &[]).await;
+    let (status, routing) = nodes[0]
+        .call(
+            "PUT",
+            "/api/teams/support/routing",
+            Some(&nodes[0].admin),
+            Some(json!({"mode": "auto", "capacity": 1})),
+        )
+        .await;
+    assert_eq!(status, 200, "{routing}");
+
+    // Sam watches the queue on node 0; the agents are online on nodes 1 and 2.
+    let mut board = nodes[0].ws(&sam.token).await;
+    board
+        .ok(json!({"type": "watch_queue", "team": "support"}))
+        .await;
+    let mut ana_ws = nodes[1].ws(&ana.token).await;
+    let mut ben_ws = nodes[2].ws(&ben.token).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await; // every node hears who is where
+
+    // A chat comes in through node 2 and its customer writes there: node 0's board counts
+    // it, and routing (on whichever node routes the team) offers it to an agent.
+    let first = nodes[2].start_chat(&team, "Carla").await;
+    let mut customer = nodes[2].ws(&first.token).await;
+    customer.ok(json!({"type": "subscribe"})).await;
+    for text in ["Hello?", "My order is late"] {
+        customer.ok(json!({"type": "post", "body": text})).await;
+    }
+    let figures = queue_until(&mut board, |f| f["unreplied"] == 2).await;
+    assert_eq!(figures["waiting"], 1);
+
+    let second = nodes[1].start_chat(&team, "Dora").await;
+    let mut offers = std::collections::BTreeSet::new();
+    for ws in [&mut ana_ws, &mut ben_ws] {
+        offers.insert(offered(ws).await);
+    }
+    assert_eq!(
+        offers,
+        [first.conversation.clone(), second.conversation.clone()]
+            .into_iter()
+            .collect(),
+        "one each: each agent has room for one"
+    );
+    // Whoever got the first takes it and answers it, from their own node.
+    let (taker, taker_node) = {
+        let ana_has_first = nodes[1].get_ok("/api/inbox?tab=mine", &ana.token).await
+            ["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == json!(first.conversation));
+        if ana_has_first {
+            (&mut ana_ws, 1)
+        } else {
+            (&mut ben_ws, 2)
+        }
+    };
+    let mine = nodes[taker_node]
+        .get_ok(
+            "/api/inbox?tab=mine",
+            if taker_node == 1 {
+                &ana.token
+            } else {
+                &ben.token
+            },
+        )
+        .await;
+    let row = mine["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(first.conversation))
+        .unwrap()
+        .clone();
+    assert_eq!(row["unreplied"], 2, "{mine}");
+    customer.settle(&first.conversation).await;
+    taker
+        .ok(json!({"type": "join", "conversation": first.conversation}))
+        .await;
+    taker
+        .ok(json!({"type": "post", "conversation": first.conversation, "body": "On it"}))
+        .await;
+    assert_eq!(customer.until_event("reply").await.0["body"], "On it");
+    queue_until(&mut board, |f| f["unreplied"] == 0 && f["waiting"] == 1).await;
+
+    // A team-wide invitation reaches everyone online, on every node; the first to accept
+    // gets in, the other is told it went.
+    taker
+        .ok(json!({"type": "invite", "conversation": first.conversation, "target": {"kind": "team", "id": team}, "mode": "participant"}))
+        .await;
+    let other = if taker_node == 1 {
+        &mut ben_ws
+    } else {
+        &mut ana_ws
+    };
+    let offer = loop {
+        let frame = other.next().await;
+        if frame["type"] == "invitation" {
+            break frame;
+        }
+    };
+    other
+        .ok(json!({"type": "accept", "conversation": first.conversation, "invitation": offer["invitation"]}))
+        .await;
+    let (joined, _) = customer.until_event("joined").await;
+    assert_eq!(joined["mode"], "participant");
+}

@@ -6,7 +6,6 @@
 //! ([`crate::domain::routing`]). It is rebuilt from storage when it starts, and stops when
 //! nobody watches and the team does not route.
 
-use super::conversation::Offer;
 use super::feed::Feed;
 use super::registry::Registry;
 use super::session::SessionId;
@@ -15,6 +14,7 @@ use crate::domain::routing::{choose, Agent, Availability, RoutingMode};
 use crate::domain::{ConversationId, Event, EventKind, Staff, TeamId, UserId};
 use crate::protocol::{ok_frame, OkResult, RequestId, ServerFrame};
 use crate::store::accounts::{self, Routing};
+use crate::store::leases::{self, Fence};
 use crate::store::{conversations, events, now_millis, StoreError};
 use actix::prelude::*;
 use serde::Serialize;
@@ -59,6 +59,12 @@ pub struct Unwatch {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Reroute;
+
+/// The queue may have missed events (of conversations on another node): read the team's
+/// conversations again.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Rebuild;
 
 /// The figures now, as `user` sees them (for the REST snapshot).
 #[derive(Message)]
@@ -129,6 +135,9 @@ pub struct QueueActor {
     passed: HashMap<ConversationId, Vec<UserId>>,
     /// When each agent was last offered one (for turns among equals).
     last_offered: HashMap<UserId, i64>,
+    /// Whether this queue makes the team's offers: always on one node; with several, only
+    /// on the one holding the team's routing lease (the others keep figures only).
+    routes_here: Option<Fence>,
 }
 
 impl QueueActor {
@@ -148,21 +157,48 @@ impl QueueActor {
             offering: HashMap::new(),
             passed: HashMap::new(),
             last_offered: HashMap::new(),
+            routes_here: None,
         }
     }
 
-    /// Loads how the team routes and who is in it, then routes.
+    /// The lease that makes one node route a team's conversations.
+    fn routing_lease(&self) -> String {
+        format!("routing:{}", self.team)
+    }
+
+    /// Loads how the team routes and who is in it (and, with several nodes, whether this
+    /// one routes), then routes.
     fn reload_routing(&mut self, ctx: &mut Context<Self>) {
         let team = self.team.to_string();
         let store = self.registry.store().clone();
+        let cluster = self.registry.cluster().cloned();
+        let lease = self.routing_lease();
         let load = async move {
             store
                 .run(move |conn| {
                     let routing = accounts::routing_of(conn, &team)?;
                     let members = accounts::team_staff(conn, &team)?;
+                    let fence = match &cluster {
+                        None => None,
+                        Some(_) if routing.mode != RoutingMode::Auto => None,
+                        Some(cluster) => {
+                            let node = cluster.node();
+                            let now = now_millis();
+                            let until = now + crate::cluster::LEASE_TTL.as_millis() as i64;
+                            let gone = |n: &str| cluster.is_gone(n);
+                            match leases::acquire(conn, &lease, node, now, until, &gone)? {
+                                leases::Holder::Taken(epoch) => Some(Fence {
+                                    node: Arc::clone(node),
+                                    epoch,
+                                }),
+                                leases::Holder::Other(_) => None,
+                            }
+                        }
+                    };
                     Ok((
                         routing,
                         members.iter().map(|u| u.staff()).collect::<Vec<_>>(),
+                        fence,
                     ))
                 })
                 .await
@@ -170,9 +206,10 @@ impl QueueActor {
         ctx.spawn(
             load.into_actor(self)
                 .map(|loaded, actor, ctx| match loaded {
-                    Ok((routing, members)) => {
+                    Ok((routing, members, fence)) => {
                         actor.routing = routing;
                         actor.members = members;
+                        actor.routes_here = fence;
                         actor.route(ctx);
                     }
                     Err(error) => {
@@ -186,6 +223,9 @@ impl QueueActor {
     /// routing chooses, when the team routes automatically.
     fn route(&mut self, ctx: &mut Context<Self>) {
         if self.routing.mode != RoutingMode::Auto || self.loading.is_some() {
+            return;
+        }
+        if self.registry.cluster().is_some() && self.routes_here.is_none() {
             return;
         }
         // An offer made counts on its agent's load until the queue shows it (however long
@@ -232,12 +272,7 @@ impl QueueActor {
             self.last_offered.insert(chosen, now_millis());
             *loads.entry(chosen).or_default() += 1;
             let registry = Arc::clone(&self.registry);
-            let offer = async move {
-                match registry.conversation(conversation).await {
-                    Ok(room) => room.send(Offer(staff)).await.unwrap_or(false),
-                    Err(_) => false,
-                }
-            };
+            let offer = async move { registry.offer(conversation, staff).await };
             ctx.spawn(offer.into_actor(self).map(move |made, actor, _| {
                 // Not made: the conversation moved on, or could not be reached; the next
                 // change routing hears of looks again.
@@ -305,6 +340,48 @@ impl Actor for QueueActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.rebuild(ctx);
+        self.reload_routing(ctx);
+        if let Some(cluster) = self.registry.cluster() {
+            // The other nodes send this queue their conversations' events once they hear
+            // it runs here (in this node's next beat): what happened before that, after
+            // the first rebuild read storage, is read again.
+            cluster.beat_soon();
+            ctx.run_later(crate::cluster::BEAT_EVERY * 2, |actor, ctx| {
+                actor.rebuild(ctx)
+            });
+        }
+        ctx.run_interval(PUSH_DELAY, |actor, _| {
+            if actor.loading.is_none() && actor.push_due {
+                actor.push();
+            }
+        });
+        ctx.run_interval(REFRESH, |actor, ctx| {
+            let routes = actor.routing.mode == RoutingMode::Auto;
+            if actor.watchers.is_empty() && actor.last_asked.elapsed() > IDLE && !routes {
+                ctx.stop();
+            } else if actor.loading.is_none() {
+                actor.push();
+                actor.reload_routing(ctx);
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        self.registry.forget_queue(self.team, &ctx.address());
+        if let Some(fence) = self.routes_here.take() {
+            self.registry.release_lease(self.routing_lease(), fence);
+        }
+    }
+}
+
+impl QueueActor {
+    /// Rebuilds the queue from storage; live events that come meanwhile wait, and are
+    /// folded in after.
+    fn rebuild(&mut self, ctx: &mut Context<Self>) {
+        if self.loading.is_none() {
+            self.loading = Some(Vec::new());
+        }
         let team = self.team;
         let store = self.registry.store().clone();
         let since = day_start(now_millis());
@@ -338,27 +415,17 @@ impl Actor for QueueActor {
             for work in std::mem::take(&mut actor.waiting) {
                 work(actor);
             }
+            actor.push_due = true;
             actor.route(ctx);
         }));
-        self.reload_routing(ctx);
-        ctx.run_interval(PUSH_DELAY, |actor, _| {
-            if actor.loading.is_none() && actor.push_due {
-                actor.push();
-            }
-        });
-        ctx.run_interval(REFRESH, |actor, ctx| {
-            let routes = actor.routing.mode == RoutingMode::Auto;
-            if actor.watchers.is_empty() && actor.last_asked.elapsed() > IDLE && !routes {
-                ctx.stop();
-            } else if actor.loading.is_none() {
-                actor.push();
-                actor.reload_routing(ctx);
-            }
-        });
     }
+}
 
-    fn stopped(&mut self, ctx: &mut Context<Self>) {
-        self.registry.forget_queue(self.team, &ctx.address());
+impl Handler<Rebuild> for QueueActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Rebuild, ctx: &mut Context<Self>) {
+        self.rebuild(ctx);
     }
 }
 

@@ -6,8 +6,9 @@
 //! sessions of that worker: deliveries to them stay on the thread, with no wake-up of another.
 
 use super::conversation::Conversation;
+use super::conversation::Offer;
 use super::presence::{LocalPresence, Presence};
-use super::queue::{QueueActor, QueueEvents, Reroute};
+use super::queue::{QueueActor, QueueEvents, Rebuild, Reroute};
 use super::session::{Disconnect, Session, SessionId};
 use super::timeline::{Live, MayUpload, Timeline, Who};
 use super::ActionError;
@@ -16,7 +17,8 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::domain::routing::Availability;
 use crate::domain::{
-    Author, Channel, ConversationId, CustomerId, Event, EventKind, Room, Stream, TeamId, UserId,
+    Author, Channel, ConversationId, CustomerId, Event, EventKind, Room, Staff, Stream, TeamId,
+    UserId,
 };
 use crate::files::FileStore;
 use crate::protocol::ServerFrame;
@@ -152,13 +154,69 @@ impl Registry {
         addr
     }
 
-    /// Hands a conversation's durable events to its team's queue, if anyone watches it.
-    /// (`events` is called, and the events copied, only then: most teams have no queue
-    /// running, and this is on every action's path.)
+    /// Hands a conversation's durable events to its team's queue, here and on the other
+    /// nodes running it. (`events` is called, and the events copied, only then: most teams
+    /// have no queue running, and this is on every action's path.)
     pub fn queue_events(&self, team: TeamId, events: impl FnOnce() -> Vec<Event>) {
+        let elsewhere = match &self.cluster {
+            Some(cluster) => cluster.running_queue(team),
+            None => Vec::new(),
+        };
+        if elsewhere.is_empty() {
+            return self.queue_events_here(team, events);
+        }
+        let events = events();
+        for node in &elsewhere {
+            let item = crate::cluster::wire::Item::QueueEvents {
+                team,
+                events: events.clone(),
+            };
+            self.cluster.as_ref().expect("a node").send_to(node, item);
+        }
+        self.queue_events_here(team, || events);
+    }
+
+    /// Hands a conversation's durable events to its team's queue on this node, if it runs.
+    pub fn queue_events_here(&self, team: TeamId, events: impl FnOnce() -> Vec<Event>) {
         let queues = self.queues.read().expect("queues lock");
         if let Some(addr) = queues.get(&team) {
             addr.do_send(QueueEvents(events()));
+        }
+    }
+
+    /// The teams whose queue runs here.
+    pub fn running_queues(&self) -> Vec<TeamId> {
+        self.queues
+            .read()
+            .expect("queues lock")
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Has every queue here read its team's conversations again (it may have missed some
+    /// of their events).
+    pub fn rebuild_queues(&self) {
+        for queue in self.queues.read().expect("queues lock").values() {
+            queue.do_send(Rebuild);
+        }
+    }
+
+    /// Offers a conversation to an agent (routing's choice), wherever the conversation
+    /// runs; whether the offer was made, as far as this node can tell (one sent to another
+    /// node counts as made: the queue sees its events, or forgets it after a while).
+    pub async fn offer(self: &Arc<Self>, conversation: ConversationId, staff: Staff) -> bool {
+        match self.place::<Room>(conversation).await {
+            Ok(Place::Here(room)) => room.send(Offer(staff)).await.unwrap_or(false),
+            Ok(Place::There(node)) => {
+                let item = crate::cluster::wire::Item::Offer {
+                    conversation,
+                    staff,
+                };
+                self.cluster.as_ref().expect("a node").send_to(&node, item);
+                true
+            }
+            Err(_) => false,
         }
     }
 

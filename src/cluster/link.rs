@@ -214,6 +214,7 @@ async fn beat(registry: Arc<Registry>) {
             Dest::All,
             Item::Beat {
                 presence: registry.local_presence().snapshot(),
+                queues: registry.running_queues(),
                 links: HashMap::new(),
             },
         );

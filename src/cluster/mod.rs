@@ -25,6 +25,7 @@ pub mod wire;
 
 use crate::actors::session::SessionId;
 use crate::actors::timeline::Unsubscribe;
+use crate::domain::TeamId;
 use crate::protocol::Target;
 use actix::Recipient;
 use bytestring::ByteString;
@@ -67,6 +68,8 @@ struct Peer {
     /// The `link` of the last message it sent here.
     received: u64,
     presence: Vec<Present>,
+    /// The teams whose queue runs there.
+    queues: Vec<TeamId>,
     /// Counted gone (silent too long, or nobody listened to what was sent it).
     gone: bool,
 }
@@ -264,14 +267,34 @@ impl Cluster {
         }
     }
 
-    /// `from` beat: who is online there, and how many messages it sent here. Returns
-    /// whether the last of those was lost, and whether its presence changed.
-    pub fn beat(&self, from: &str, presence: Vec<Present>, sent_here: u64) -> (bool, bool) {
+    /// `from` beat: who is online there, the queues it runs, and how many messages it
+    /// sent here. Returns whether the last of those was lost, and whether its presence
+    /// changed.
+    pub fn beat(
+        &self,
+        from: &str,
+        presence: Vec<Present>,
+        queues: Vec<TeamId>,
+        sent_here: u64,
+    ) -> (bool, bool) {
         let mut state = self.state();
         let peer = Self::peer(&mut state, from);
         let changed = peer.presence != presence;
         peer.presence = presence;
+        peer.queues = queues;
         (sent_here > peer.received, changed)
+    }
+
+    /// The other nodes (not gone) running the queue of `team`.
+    pub fn running_queue(&self, team: TeamId) -> Vec<Arc<str>> {
+        let state = self.state();
+        state
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.gone && p.last_heard.elapsed() <= GONE_AFTER)
+            .filter(|(_, p)| p.queues.contains(&team))
+            .map(|(node, _)| Arc::clone(node))
+            .collect()
     }
 
     fn peer<'a>(state: &'a mut State, from: &str) -> &'a mut Peer {
@@ -283,6 +306,7 @@ impl Cluster {
             last_heard: Instant::now(),
             received: 0,
             presence: Vec::new(),
+            queues: Vec::new(),
             gone: false,
         });
         peer.last_heard = Instant::now();

@@ -4,6 +4,7 @@
 use super::wire::{Actor as WireActor, Envelope, Item};
 use super::{Cluster, Fallout, Heard};
 use crate::actors::caller::{Caller, Client, Who};
+use crate::actors::conversation::Offer;
 use crate::actors::presence::Presence;
 use crate::actors::registry::Place;
 use crate::actors::session::{Disconnect, FollowUp, SessionId};
@@ -190,9 +191,22 @@ pub async fn receive(registry: &Arc<Registry>, envelope: Envelope) {
             } => registry
                 .local_presence()
                 .notify_others(user, except, &frame),
-            Item::Beat { presence, links } => {
+            Item::QueueEvents { team, events } => registry.queue_events_here(team, || events),
+            Item::Offer {
+                conversation,
+                staff,
+            } => {
+                if let Ok(Place::Here(room)) = registry.place::<Room>(conversation).await {
+                    room.do_send(Offer(staff));
+                }
+            }
+            Item::Beat {
+                presence,
+                queues,
+                links,
+            } => {
                 let sent_here = links.get(&**cluster.node()).copied().unwrap_or(0);
-                let (lost, changed) = cluster.beat(from, presence, sent_here);
+                let (lost, changed) = cluster.beat(from, presence, queues, sent_here);
                 if lost {
                     tracing::warn!(node = %from, "the last messages from a node were lost; resyncing what it fed");
                     resync(registry, cluster.lost_link(from));
@@ -347,6 +361,9 @@ pub fn refuse_unsent(registry: &Registry, command: Item<ByteString>) {
 /// Tells local sessions to resubscribe to streams whose live feed may have missed events,
 /// and unsubscribes sessions of a node that went from the streams here.
 pub fn resync(registry: &Registry, fallout: Fallout) {
+    // The queues here may have missed events of conversations owned there: they read
+    // their teams' conversations again.
+    registry.rebuild_queues();
     for (session, target) in fallout.resync {
         if let Some(addr) = registry.session(session) {
             let stream = match target {

@@ -8,7 +8,7 @@
 
 use crate::actors::caller::Who;
 use crate::domain::routing::Availability;
-use crate::domain::{ConversationId, CustomerId, Staff, TeamId, UserId};
+use crate::domain::{ConversationId, CustomerId, Event, Staff, TeamId, UserId};
 use crate::protocol::{Command, RequestId, Target};
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -106,7 +106,16 @@ pub enum Item<F> {
     /// lost the last of them notices).
     Beat {
         presence: Vec<Present>,
+        /// The teams whose queue runs there (their conversations' events are sent there).
+        queues: Vec<TeamId>,
         links: HashMap<String, u64>,
+    },
+    /// To a node running a team's queue: durable events of one of the team's conversations.
+    QueueEvents { team: TeamId, events: Vec<Event> },
+    /// To a conversation's owner: routing offers it to this agent.
+    Offer {
+        conversation: ConversationId,
+        staff: Staff,
     },
     /// To every node: close the sessions opened with this token (`why` indexes
     /// [`crate::actors::session::Disconnect::SHARED`]).
@@ -184,7 +193,23 @@ impl<F> Item<F> {
                 body,
                 client_id,
             },
-            Item::Beat { presence, links } => Item::Beat { presence, links },
+            Item::Beat {
+                presence,
+                queues,
+                links,
+            } => Item::Beat {
+                presence,
+                queues,
+                links,
+            },
+            Item::QueueEvents { team, events } => Item::QueueEvents { team, events },
+            Item::Offer {
+                conversation,
+                staff,
+            } => Item::Offer {
+                conversation,
+                staff,
+            },
             Item::Disconnect { token_hash, why } => Item::Disconnect { token_hash, why },
         }
     }
