@@ -62,33 +62,42 @@ pub struct Chat {
     pub token: String,
 }
 
-/// A client for one server.
+/// A client for one server, or for the nodes of one deployment.
 #[derive(Clone)]
 pub struct Api {
-    base: String,
+    /// REST requests go to the first; WebSockets may go to any.
+    bases: Vec<String>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl Api {
-    /// A client for the server at `url` (`http://host[:port][/prefix]`).
+    /// A client for the server at `url` (`http://host[:port][/prefix]`), or for the nodes
+    /// at several such URLs, comma-separated.
     pub fn new(url: &str) -> Result<Api, ApiError> {
-        let base = url.trim_end_matches('/');
-        let host = base.strip_prefix("http://").unwrap_or_default();
-        if host.is_empty() || base.parse::<hyper::Uri>().is_err() {
-            return Err(ApiError::Url(url.to_owned()));
+        let mut bases = Vec::new();
+        for one in url.split(',') {
+            let base = one.trim().trim_end_matches('/');
+            let host = base.strip_prefix("http://").unwrap_or_default();
+            if host.is_empty() || base.parse::<hyper::Uri>().is_err() {
+                return Err(ApiError::Url(one.to_owned()));
+            }
+            bases.push(base.to_owned());
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Api {
-            base: base.to_owned(),
-            client,
-        })
+        Ok(Api { bases, client })
     }
 
-    /// The WebSocket URL for `token`.
+    /// The WebSocket URL for `token`, on the first node.
     pub fn ws_url(&self, token: &str) -> String {
-        format!("ws://{}/ws?token={token}", &self.base["http://".len()..])
+        self.ws_url_on(0, token)
+    }
+
+    /// The WebSocket URL for `token` on node `node` (counted round the nodes).
+    pub fn ws_url_on(&self, node: usize, token: &str) -> String {
+        let base = &self.bases[node % self.bases.len()];
+        format!("ws://{}/ws?token={token}", &base["http://".len()..])
     }
 
     /// Sends a request and returns the status and JSON body (`null` when empty). Statuses
@@ -110,7 +119,7 @@ impl Api {
         };
         let mut request = Request::builder()
             .method(method.clone())
-            .uri(format!("{}{path}", self.base));
+            .uri(format!("{}{path}", self.bases[0]));
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
@@ -337,6 +346,9 @@ mod tests {
         assert_eq!(api.ws_url("T"), "ws://127.0.0.1:8080/ws?token=T");
         let api = Api::new("http://example.test/chat").unwrap();
         assert_eq!(api.ws_url("T"), "ws://example.test/chat/ws?token=T");
+        let api = Api::new("http://127.0.0.1:8080,http://127.0.0.1:8081/").unwrap();
+        assert_eq!(api.ws_url_on(3, "T"), "ws://127.0.0.1:8081/ws?token=T");
+        assert_eq!(api.ws_url_on(4, "T"), "ws://127.0.0.1:8080/ws?token=T");
         for bad in [
             "https://example.test",
             "127.0.0.1:8080",

@@ -22,7 +22,9 @@ pub enum Mode {
 #[derive(Debug, Clone, Parser, Serialize)]
 #[command(name = "conclave-load", version)]
 pub struct Options {
-    /// Base URL of the server (http:// only; the WebSocket is <url>/ws).
+    /// Base URL of the server (http:// only; the WebSocket is <url>/ws), or the URLs of
+    /// several nodes, comma-separated: set-up goes through the first, and each room's
+    /// members connect to different nodes, in turn.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
     /// An admin account, used to create the load team and users.

@@ -244,13 +244,19 @@ async fn connect(
     fixtures: &Fixtures,
     live: &Arc<Live>,
 ) -> Result<(Vec<Handle>, Vec<Vec<Handle>>, Histogram), RunError> {
+    // Over several nodes, a room's members are spread over them: its customer on one, each
+    // staff role on the next.
     let mut urls: Vec<String> = fixtures
         .chats
         .iter()
-        .map(|c| api.ws_url(&c.token))
+        .enumerate()
+        .map(|(i, c)| api.ws_url_on(i, &c.token))
         .collect();
-    for users in &fixtures.staff {
-        urls.extend((0..layout.connections()).map(|c| api.ws_url(&users[layout.user_of(c)].token)));
+    for (role, users) in fixtures.staff.iter().enumerate() {
+        urls.extend(
+            (0..layout.connections())
+                .map(|c| api.ws_url_on(c + role + 1, &users[layout.user_of(c)].token)),
+        );
     }
     let total = urls.len();
     let churn = options.churn_period();

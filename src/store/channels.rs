@@ -244,6 +244,7 @@ pub fn set_muted(
 pub fn delete_channel(conn: &mut DbConnection, id: ChannelId) -> Result<bool, StoreError> {
     let key = id.to_string();
     transaction(conn, |conn| {
+        super::leases::forget(conn, &key)?;
         events::delete_stream(conn, id)?;
         messages::delete_stream(conn, id)?;
         reads::delete_stream(conn, &key)?;

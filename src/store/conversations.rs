@@ -452,6 +452,7 @@ pub fn delete_conversation(
 ) -> Result<bool, StoreError> {
     let id = conversation.to_string();
     transaction(conn, |conn| {
+        super::leases::forget(conn, &id)?;
         let invitation_ids = invitations::table
             .filter(invitations::conversation_id.eq(&id))
             .select(invitations::id);

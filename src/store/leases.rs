@@ -118,6 +118,13 @@ pub fn release(conn: &mut DbConnection, stream: &str, fence: &Fence) -> Result<(
     Ok(())
 }
 
+/// Forgets a deleted stream's lease: a node still running it can write nothing more of it
+/// (see [`check`]).
+pub fn forget(conn: &mut DbConnection, stream: &str) -> Result<(), StoreError> {
+    diesel::delete(l::stream_leases.filter(l::stream_id.eq(stream))).execute(conn)?;
+    Ok(())
+}
+
 /// Inside the writer's transaction: fails with [`StoreError::Fenced`] unless `fence` still
 /// holds the lease of `stream`. On PostgreSQL the row is read `FOR SHARE`, so a node taking
 /// the lease over waits for this transaction, and then rebuilds the stream with its events.
