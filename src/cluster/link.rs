@@ -202,14 +202,20 @@ async fn listen(registry: Arc<Registry>, client: redis::Client) {
 /// here, and counts silent nodes gone.
 async fn beat(registry: Arc<Registry>) {
     let cluster = Arc::clone(registry.cluster().expect("a cluster node"));
+    // The first beat goes out at once: until the others hear it, they may count a node that
+    // just started as gone.
+    let mut first = true;
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(BEAT_EVERY) => {}
-            _ = cluster.beat_soon.notified() => {
-                // Changes that come together go out together.
-                tokio::time::sleep(Duration::from_millis(10)).await;
+        if !first {
+            tokio::select! {
+                _ = tokio::time::sleep(BEAT_EVERY) => {}
+                _ = cluster.beat_soon.notified() => {
+                    // Changes that come together go out together.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             }
         }
+        first = false;
         cluster.send(
             Dest::All,
             Item::Beat {

@@ -458,3 +458,123 @@ impl Cluster {
         self.state().listening
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ConversationId;
+
+    fn cluster() -> (Cluster, mpsc::UnboundedReceiver<(Dest, Item<ByteString>)>) {
+        let (outbox, queue) = mpsc::unbounded_channel();
+        (Cluster::new("here".into(), outbox), queue)
+    }
+
+    fn frames(events: &[(u64, &str)]) -> Vec<(u64, ByteString)> {
+        events
+            .iter()
+            .map(|(seq, f)| (*seq, ByteString::from(*f)))
+            .collect()
+    }
+
+    #[test]
+    fn a_link_is_heard_in_order_a_gap_is_a_loss_and_a_copy_is_dropped() {
+        let (cluster, _) = cluster();
+        assert_eq!(cluster.heard("a", 1), Heard::InOrder);
+        assert_eq!(cluster.heard("a", 2), Heard::InOrder);
+        assert_eq!(cluster.heard("a", 2), Heard::Again, "a retried round");
+        assert_eq!(cluster.heard("a", 5), Heard::AfterLoss);
+        assert_eq!(cluster.heard("a", 6), Heard::InOrder);
+        assert_eq!(
+            cluster.heard("b", 2),
+            Heard::AfterLoss,
+            "b's first was lost"
+        );
+        assert_eq!(
+            cluster.heard("a", 0),
+            Heard::InOrder,
+            "the channel all hear"
+        );
+        let (lost, _) = cluster.beat("a", Vec::new(), Vec::new(), 7);
+        assert!(lost, "a says it sent a seventh");
+        let (lost, _) = cluster.beat("a", Vec::new(), Vec::new(), 6);
+        assert!(!lost);
+    }
+
+    #[test]
+    fn events_pass_once_in_order_and_not_while_a_resync_is_pending() {
+        let (cluster, _) = cluster();
+        let node: Arc<str> = "owner".into();
+        let stream = ConversationId::generate();
+        let id: Uuid = stream.into();
+        let admitted = cluster.admit(7, id, frames(&[(3, "e3"), (4, "e4")]));
+        assert_eq!(admitted, ["e3", "e4"]);
+        // Frames of a replaced subscription still on their way overlap the new one's.
+        let admitted = cluster.admit(7, id, frames(&[(4, "e4"), (5, "e5"), (2, "e2")]));
+        assert_eq!(admitted, ["e5"], "once each, never backwards");
+
+        cluster.note_following(&node, 7, Target::Conversation(stream));
+        let fallout = cluster.lost_link("owner");
+        assert_eq!(fallout.resync, [(7, Target::Conversation(stream))]);
+        assert!(
+            cluster.admit(7, id, frames(&[(6, "e6")])).is_empty(),
+            "its live view ended"
+        );
+        // It subscribes again from its last seq: the catch-up passes, what it had does not.
+        cluster.subscribing(7, id, 5);
+        let admitted = cluster.admit(7, id, frames(&[(5, "e5"), (6, "e6"), (7, "e7")]));
+        assert_eq!(admitted, ["e6", "e7"]);
+        assert_eq!(
+            cluster.admit(8, id, frames(&[(1, "other")])),
+            ["other"],
+            "another session is its own"
+        );
+    }
+
+    #[test]
+    fn a_closed_session_is_forgotten_by_the_nodes_it_acted_on() {
+        let (cluster, mut queue) = cluster();
+        let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
+        cluster.note_following(&a, 1, Target::Conversation(ConversationId::generate()));
+        cluster.note_following(&b, 1, Target::Conversation(ConversationId::generate()));
+        cluster.note_following(&b, 2, Target::Conversation(ConversationId::generate()));
+        cluster.session_closed(1);
+        let mut told = Vec::new();
+        while let Ok((dest, item)) = queue.try_recv() {
+            assert!(matches!(item, Item::Closed { session: 1 }));
+            told.push(dest);
+        }
+        told.sort_by_key(|d| format!("{d:?}"));
+        assert_eq!(told, [Dest::Node(a), Dest::Node(b)]);
+        assert_eq!(
+            cluster.lost_link("b").resync.len(),
+            1,
+            "session 2 still follows"
+        );
+    }
+
+    #[test]
+    fn a_node_gone_takes_its_owners_presence_and_sessions_with_it() {
+        let (cluster, _) = cluster();
+        let stream = ConversationId::generate();
+        cluster.heard("there", 1);
+        cluster.set_owner(stream.into(), "there");
+        assert_eq!(cluster.owner_of(stream.into()).as_deref(), Some("there"));
+        let present = Present {
+            user: crate::domain::UserId::generate(),
+            teams: Vec::new(),
+            sessions: 1,
+            availability: crate::domain::routing::Availability::Online,
+        };
+        cluster.beat("there", vec![present], Vec::new(), 1);
+        assert_eq!(cluster.presence_elsewhere(|_, p| Some(p.len())), [1]);
+        let fallout = cluster.gone("there");
+        assert!(fallout.resync.is_empty());
+        assert!(cluster.is_gone("there"));
+        assert_eq!(cluster.owner_of(stream.into()), None);
+        assert!(cluster.presence_elsewhere(|_, p| Some(p.len())).is_empty());
+        // Heard from again: it is back.
+        cluster.heard("there", 2);
+        assert!(!cluster.is_gone("there"));
+        assert!(!cluster.is_gone("here"), "never itself");
+    }
+}
