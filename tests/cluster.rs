@@ -192,7 +192,7 @@ async fn a_channel_with_members_on_three_nodes() {
     for ws in &mut sockets {
         let mut seqs = Vec::new();
         let mut seen = Vec::new();
-        while seen.len() < 10 {
+        while seen.len() < 15 {
             let event = ws.event("message").await;
             seqs.push(event["seq"].as_u64().unwrap());
             seen.push(event["body"].as_str().unwrap().to_owned());
@@ -202,13 +202,26 @@ async fn a_channel_with_members_on_three_nodes() {
         assert_eq!(seqs, sorted, "in seq order");
         seen_orders.push(seqs);
     }
+    // A mention made on node 0 reaches Cyd on node 2, as a notice besides the message.
+    sockets[0]
+        .ok(json!({"type": "post", "channel": channel, "body": "ping @cyd"}))
+        .await;
+    let (heard, _) = sockets[2].until_event("message").await;
+    assert_eq!(heard["mentions"][0]["name"], "Cyd");
+    let mention = loop {
+        let frame = sockets[2].next().await;
+        if frame["type"] == "mention" {
+            break frame;
+        }
+    };
+    assert_eq!(mention["by"], "Ana");
     let path = format!("/api/channels/{channel}/events?limit=1000");
     let stored = nodes[1].get_ok(&path, &members[1].token).await["events"]
         .as_array()
         .unwrap()
         .clone();
     assert_gapless(&stored);
-    assert_eq!(stored.iter().filter(|e| e["kind"] == "message").count(), 15);
+    assert_eq!(stored.iter().filter(|e| e["kind"] == "message").count(), 16);
 }
 
 /// Reads `ws` until the server asks it to resubscribe (`resync`), returning the events it
@@ -221,6 +234,26 @@ async fn until_resync(ws: &mut Ws) -> Vec<Value> {
             Some("resync") => return events,
             Some("event") => events.push(frame),
             _ => {}
+        }
+    }
+}
+
+/// Subscribes `ws` to `conversation` again after the last seq in `received`, adding the
+/// events it catches up on; again while it is told to resync meanwhile.
+async fn resubscribe(ws: &mut Ws, conversation: &str, received: &mut Vec<Value>) {
+    loop {
+        let last_seq = received
+            .iter()
+            .filter_map(|e| e["seq"].as_u64())
+            .max()
+            .unwrap_or(0);
+        ws.ok(json!({"type": "subscribe", "conversation": conversation, "after_seq": last_seq}))
+            .await;
+        let taken = ws.take_received();
+        let again = taken.iter().any(|f| f["type"] == "resync");
+        received.extend(taken.into_iter().filter(|f| f["type"] == "event"));
+        if !again {
+            return;
         }
     }
 }
@@ -307,12 +340,13 @@ async fn killing_the_owning_node_loses_no_acknowledged_message_and_the_room_carr
 }
 
 #[actix_rt::test]
-async fn a_redis_restart_under_traffic_loses_nothing_and_no_one_is_left_deaf() {
+async fn a_redis_outage_under_traffic_loses_nothing_and_no_one_is_left_deaf() {
     let Some(mut nodes) = Nodes::start(2, &[]).await else {
         return;
     };
     let team = nodes[0].team("support", false).await;
     let lead = nodes[1].staff("Lena", "agent", &[&team], &[]).await;
+    let local = nodes[0].staff("Lou", "agent", &[&team], &[]).await;
     let chat = nodes[0].start_chat(&team, "Carla").await;
     let conversation = chat.conversation.clone();
     let mut customer = nodes[0].ws(&chat.token).await;
@@ -320,50 +354,52 @@ async fn a_redis_restart_under_traffic_loses_nothing_and_no_one_is_left_deaf() {
     let mut lead_ws = nodes[1].ws(&lead.token).await;
     lead_ws.pick_up(&conversation).await;
     customer.settle(&conversation).await;
+    // A second room has everyone on node 0.
+    let other_chat = nodes[0].start_chat(&team, "Olga").await;
+    let mut other_customer = nodes[0].ws(&other_chat.token).await;
+    other_customer.ok(json!({"type": "subscribe"})).await;
+    let mut local_ws = nodes[0].ws(&local.token).await;
+    local_ws.pick_up(&other_chat.conversation).await;
+    other_customer.settle(&other_chat.conversation).await;
 
-    // The customer writes on while Redis restarts: their node owns the conversation, so
-    // every post is acknowledged.
+    // The customer writes on while Redis is down for four seconds (long enough for the
+    // nodes to count each other gone) and comes back empty: their node owns the
+    // conversation, so every post is acknowledged; the room with everyone on node 0 goes
+    // on as if nothing happened.
     let mut written = Vec::new();
     for i in 0..30 {
         if i == 10 {
-            nodes.redis.restart();
+            nodes.redis.kill();
+        }
+        if i == 20 {
+            nodes.redis.start_again();
         }
         let body = format!("customer {i}");
         customer
             .ok(json!({"type": "post", "body": body, "client_id": body}))
             .await;
-        written.push(body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        written.push(body.clone());
+        if (10..20).contains(&i) {
+            local_ws
+                .ok(json!({"type": "post", "conversation": other_chat.conversation, "body": body}))
+                .await;
+            assert_eq!(other_customer.until_event("reply").await.0["body"], body);
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
-    // The lead, whose live feed crossed Redis, is told to resubscribe, and catches up
-    // exactly from its last seq.
+    // The lead, whose live feed crossed Redis, is told to resubscribe (perhaps more than
+    // once: both nodes saw their subscription break), and catches up exactly from its
+    // last seq each time.
     let mut received: Vec<Value> = until_resync(&mut lead_ws).await;
-    let last_seq = received
-        .iter()
-        .filter_map(|e| e["seq"].as_u64())
-        .max()
-        .unwrap_or(0);
-    lead_ws
-        .ok(json!({"type": "subscribe", "conversation": conversation, "after_seq": last_seq}))
-        .await;
-    received.extend(lead_ws.take_received());
-    // Resynced more than once (both nodes saw their subscription break): caught up again.
+    resubscribe(&mut lead_ws, &conversation, &mut received).await;
     while received.iter().filter(|e| e["kind"] == "reply").count() < written.len() {
         let frame = lead_ws.next().await;
         match frame["type"].as_str() {
             Some("event") => received.push(frame),
-            Some("resync") => {
-                let last_seq = received
-                    .iter()
-                    .filter_map(|e| e["seq"].as_u64())
-                    .max()
-                    .unwrap_or(0);
-                lead_ws
-                    .ok(json!({"type": "subscribe", "conversation": conversation, "after_seq": last_seq}))
-                    .await;
-                received.extend(lead_ws.take_received());
-            }
+            Some("resync") => resubscribe(&mut lead_ws, &conversation, &mut received).await,
             _ => {}
         }
     }

@@ -110,7 +110,9 @@ async fn publish(
             commands.push(
                 items
                     .iter()
-                    .filter(|item| matches!(item, Item::Command { origin, .. } if **origin == **cluster.node()))
+                    .filter(
+                        |item| matches!(item, Item::Command(f) if *f.origin == **cluster.node()),
+                    )
                     .cloned()
                     .collect(),
             );

@@ -81,6 +81,9 @@ struct Follow {
     last: u64,
     /// Told to resync: nothing more is passed on until it subscribes again.
     muted: bool,
+    /// Its current subscription (see [`wire::Forwarded::generation`]): events of earlier
+    /// ones are not passed on.
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -97,6 +100,8 @@ struct State {
     follows: HashMap<(SessionId, Uuid), Follow>,
     /// Whether this node's own subscription is up.
     listening: bool,
+    /// Subscriptions made by sessions here to streams elsewhere, so far.
+    subscriptions: u64,
 }
 
 /// What this node knows of the others, and how it reaches them.
@@ -344,15 +349,31 @@ impl Cluster {
     }
 
     /// Local session `session` subscribes to `stream` (owned elsewhere) after `after_seq`:
-    /// what it is passed of the stream starts there.
-    pub fn subscribing(&self, session: SessionId, stream: Uuid, after_seq: u64) {
-        self.state().follows.insert(
+    /// what it is passed of the stream starts there, under a new subscription, whose number
+    /// this returns.
+    pub fn subscribing(&self, session: SessionId, stream: Uuid, after_seq: u64) -> u64 {
+        let mut state = self.state();
+        state.subscriptions += 1;
+        let generation = state.subscriptions;
+        state.follows.insert(
             (session, stream),
             Follow {
                 last: after_seq,
                 muted: false,
+                generation,
             },
         );
+        generation
+    }
+
+    /// The number of local session `session`'s current subscription to `stream` (0 for
+    /// none yet: a command that brings it in starts following under that).
+    pub fn generation(&self, session: SessionId, stream: Uuid) -> u64 {
+        let state = self.state();
+        state
+            .follows
+            .get(&(session, stream))
+            .map_or(0, |f| f.generation)
     }
 
     /// Of the events of `stream` another node sent session `session`, the frames to pass
@@ -362,11 +383,12 @@ impl Cluster {
         &self,
         session: SessionId,
         stream: Uuid,
+        generation: u64,
         events: Vec<(u64, ByteString)>,
     ) -> Vec<ByteString> {
         let mut state = self.state();
         let follow = state.follows.entry((session, stream)).or_default();
-        if follow.muted {
+        if follow.muted || generation != follow.generation {
             return Vec::new();
         }
         events
@@ -506,25 +528,35 @@ mod tests {
         let node: Arc<str> = "owner".into();
         let stream = ConversationId::generate();
         let id: Uuid = stream.into();
-        let admitted = cluster.admit(7, id, frames(&[(3, "e3"), (4, "e4")]));
+        let admitted = cluster.admit(7, id, 0, frames(&[(3, "e3"), (4, "e4")]));
         assert_eq!(admitted, ["e3", "e4"]);
         // Frames of a replaced subscription still on their way overlap the new one's.
-        let admitted = cluster.admit(7, id, frames(&[(4, "e4"), (5, "e5"), (2, "e2")]));
+        let admitted = cluster.admit(7, id, 0, frames(&[(4, "e4"), (5, "e5"), (2, "e2")]));
         assert_eq!(admitted, ["e5"], "once each, never backwards");
 
         cluster.note_following(&node, 7, Target::Conversation(stream));
         let fallout = cluster.lost_link("owner");
         assert_eq!(fallout.resync, [(7, Target::Conversation(stream))]);
         assert!(
-            cluster.admit(7, id, frames(&[(6, "e6")])).is_empty(),
+            cluster.admit(7, id, 0, frames(&[(6, "e6")])).is_empty(),
             "its live view ended"
         );
         // It subscribes again from its last seq: the catch-up passes, what it had does not.
-        cluster.subscribing(7, id, 5);
-        let admitted = cluster.admit(7, id, frames(&[(5, "e5"), (6, "e6"), (7, "e7")]));
+        let generation = cluster.subscribing(7, id, 5);
+        assert!(
+            cluster.admit(7, id, 0, frames(&[(6, "e6")])).is_empty(),
+            "the replaced subscription's frames, still on their way"
+        );
+        let admitted = cluster.admit(
+            7,
+            id,
+            generation,
+            frames(&[(5, "e5"), (6, "e6"), (7, "e7")]),
+        );
         assert_eq!(admitted, ["e6", "e7"]);
+        assert_eq!(cluster.generation(7, id), generation);
         assert_eq!(
-            cluster.admit(8, id, frames(&[(1, "other")])),
+            cluster.admit(8, id, 0, frames(&[(1, "other")])),
             ["other"],
             "another session is its own"
         );

@@ -1,7 +1,7 @@
 //! Sessions across nodes: how a stream's owner reaches a session connected elsewhere
 //! ([`Remote`]), and what a node does with what the others send it ([`receive`]).
 
-use super::wire::{Actor as WireActor, Envelope, Item};
+use super::wire::{Actor as WireActor, Envelope, Forwarded, Item};
 use super::{Cluster, Fallout, Heard};
 use crate::actors::caller::{Caller, Client, Who};
 use crate::actors::conversation::Offer;
@@ -24,6 +24,8 @@ pub struct Remote {
     cluster: Arc<Cluster>,
     node: Arc<str>,
     session: SessionId,
+    /// The session's subscription this is for (see [`Forwarded::generation`]).
+    generation: u64,
 }
 
 impl std::fmt::Debug for Remote {
@@ -49,6 +51,7 @@ impl Remote {
         let item = Item::Events {
             session,
             stream,
+            generation: self.generation,
             events,
         };
         self.cluster.send_to(&self.node, item);
@@ -86,21 +89,23 @@ pub fn forward(
     command: Command,
 ) {
     cluster.note_following(node, session, target);
-    if let Command::Subscribe { after_seq, .. } = &command {
-        cluster.subscribing(session, target.id(), after_seq.unwrap_or(0));
-    }
-    cluster.send_to(
-        node,
-        Item::Command {
-            origin: cluster.node().to_string(),
-            session,
-            actor: WireActor::of(who),
-            target,
-            request,
-            command: Box::new(command),
-            hops: 0,
-        },
-    );
+    let generation = match &command {
+        Command::Subscribe { after_seq, .. } => {
+            cluster.subscribing(session, target.id(), after_seq.unwrap_or(0))
+        }
+        _ => cluster.generation(session, target.id()),
+    };
+    let forwarded = Forwarded {
+        origin: cluster.node().to_string(),
+        session,
+        actor: WireActor::of(who),
+        target,
+        request,
+        command,
+        hops: 0,
+        generation,
+    };
+    cluster.send_to(node, Item::Command(Box::new(forwarded)));
 }
 
 /// Acts on what another node sent. Items are handled one after another, awaiting each: a
@@ -121,22 +126,7 @@ pub async fn receive(registry: &Arc<Registry>, envelope: Envelope) {
     }
     for item in envelope.items {
         match item {
-            Item::Command {
-                origin,
-                session,
-                actor,
-                target,
-                request,
-                command,
-                hops,
-            } => {
-                let who = actor.into();
-                let origin: Arc<str> = origin.into();
-                accept(
-                    registry, &origin, session, who, target, request, *command, hops,
-                )
-                .await;
-            }
+            Item::Command(forwarded) => accept(registry, *forwarded).await,
             Item::Closed { session } => {
                 for timeline in cluster.remote_closed(from, session) {
                     timeline.do_send(Unsubscribe { session });
@@ -146,11 +136,12 @@ pub async fn receive(registry: &Arc<Registry>, envelope: Envelope) {
             Item::Events {
                 session,
                 stream,
+                generation,
                 events,
             } => {
-                // Each event once, in order: what an earlier subscription already brought
-                // (or a resync is waiting to bring again) is left out.
-                let frames = cluster.admit(session, stream, events);
+                // Each event once, in order: what an earlier subscription still sends, and
+                // what a resync is waiting to bring again, are left out.
+                let frames = cluster.admit(session, stream, generation, events);
                 pass_on(registry, session, frames);
             }
             Item::Dropped { session } => {
@@ -238,21 +229,13 @@ fn pass_on(registry: &Registry, session: SessionId, frames: Vec<ByteString>) {
     }
 }
 
-/// Runs a command for a stream, on behalf of session `session` of node `origin`: here if
-/// this node owns the stream (or takes it over), else passed on to its owner.
-#[allow(clippy::too_many_arguments)] // the fields of one wire item
-pub async fn accept(
-    registry: &Arc<Registry>,
-    origin: &Arc<str>,
-    session: SessionId,
-    who: Who,
-    target: Target,
-    request: RequestId,
-    command: Command,
-    hops: u8,
-) {
+/// Runs a command for a stream, on behalf of a session of its origin node: here if this
+/// node owns the stream (or takes it over), else passed on to its owner.
+pub async fn accept(registry: &Arc<Registry>, forwarded: Forwarded) {
     let cluster = Arc::clone(registry.cluster().expect("a cluster node"));
-    let client = if origin == cluster.node() {
+    let origin: Arc<str> = forwarded.origin.as_str().into();
+    let session = forwarded.session;
+    let client = if origin == *cluster.node() {
         match registry.session(session) {
             Some(addr) => Client::Here(addr),
             None => return,
@@ -260,99 +243,70 @@ pub async fn accept(
     } else {
         Client::Elsewhere(Remote {
             cluster: Arc::clone(&cluster),
-            node: Arc::clone(origin),
+            node: Arc::clone(&origin),
             session,
+            generation: forwarded.generation,
         })
     };
-    let caller = Caller {
-        session,
-        client,
-        who,
-    };
-    let act = Act {
-        caller,
-        request,
-        command,
-    };
-    match target {
-        Target::Conversation(id) => run::<Room>(registry, origin, target, id, act, hops).await,
-        Target::Channel(id) => run::<Channel>(registry, origin, target, id, act, hops).await,
+    match forwarded.target {
+        Target::Conversation(id) => run::<Room>(registry, &origin, client, id, forwarded).await,
+        Target::Channel(id) => run::<Channel>(registry, &origin, client, id, forwarded).await,
     }
 }
 
 async fn run<S: Live<Command = Command>>(
     registry: &Arc<Registry>,
     origin: &Arc<str>,
-    target: Target,
+    client: Client,
     id: S::Id,
-    act: Act<Command>,
-    hops: u8,
+    forwarded: Forwarded,
 ) {
     let cluster = registry.cluster().expect("a cluster node");
-    match registry.place::<S>(id).await {
+    let place = registry.place::<S>(id).await;
+    let caller = Caller {
+        session: forwarded.session,
+        client,
+        who: forwarded.actor.clone().into(),
+    };
+    match place {
         Ok(Place::Here(timeline)) => {
             if origin != cluster.node() {
-                cluster.note_acting(origin, act.caller.session, timeline.clone().recipient());
+                cluster.note_acting(origin, caller.session, timeline.clone().recipient());
             }
-            timeline.do_send(act);
+            timeline.do_send(Act {
+                caller,
+                request: forwarded.request,
+                command: forwarded.command,
+            });
         }
         // Ownership moved since the sender looked: passed on, a few times at most.
-        Ok(Place::There(node)) if hops < 3 => {
-            let Act {
-                caller,
-                request,
-                command,
-            } = act;
-            cluster.send_to(
-                &node,
-                Item::Command {
-                    origin: origin.to_string(),
-                    session: caller.session,
-                    actor: WireActor::of(&caller.who),
-                    target,
-                    request,
-                    command: Box::new(command),
-                    hops: hops + 1,
-                },
-            );
+        Ok(Place::There(node)) if forwarded.hops < 3 => {
+            let onward = Forwarded {
+                hops: forwarded.hops + 1,
+                ..forwarded
+            };
+            cluster.send_to(&node, Item::Command(Box::new(onward)));
         }
-        Ok(Place::There(_)) => act.caller.refuse(&act.request, ActionError::Unreachable),
-        Err(error) => act.caller.refuse(&act.request, error),
+        Ok(Place::There(_)) => caller.refuse(&forwarded.request, ActionError::Unreachable),
+        Err(error) => caller.refuse(&forwarded.request, error),
     }
 }
 
 /// Runs here a local session's command that the node it was sent to never heard (that
 /// node is gone, and the stream is taken over).
 pub async fn retry_here(registry: &Arc<Registry>, command: Item<ByteString>) {
-    if let Item::Command {
-        origin,
-        session,
-        actor,
-        target,
-        request,
-        command,
-        hops,
-    } = command
-    {
-        let who = actor.into();
-        let origin: Arc<str> = origin.into();
-        accept(
-            registry, &origin, session, who, target, request, *command, hops,
-        )
-        .await;
+    if let Item::Command(forwarded) = command {
+        accept(registry, *forwarded).await;
     }
 }
 
 /// Refuses a local session's command that could not be sent to its stream's owner.
 pub fn refuse_unsent(registry: &Registry, command: Item<ByteString>) {
-    if let Item::Command {
-        session, request, ..
-    } = command
-    {
-        if let Some(addr) = registry.session(session) {
+    if let Item::Command(forwarded) = command {
+        if let Some(addr) = registry.session(forwarded.session) {
             let error = ActionError::Unreachable;
-            let frame =
-                crate::protocol::error_frame(Some(&request), error.code(), &error.to_string());
+            let request = Some(&forwarded.request);
+            let frame = crate::protocol::error_frame(request, error.code(), &error.to_string());
             addr.do_send(Feed::Frame(frame));
         }
     }

@@ -52,22 +52,32 @@ pub struct Present {
     pub availability: Availability,
 }
 
+/// A session's command, handed to the node owning its stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Forwarded {
+    /// The session's node (the one to answer), which is not the sender when a node passes
+    /// the command on.
+    pub origin: String,
+    pub session: u64,
+    pub actor: Actor,
+    pub target: Target,
+    pub request: RequestId,
+    pub command: Command,
+    /// How many times it was passed on (ownership moved meanwhile).
+    pub hops: u8,
+    /// The session's subscription to the stream, counted by its node: each `subscribe`
+    /// begins a new one, and the stream's events for it carry its number, so that events
+    /// of a subscription it replaced, still on their way, are told apart.
+    pub generation: u64,
+}
+
 /// One thing a node says; `F` is how a frame is held (the frame itself while it is queued,
 /// its index in the envelope on the wire).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Item<F> {
-    /// To a stream's owner: a session's command. `origin` is the session's node (the one
-    /// to answer), which is not the sender when a node passes the command on.
-    Command {
-        origin: String,
-        session: u64,
-        actor: Actor,
-        target: Target,
-        request: RequestId,
-        command: Box<Command>,
-        hops: u8,
-    },
+    /// To a stream's owner: a session's command.
+    Command(Box<Forwarded>),
     /// To a stream's owner: a session closed (or must resubscribe): stop feeding it.
     Closed { session: u64 },
     /// To a session's node: frames for the session that are not events, in order.
@@ -76,6 +86,8 @@ pub enum Item<F> {
     Events {
         session: u64,
         stream: Uuid,
+        /// The session's subscription they are for ([`Forwarded::generation`]).
+        generation: u64,
         events: Vec<(u64, F)>,
     },
     /// To a session's node: a stream dropped the session for falling behind.
@@ -133,10 +145,12 @@ impl<F> Item<F> {
             Item::Events {
                 session,
                 stream,
+                generation,
                 events,
             } => Item::Events {
                 session,
                 stream,
+                generation,
                 events: events.into_iter().map(|(seq, e)| (seq, f(e))).collect(),
             },
             Item::Notify { users, frame } => Item::Notify {
@@ -157,23 +171,7 @@ impl<F> Item<F> {
                 except,
                 frame: f(frame),
             },
-            Item::Command {
-                origin,
-                session,
-                actor,
-                target,
-                request,
-                command,
-                hops,
-            } => Item::Command {
-                origin,
-                session,
-                actor,
-                target,
-                request,
-                command,
-                hops,
-            },
+            Item::Command(forwarded) => Item::Command(forwarded),
             Item::Closed { session } => Item::Closed { session },
             Item::Dropped { session } => Item::Dropped { session },
             Item::FollowUp {
@@ -389,30 +387,28 @@ mod tests {
         let envelope = Envelope {
             from: "a".into(),
             link: 1,
-            items: vec![Item::Command {
+            items: vec![Item::Command(Box::new(Forwarded {
                 origin: "a".into(),
                 session: 5,
                 actor: Actor::Staff(staff.clone()),
                 target: Target::Conversation(conversation),
                 request: serde_json::json!("r1"),
-                command: Box::new(Command::PickUp { conversation }),
+                command: Command::PickUp { conversation },
                 hops: 0,
-            }],
+                generation: 3,
+            }))],
         };
         let read = Envelope::decode(&envelope.encode()).unwrap();
-        match &read.items[0] {
-            Item::Command {
-                actor: Actor::Staff(s),
-                command,
-                target,
-                ..
-            } => {
-                assert_eq!(s, &staff);
-                assert_eq!(**command, Command::PickUp { conversation });
-                assert_eq!(target, &Target::Conversation(conversation));
-            }
-            other => panic!("not the command: {other:?}"),
-        }
+        let Item::Command(forwarded) = &read.items[0] else {
+            panic!("not the command: {:?}", read.items[0]);
+        };
+        let Actor::Staff(s) = &forwarded.actor else {
+            panic!("not the staff member: {forwarded:?}");
+        };
+        assert_eq!(s, &staff);
+        assert_eq!(forwarded.command, Command::PickUp { conversation });
+        assert_eq!(forwarded.target, Target::Conversation(conversation));
+        assert_eq!(forwarded.generation, 3);
     }
 
     #[test]

@@ -49,10 +49,14 @@ impl Redis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Kills it (SIGKILL) and starts it again on the same port, empty.
-    pub fn restart(&mut self) {
+    /// Kills it (SIGKILL).
+    pub fn kill(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
+    }
+
+    /// Starts it again on the same port, empty (after [`Redis::kill`]).
+    pub fn start_again(&mut self) {
         self.child = Self::spawn(self.port);
     }
 }
