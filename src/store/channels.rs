@@ -60,6 +60,7 @@ pub fn create_channel(
             .values(row)
             .execute(conn)
             .map_err(StoreError::conflict_as("a channel with that name"))?;
+        events::lock_log(conn)?;
         Batch::<Channel>::new(opening.to_vec(), None, None).write(conn)
     })
 }

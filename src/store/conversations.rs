@@ -104,6 +104,7 @@ pub fn create_conversation(
         diesel::insert_into(conversations::table)
             .values(row)
             .execute(conn)?;
+        events::lock_log(conn)?;
         Batch::<Room>::new(opening.to_vec(), None, None).write(conn)
     })
 }

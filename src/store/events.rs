@@ -90,11 +90,32 @@ pub fn insert<Id: StreamId, K: Kind>(
     Ok(())
 }
 
+/// Takes the log's append lock for the rest of the transaction, on PostgreSQL: a
+/// transaction appends to the log only while it holds it. So ids, given out on insert,
+/// become visible in their order, and every id up to the highest one visible is visible
+/// or was never committed; the index is filed up to such a highest id ([`file`]) and reads
+/// scan the log beyond it, so no event is ever between the two. (SQLite has one writer at
+/// a time anyway; on PostgreSQL several nodes, or the writer and a chat being opened, may
+/// append at once.)
+pub fn lock_log(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7306740113)").execute(c)?;
+    }
+    Ok(())
+}
+
 /// Files the unfiled tail into the index, in one transaction: afterwards every event is
 /// found through `event_index`; and files the next batch of messages for search. Returns
 /// how many events it filed into the index.
 pub fn file(conn: &mut DbConnection) -> Result<usize, StoreError> {
     transaction(conn, |conn| {
+        // Several nodes' filers take turns (each would file the same tail).
+        if let DbConnection::Pg(c) = conn {
+            event_filing::table
+                .select(event_filing::last_id)
+                .for_update()
+                .first::<i64>(c)?;
+        }
         let count = file_index(conn)?;
         // Search follows the index (it finds an edit's message through it), in the same
         // transaction, and may take several rounds to catch up.

@@ -175,6 +175,7 @@ fn refuse_batch(batch: Vec<Job>, error: &StoreError) {
 /// job was written.
 fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
     let all = transaction(conn, |conn| {
+        super::events::lock_log(conn)?;
         batch.iter().try_for_each(|job| write_job(conn, job))
     });
     let outcomes: Vec<(Job, Result<(), StoreError>)> = match all {
@@ -185,7 +186,10 @@ fn write_batch(conn: &mut DbConnection, batch: Vec<Job>) -> bool {
             batch
                 .into_iter()
                 .map(|job| {
-                    let result = transaction(conn, |conn| write_job(conn, &job));
+                    let result = transaction(conn, |conn| {
+                        super::events::lock_log(conn)?;
+                        write_job(conn, &job)
+                    });
                     if let Err(error) = &result {
                         tracing::error!(%error, "could not persist stream events");
                     }

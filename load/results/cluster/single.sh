@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One node on SQLite, as a newcomer runs it, with the binaries of BIN_DIR: for comparing
+# One node on SQLite, as a newcomer runs it, with the server binary of BIN_DIR (the load tool is the one on PATH): for comparing
 # builds with and without the multi-node code (see BENCHMARKS.md, "Several nodes").
 #
 #   bash load/results/cluster/single.sh BIN_DIR OUT_FILE [LOAD OPTIONS…]
@@ -14,4 +14,4 @@ trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir
   --chat-starts-per-minute 0 >/dev/null 2>"$dir/server.log" &
 server=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8299/health >/dev/null && break; sleep 0.1; done
-"$bin/conclave-load" --url http://127.0.0.1:8299 --server-pid "$server" "$@" > "$out" 2>/dev/null
+conclave-load --url http://127.0.0.1:8299 --server-pid "$server" "$@" > "$out" 2>/dev/null
