@@ -7,7 +7,7 @@
 //! over) can no longer write, so the stream's history never forks.
 
 use super::schema::stream_leases::dsl as l;
-use super::{DbConnection, StoreError};
+use super::{transaction, DbConnection, StoreError};
 use diesel::prelude::*;
 
 /// A lease held: by whom, and its fencing token.
@@ -37,66 +37,79 @@ pub fn acquire(
     expires_at: i64,
     gone: &dyn Fn(&str) -> bool,
 ) -> Result<Holder, StoreError> {
-    // Two nodes may race: the insert or the compare-and-set of one of them fails, and it
-    // reads the winner's row on its second go.
-    for _ in 0..2 {
-        let held: Option<(String, i64, i64)> = l::stream_leases
-            .filter(l::stream_id.eq(stream))
-            .select((l::node, l::epoch, l::expires_at))
-            .first(conn)
-            .optional()?;
-        match held {
-            None => {
-                let inserted = diesel::insert_into(l::stream_leases)
-                    .values((
-                        l::stream_id.eq(stream),
-                        l::node.eq(node),
-                        l::epoch.eq(1i64),
-                        l::expires_at.eq(expires_at),
-                    ))
-                    .execute(conn);
-                match inserted {
-                    Ok(_) => return Ok(Holder::Taken(1)),
-                    Err(diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    )) => continue,
-                    Err(other) => return Err(other.into()),
-                }
-            }
-            // Its own: kept, at the same epoch (two loads of one stream at once on this node
-            // share it; this node's earlier writes are flushed before any load).
-            Some((holder, epoch, _)) if holder == node => {
-                diesel::update(
-                    l::stream_leases
-                        .filter(l::stream_id.eq(stream))
-                        .filter(l::epoch.eq(epoch)),
-                )
-                .set(l::expires_at.eq(expires_at))
-                .execute(conn)?;
-                return Ok(Holder::Taken(epoch));
-            }
-            Some((holder, epoch, until)) if until < now || gone(&holder) => {
-                let next = epoch + 1;
-                let changed = diesel::update(
-                    l::stream_leases
-                        .filter(l::stream_id.eq(stream))
-                        .filter(l::epoch.eq(epoch)),
-                )
-                .set((
-                    l::node.eq(node),
-                    l::epoch.eq(next),
-                    l::expires_at.eq(expires_at),
-                ))
-                .execute(conn)?;
-                if changed == 1 {
-                    return Ok(Holder::Taken(next));
-                }
-            }
-            Some((holder, _, _)) => return Ok(Holder::Other(holder)),
+    // Two nodes may race for a free stream: the insert of one of them fails, and it reads
+    // the winner's row on its next go.
+    for _ in 0..3 {
+        let attempt = transaction(conn, |conn| take(conn, stream, node, now, expires_at, gone));
+        match attempt {
+            Ok(Some(holder)) => return Ok(holder),
+            Ok(None) => {}
+            Err(StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => {}
+            Err(other) => return Err(other),
         }
     }
     Err(StoreError::Conflict("a stream's lease"))
+}
+
+/// One go of [`acquire`], in a transaction; `None` to go again.
+fn take(
+    conn: &mut DbConnection,
+    stream: &str,
+    node: &str,
+    now: i64,
+    expires_at: i64,
+    gone: &dyn Fn(&str) -> bool,
+) -> Result<Option<Holder>, StoreError> {
+    let query =
+        l::stream_leases
+            .filter(l::stream_id.eq(stream))
+            .select((l::node, l::epoch, l::expires_at));
+    // On PostgreSQL the row is locked: a takeover waits for the writes still checking the
+    // old epoch ([`check`]), and those that come after wait for it, then see the new one.
+    let held: Option<(String, i64, i64)> = match conn {
+        DbConnection::Pg(c) => query.for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => query.first(c).optional()?,
+    };
+    let set = |conn: &mut DbConnection, epoch: i64, next: i64| {
+        diesel::update(
+            l::stream_leases
+                .filter(l::stream_id.eq(stream))
+                .filter(l::epoch.eq(epoch)),
+        )
+        .set((
+            l::node.eq(node),
+            l::epoch.eq(next),
+            l::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+    };
+    match held {
+        None => {
+            diesel::insert_into(l::stream_leases)
+                .values((
+                    l::stream_id.eq(stream),
+                    l::node.eq(node),
+                    l::epoch.eq(1i64),
+                    l::expires_at.eq(expires_at),
+                ))
+                .execute(conn)?;
+            Ok(Some(Holder::Taken(1)))
+        }
+        // Its own: kept, at the same epoch (two loads of one stream at once on this node
+        // share it; this node's earlier writes are flushed before any load).
+        Some((holder, epoch, _)) if holder == node => {
+            set(conn, epoch, epoch)?;
+            Ok(Some(Holder::Taken(epoch)))
+        }
+        Some((holder, epoch, until)) if until < now || gone(&holder) => {
+            let changed = set(conn, epoch, epoch + 1)?;
+            Ok((changed == 1).then_some(Holder::Taken(epoch + 1)))
+        }
+        Some((holder, _, _)) => Ok(Some(Holder::Other(holder))),
+    }
 }
 
 /// Extends every lease `node` holds to `expires_at`; how many it holds.
@@ -126,14 +139,15 @@ pub fn forget(conn: &mut DbConnection, stream: &str) -> Result<(), StoreError> {
 }
 
 /// Inside the writer's transaction: fails with [`StoreError::Fenced`] unless `fence` still
-/// holds the lease of `stream`. On PostgreSQL the row is read `FOR SHARE`, so a node taking
-/// the lease over waits for this transaction, and then rebuilds the stream with its events.
+/// holds the lease of `stream`. On PostgreSQL the row is read `FOR KEY SHARE`: a node taking
+/// the lease over (`FOR UPDATE`) waits for this transaction, and then rebuilds the stream
+/// with its events, while renewals (which change no key) wait for nothing.
 pub fn check(conn: &mut DbConnection, stream: &str, fence: &Fence) -> Result<(), StoreError> {
     let query = l::stream_leases
         .filter(l::stream_id.eq(stream))
         .select((l::node, l::epoch));
     let held: Option<(String, i64)> = match conn {
-        DbConnection::Pg(c) => query.for_share().first(c).optional()?,
+        DbConnection::Pg(c) => query.for_key_share().first(c).optional()?,
         DbConnection::Sqlite(c) => query.first(c).optional()?,
     };
     match held {
