@@ -5,7 +5,7 @@
 mod common;
 
 use common::nodes::Nodes;
-use common::{assert_gapless, Ws};
+use common::{assert_gapless, Agent, Chat, Ws};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -224,6 +224,38 @@ async fn a_channel_with_members_on_three_nodes() {
     assert_eq!(stored.iter().filter(|e| e["kind"] == "message").count(), 16);
 }
 
+/// A conversation across two nodes: its customer, Carla, on node 0, which comes to own it,
+/// and its lead, Lena, who picked it up from node 1.
+struct Across {
+    team: String,
+    chat: Chat,
+    conversation: String,
+    customer: Ws,
+    lead: Agent,
+    lead_ws: Ws,
+}
+
+impl Across {
+    async fn start(nodes: &Nodes) -> Across {
+        let team = nodes[0].team("support", false).await;
+        let lead = nodes[1].staff("Lena", "agent", &[&team], &[]).await;
+        let chat = nodes[0].start_chat(&team, "Carla").await;
+        let conversation = chat.conversation.clone();
+        let mut customer = nodes[0].ws(&chat.token).await;
+        customer.ok(json!({"type": "subscribe"})).await;
+        let mut lead_ws = nodes[1].ws(&lead.token).await;
+        lead_ws.pick_up(&conversation).await;
+        Across {
+            team,
+            chat,
+            conversation,
+            customer,
+            lead,
+            lead_ws,
+        }
+    }
+}
+
 /// Reads `ws` until the server asks it to resubscribe (`resync`), returning the events it
 /// received before that.
 async fn until_resync(ws: &mut Ws) -> Vec<Value> {
@@ -274,15 +306,14 @@ async fn killing_the_owning_node_loses_no_acknowledged_message_and_the_room_carr
     let Some(mut nodes) = Nodes::start(3, &[]).await else {
         return;
     };
-    let team = nodes[1].team("support", false).await;
-    let lead = nodes[1].staff("Lena", "agent", &[&team], &[]).await;
-    let chat = nodes[0].start_chat(&team, "Carla").await;
-    let conversation = chat.conversation.clone();
-    // The customer's node, 0, owns the conversation; the lead follows it from node 1.
-    let mut customer = nodes[0].ws(&chat.token).await;
-    customer.ok(json!({"type": "subscribe"})).await;
-    let mut lead_ws = nodes[1].ws(&lead.token).await;
-    lead_ws.pick_up(&conversation).await;
+    let Across {
+        chat,
+        conversation,
+        mut customer,
+        lead,
+        mut lead_ws,
+        ..
+    } = Across::start(&nodes).await;
     let mut acknowledged = Vec::new();
     for i in 0..10 {
         let body = format!("customer {i}");
@@ -344,15 +375,15 @@ async fn a_redis_outage_under_traffic_loses_nothing_and_no_one_is_left_deaf() {
     let Some(mut nodes) = Nodes::start(2, &[]).await else {
         return;
     };
-    let team = nodes[0].team("support", false).await;
-    let lead = nodes[1].staff("Lena", "agent", &[&team], &[]).await;
+    let Across {
+        team,
+        conversation,
+        mut customer,
+        lead,
+        mut lead_ws,
+        ..
+    } = Across::start(&nodes).await;
     let local = nodes[0].staff("Lou", "agent", &[&team], &[]).await;
-    let chat = nodes[0].start_chat(&team, "Carla").await;
-    let conversation = chat.conversation.clone();
-    let mut customer = nodes[0].ws(&chat.token).await;
-    customer.ok(json!({"type": "subscribe"})).await;
-    let mut lead_ws = nodes[1].ws(&lead.token).await;
-    lead_ws.pick_up(&conversation).await;
     customer.settle(&conversation).await;
     // A second room has everyone on node 0.
     let other_chat = nodes[0].start_chat(&team, "Olga").await;
@@ -474,27 +505,6 @@ async fn two_nodes_racing_to_own_a_stream_end_with_one_owner() {
     }
 }
 
-/// Reads `queue` frames until one satisfies `done`, and returns its figures.
-async fn queue_until(ws: &mut Ws, done: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "queue" && done(&frame["figures"]) {
-            return frame["figures"].clone();
-        }
-    }
-}
-
-/// The conversation of the next `assigned` notice routing sent `ws`.
-async fn offered(ws: &mut Ws) -> String {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "assigned" {
-            assert_eq!(frame["by"], "automatic routing");
-            return frame["conversation"].as_str().unwrap().to_owned();
-        }
-    }
-}
-
 #[actix_rt::test]
 async fn queue_figures_routing_and_team_offers_span_the_nodes() {
     let Some(nodes) = Nodes::start(3, &[]).await else {
@@ -531,13 +541,13 @@ async fn queue_figures_routing_and_team_offers_span_the_nodes() {
     for text in ["Hello?", "My order is late"] {
         customer.ok(json!({"type": "post", "body": text})).await;
     }
-    let figures = queue_until(&mut board, |f| f["unreplied"] == 2).await;
+    let figures = board.queue_until(|f| f["unreplied"] == 2).await;
     assert_eq!(figures["waiting"], 1);
 
     let second = nodes[1].start_chat(&team, "Dora").await;
     let mut offers = std::collections::BTreeSet::new();
     for ws in [&mut ana_ws, &mut ben_ws] {
-        offers.insert(offered(ws).await);
+        offers.insert(ws.offered().await);
     }
     assert_eq!(
         offers,
@@ -586,7 +596,9 @@ async fn queue_figures_routing_and_team_offers_span_the_nodes() {
         .ok(json!({"type": "post", "conversation": first.conversation, "body": "On it"}))
         .await;
     assert_eq!(customer.until_event("reply").await.0["body"], "On it");
-    queue_until(&mut board, |f| f["unreplied"] == 0 && f["waiting"] == 1).await;
+    board
+        .queue_until(|f| f["unreplied"] == 0 && f["waiting"] == 1)
+        .await;
 
     // A team-wide invitation reaches everyone online, on every node; the first to accept
     // gets in, the other is told it went.

@@ -4,18 +4,8 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::TestApp;
 use serde_json::{json, Value};
-
-/// Reads `queue` frames until one satisfies `done`, and returns it.
-async fn queue_until(ws: &mut Ws, done: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "queue" && done(&frame["figures"]) {
-            return frame["figures"].clone();
-        }
-    }
-}
 
 #[actix_rt::test]
 async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
@@ -43,7 +33,7 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
     for text in ["Hello?", "My order is late"] {
         customer.ok(json!({"type": "post", "body": text})).await;
     }
-    let figures = queue_until(&mut board, |f| f["unreplied"] == 2).await;
+    let figures = board.queue_until(|f| f["unreplied"] == 2).await;
     assert_eq!(figures["waiting"], 1);
     assert_eq!(figures["unassigned"], 1);
     assert!(figures["longest_wait_ms"].is_i64());
@@ -70,7 +60,9 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
     lead.ok(json!({"type": "join", "conversation": conv})).await;
     lead.ok(json!({"type": "post", "conversation": conv, "body": "On it"}))
         .await;
-    let figures = queue_until(&mut board, |f| f["unreplied"] == 0 && f["active"] == 1).await;
+    let figures = board
+        .queue_until(|f| f["unreplied"] == 0 && f["active"] == 1)
+        .await;
     assert_eq!(figures["waiting"], 0);
     assert!(figures["median_first_response_ms"].is_i64());
     let agent = |figures: &Value, id: &str| {
@@ -101,7 +93,7 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
     // Closed: counted as closed today, with its resolution time.
     lead.ok(json!({"type": "close", "conversation": conv}))
         .await;
-    let figures = queue_until(&mut board, |f| f["closed_today"] == 1).await;
+    let figures = board.queue_until(|f| f["closed_today"] == 1).await;
     assert_eq!(figures["active"], 0);
     assert!(figures["median_resolution_ms"].is_i64());
 
@@ -110,7 +102,7 @@ async fn the_queue_moves_as_chats_arrive_are_answered_and_close() {
         .ok(json!({"type": "unwatch_queue", "team": "support"}))
         .await;
     board.ok(json!({"type": "watch_queue", "team": team})).await;
-    let again = queue_until(&mut board, |_| true).await;
+    let again = board.queue_until(|_| true).await;
     assert_eq!(again["closed_today"], 1);
 
     // An agent of another team may not watch it; nor may a customer; nor an unknown team.

@@ -4,19 +4,8 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::TestApp;
 use serde_json::json;
-
-/// The conversation of the next `assigned` notice on `ws`.
-async fn offered(ws: &mut Ws) -> String {
-    loop {
-        let frame = ws.next().await;
-        if frame["type"] == "assigned" {
-            assert_eq!(frame["by"], "automatic routing");
-            return frame["conversation"].as_str().unwrap().to_owned();
-        }
-    }
-}
 
 #[actix_rt::test]
 async fn chats_go_to_the_least_busy_available_agent_and_a_lapsed_offer_goes_on() {
@@ -61,13 +50,13 @@ async fn chats_go_to_the_least_busy_available_agent_and_a_lapsed_offer_goes_on()
     // The first chat goes to Ana (nobody is busier; she has waited as long as Ben, and
     // comes first); she takes it.
     let first = app.start_chat("support", "Carla").await;
-    assert_eq!(offered(&mut ana_ws).await, first.conversation);
+    assert_eq!(ana_ws.offered().await, first.conversation);
     ana_ws
         .ok(json!({"type": "join", "conversation": first.conversation}))
         .await;
     // The second goes to Ben, who is less busy; he lets it go by, and it goes to Ana.
     let second = app.start_chat("support", "Dora").await;
-    assert_eq!(offered(&mut ben_ws).await, second.conversation);
+    assert_eq!(ben_ws.offered().await, second.conversation);
     loop {
         let frame = ben_ws.next().await;
         if frame["type"] == "unassigned" {
@@ -75,14 +64,14 @@ async fn chats_go_to_the_least_busy_available_agent_and_a_lapsed_offer_goes_on()
             break;
         }
     }
-    assert_eq!(offered(&mut ana_ws).await, second.conversation);
+    assert_eq!(ana_ws.offered().await, second.conversation);
 
     // Cy, back from busy, has waited longest since an offer: the third is hers.
     cy_ws
         .ok(json!({"type": "set_availability", "availability": "online"}))
         .await;
     let third = app.start_chat("support", "Emil").await;
-    assert_eq!(offered(&mut cy_ws).await, third.conversation);
+    assert_eq!(cy_ws.offered().await, third.conversation);
     let inbox = app.get_ok("/api/inbox?tab=mine", &cy.token).await;
     assert_eq!(inbox["conversations"][0]["id"], json!(third.conversation));
     // Nothing went to a busy agent, nor twice to one who let it pass.

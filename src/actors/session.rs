@@ -39,7 +39,8 @@ static NEXT_SESSION: std::sync::LazyLock<AtomicU64> = std::sync::LazyLock::new(|
 });
 
 /// A customer wrote after their conversation closed: start a follow-up and post there.
-#[derive(Message)]
+/// (Sent between nodes as it is, when the customer is connected to another.)
+#[derive(Message, Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[rtype(result = "()")]
 pub struct FollowUp {
     pub request: RequestId,

@@ -322,14 +322,21 @@ impl Cluster {
     /// What the sessions here followed at `node` (they must resubscribe), forgetting it.
     pub fn lost_link(&self, node: &str) -> Fallout {
         let mut state = self.state();
-        let resync: Vec<(SessionId, Target)> = state
-            .following
-            .remove(node)
+        let lost = state.following.remove(node);
+        Self::resync(&mut state, lost)
+    }
+
+    /// The sessions and streams `lost` holds, told to resync and muted till they do.
+    fn resync(
+        state: &mut State,
+        lost: impl IntoIterator<Item = HashMap<SessionId, HashSet<Target>>>,
+    ) -> Fallout {
+        let resync: Vec<(SessionId, Target)> = lost
             .into_iter()
-            .flat_map(|sessions| sessions.into_iter())
+            .flatten()
             .flat_map(|(session, targets)| targets.into_iter().map(move |t| (session, t)))
             .collect();
-        Self::mute(&mut state, &resync);
+        Self::mute(state, &resync);
         Fallout {
             resync,
             unsubscribe: Vec::new(),
@@ -408,16 +415,8 @@ impl Cluster {
     /// have missed events.
     pub fn lost_everything(&self) -> Fallout {
         let mut state = self.state();
-        let resync: Vec<(SessionId, Target)> = std::mem::take(&mut state.following)
-            .into_values()
-            .flat_map(|sessions| sessions.into_iter())
-            .flat_map(|(session, targets)| targets.into_iter().map(move |t| (session, t)))
-            .collect();
-        Self::mute(&mut state, &resync);
-        Fallout {
-            resync,
-            unsubscribe: Vec::new(),
-        }
+        let lost: Vec<_> = std::mem::take(&mut state.following).into_values().collect();
+        Self::resync(&mut state, lost)
     }
 
     /// `node` is gone: sessions here that followed streams there must resubscribe (the

@@ -64,16 +64,9 @@ impl Remote {
     }
 
     /// Asks a customer's session to start a follow-up conversation.
-    pub fn follow_up(&self, msg: FollowUp) {
-        let item = Item::FollowUp {
-            session: self.session,
-            request: msg.request,
-            previous: msg.previous,
-            team: msg.team,
-            restricted: msg.restricted,
-            body: msg.body,
-            client_id: msg.client_id,
-        };
+    pub fn follow_up(&self, follow_up: FollowUp) {
+        let session = self.session;
+        let item = Item::FollowUp { session, follow_up };
         self.cluster.send_to(&self.node, item);
     }
 }
@@ -149,24 +142,9 @@ pub async fn receive(registry: &Arc<Registry>, envelope: Envelope) {
                     addr.do_send(Feed::Dropped);
                 }
             }
-            Item::FollowUp {
-                session,
-                request,
-                previous,
-                team,
-                restricted,
-                body,
-                client_id,
-            } => {
+            Item::FollowUp { session, follow_up } => {
                 if let Some(addr) = registry.session(session) {
-                    addr.do_send(FollowUp {
-                        request,
-                        previous,
-                        team,
-                        restricted,
-                        body,
-                        client_id,
-                    });
+                    addr.do_send(follow_up);
                 }
             }
             Item::Notify { users, frame } => registry.local_presence().notify(&users, &frame),

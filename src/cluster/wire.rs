@@ -7,6 +7,7 @@
 //! neither escaped nor parsed on the way, and a frame shared by several sessions is sent once.
 
 use crate::actors::caller::Who;
+use crate::actors::session::FollowUp;
 use crate::domain::routing::Availability;
 use crate::domain::{ConversationId, CustomerId, Event, Staff, TeamId, UserId};
 use crate::protocol::{Command, RequestId, Target};
@@ -93,15 +94,7 @@ pub enum Item<F> {
     /// To a session's node: a stream dropped the session for falling behind.
     Dropped { session: u64 },
     /// To a customer's node: their conversation closed; start a follow-up and post there.
-    FollowUp {
-        session: u64,
-        request: RequestId,
-        previous: ConversationId,
-        team: TeamId,
-        restricted: bool,
-        body: String,
-        client_id: Option<String>,
-    },
+    FollowUp { session: u64, follow_up: FollowUp },
     /// A frame for every session of these staff members on the receiving node.
     Notify { users: Vec<UserId>, frame: F },
     /// A frame for the sessions of a team's members online on the receiving node (only of
@@ -174,23 +167,7 @@ impl<F> Item<F> {
             Item::Command(forwarded) => Item::Command(forwarded),
             Item::Closed { session } => Item::Closed { session },
             Item::Dropped { session } => Item::Dropped { session },
-            Item::FollowUp {
-                session,
-                request,
-                previous,
-                team,
-                restricted,
-                body,
-                client_id,
-            } => Item::FollowUp {
-                session,
-                request,
-                previous,
-                team,
-                restricted,
-                body,
-                client_id,
-            },
+            Item::FollowUp { session, follow_up } => Item::FollowUp { session, follow_up },
             Item::Beat {
                 presence,
                 queues,

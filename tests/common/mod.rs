@@ -857,6 +857,27 @@ impl Ws {
         }
     }
 
+    /// Reads `queue` frames until one's figures satisfy `done`, and returns those figures.
+    pub async fn queue_until(&mut self, done: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "queue" && done(&frame["figures"]) {
+                return frame["figures"].clone();
+            }
+        }
+    }
+
+    /// The conversation of the next `assigned` notice, which automatic routing sent.
+    pub async fn offered(&mut self) -> String {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "assigned" {
+                assert_eq!(frame["by"], "automatic routing");
+                return frame["conversation"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+
     /// Picks up a waiting conversation as its lead: reads the `ok`, the own `joined` event and
     /// the `history` frame that follows it. Returns the `ok`.
     pub async fn pick_up(&mut self, conversation: &str) -> Value {
