@@ -622,3 +622,27 @@ async fn queue_figures_routing_and_team_offers_span_the_nodes() {
     let (joined, _) = customer.until_event("joined").await;
     assert_eq!(joined["mode"], "participant");
 }
+
+#[actix_rt::test]
+async fn disabling_an_account_on_one_node_closes_its_sessions_on_every_node() {
+    let Some(nodes) = Nodes::start(2, &[]).await else {
+        return;
+    };
+    let alice = nodes[0].staff("Alice", "agent", &[], &[]).await;
+    let here = nodes[0].ws(&alice.token).await;
+    let there = nodes[1].ws(&alice.token).await;
+    let path = format!("/api/users/{}", alice.id);
+    let (status, body) = nodes[0]
+        .call(
+            "PATCH",
+            &path,
+            Some(&nodes[0].admin),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for socket in [here, there] {
+        let (frames, code) = socket.frames_until_close().await;
+        assert_eq!(code, Some(1008), "{frames:?}");
+    }
+}

@@ -77,11 +77,17 @@ fn redis_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// One set of nodes at a time: they beat and count each other gone by the clock, and a
+/// machine crowded with several sets (two or three processes each) would make them late.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Several nodes over one database and one Redis.
 pub struct Nodes {
     /// The nodes, in the order started; the first made the database.
     pub nodes: Vec<TestApp>,
     pub redis: Redis,
+    /// Held until the nodes are gone (dropped last).
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Nodes {
@@ -104,6 +110,7 @@ impl Nodes {
             eprintln!("skipped: several nodes need redis-server");
             return None;
         }
+        let turn = ONE_AT_A_TIME.lock().await;
         let redis = Redis::start();
         let url = redis.url();
         let mut args = vec!["--redis-url", &url];
@@ -116,7 +123,11 @@ impl Nodes {
         }
         // Each node hears the others' first beats (about a second) before the test begins.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        Some(Nodes { nodes, redis })
+        Some(Nodes {
+            nodes,
+            redis,
+            _turn: turn,
+        })
     }
 }
 
