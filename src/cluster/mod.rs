@@ -189,8 +189,11 @@ impl Cluster {
         (!self.is_gone(&owner)).then_some(owner)
     }
 
-    /// Notes who owns stream `id`.
+    /// Notes who owns stream `id` (another node: this one knows its own streams).
     pub fn set_owner(&self, id: Uuid, node: &str) {
+        if node == &*self.node {
+            return;
+        }
         let mut state = self.state();
         let node = state
             .peers
@@ -587,6 +590,12 @@ mod tests {
     fn a_node_gone_takes_its_owners_presence_and_sessions_with_it() {
         let (cluster, _) = cluster();
         let stream = ConversationId::generate();
+        cluster.set_owner(stream.into(), "here");
+        assert_eq!(
+            cluster.owner_of(stream.into()),
+            None,
+            "its own streams it runs"
+        );
         cluster.heard("there", 1);
         cluster.set_owner(stream.into(), "there");
         assert_eq!(cluster.owner_of(stream.into()).as_deref(), Some("there"));

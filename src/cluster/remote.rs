@@ -120,6 +120,7 @@ pub async fn receive(registry: &Arc<Registry>, envelope: Envelope) {
     for item in envelope.items {
         match item {
             Item::Command(forwarded) => accept(registry, *forwarded).await,
+            Item::Moved { stream, owner } => cluster.set_owner(stream, &owner),
             Item::Closed { session } => {
                 for timeline in cluster.remote_closed(from, session) {
                     timeline.do_send(Unsubscribe { session });
@@ -259,6 +260,11 @@ async fn run<S: Live<Command = Command>>(
         }
         // Ownership moved since the sender looked: passed on, a few times at most.
         Ok(Place::There(node)) if forwarded.hops < 3 => {
+            if origin != cluster.node() {
+                let stream = forwarded.target.id();
+                let owner = node.to_string();
+                cluster.send_to(origin, Item::Moved { stream, owner });
+            }
             let onward = Forwarded {
                 hops: forwarded.hops + 1,
                 ..forwarded

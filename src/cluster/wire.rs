@@ -79,6 +79,9 @@ pub struct Forwarded {
 pub enum Item<F> {
     /// To a stream's owner: a session's command.
     Command(Box<Forwarded>),
+    /// To a session's node, from a node it sent a command to that had to pass it on: the
+    /// stream's owner now (the next commands go there straight).
+    Moved { stream: Uuid, owner: String },
     /// To a stream's owner: a session closed (or must resubscribe): stop feeding it.
     Closed { session: u64 },
     /// To a session's node: frames for the session that are not events, in order.
@@ -165,6 +168,7 @@ impl<F> Item<F> {
                 frame: f(frame),
             },
             Item::Command(forwarded) => Item::Command(forwarded),
+            Item::Moved { stream, owner } => Item::Moved { stream, owner },
             Item::Closed { session } => Item::Closed { session },
             Item::Dropped { session } => Item::Dropped { session },
             Item::FollowUp { session, follow_up } => Item::FollowUp { session, follow_up },
