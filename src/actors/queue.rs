@@ -14,7 +14,7 @@ use crate::domain::routing::{choose, Agent, Availability, RoutingMode};
 use crate::domain::{ConversationId, Event, EventKind, Staff, TeamId, UserId};
 use crate::protocol::{ok_frame, OkResult, RequestId, ServerFrame};
 use crate::store::accounts::{self, Routing};
-use crate::store::leases::{self, Fence};
+use crate::store::leases::Fence;
 use crate::store::{conversations, events, now_millis, StoreError};
 use actix::prelude::*;
 use serde::Serialize;
@@ -179,21 +179,10 @@ impl QueueActor {
                     let routing = accounts::routing_of(conn, &team)?;
                     let members = accounts::team_staff(conn, &team)?;
                     let fence = match &cluster {
-                        None => None,
-                        Some(_) if routing.mode != RoutingMode::Auto => None,
-                        Some(cluster) => {
-                            let node = cluster.node();
-                            let now = now_millis();
-                            let until = now + crate::cluster::LEASE_TTL.as_millis() as i64;
-                            let gone = |n: &str| cluster.is_gone(n);
-                            match leases::acquire(conn, &lease, node, now, until, &gone)? {
-                                leases::Holder::Taken(epoch) => Some(Fence {
-                                    node: Arc::clone(node),
-                                    epoch,
-                                }),
-                                leases::Holder::Other(_) => None,
-                            }
+                        Some(cluster) if routing.mode == RoutingMode::Auto => {
+                            cluster.take_lease(conn, &lease)?.ok()
                         }
+                        _ => None,
                     };
                     Ok((
                         routing,

@@ -10,7 +10,7 @@ use super::conversation::Offer;
 use super::presence::{LocalPresence, Presence};
 use super::queue::{QueueActor, QueueEvents, Rebuild, Reroute};
 use super::session::{Disconnect, Session, SessionId};
-use super::timeline::{Live, MayUpload, Timeline, Who};
+use super::timeline::{Evict, Live, MayUpload, Timeline, Who};
 use super::ActionError;
 use crate::cluster::presence::SharedPresence;
 use crate::cluster::Cluster;
@@ -30,7 +30,7 @@ use crate::store::{accounts, attachments, contacts};
 use crate::store::{now_millis, Store, StoreError};
 use actix::{Actor, Addr};
 use bytestring::ByteString;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -63,6 +63,25 @@ impl<S: Live> Directory<S> {
         let mut running = self.running.lock().expect("directory lock");
         if running.get(&id) == Some(addr) {
             running.remove(&id);
+        }
+    }
+
+    /// The ids of the running timelines.
+    fn ids(&self) -> Vec<String> {
+        let running = self.running.lock().expect("directory lock");
+        running.keys().map(ToString::to_string).collect()
+    }
+
+    /// Unloads the running timelines among `ids` whose id is not in `held` (their lease
+    /// was lost).
+    fn evict_unless(&self, ids: &HashSet<String>, held: &HashSet<String>) {
+        let running = self.running.lock().expect("directory lock");
+        for (id, addr) in running.iter() {
+            let id_text = id.to_string();
+            if ids.contains(&id_text) && !held.contains(&id_text) {
+                tracing::warn!(stream = %id, "another node took this stream over; handing it over");
+                addr.do_send(Evict);
+            }
         }
     }
 
@@ -336,19 +355,10 @@ impl Registry {
             .run(move |conn| {
                 writer.flush(Duration::from_secs(30));
                 let fence = match &cluster {
-                    Some(cluster) => {
-                        let node = cluster.node();
-                        let now = now_millis();
-                        let until = now + crate::cluster::LEASE_TTL.as_millis() as i64;
-                        let gone = |n: &str| cluster.is_gone(n);
-                        match leases::acquire(conn, &id.to_string(), node, now, until, &gone)? {
-                            leases::Holder::Taken(epoch) => Some(Fence {
-                                node: Arc::clone(node),
-                                epoch,
-                            }),
-                            leases::Holder::Other(owner) => return Ok(Err(owner)),
-                        }
-                    }
+                    Some(cluster) => match cluster.take_lease(conn, &id.to_string())? {
+                        Ok(fence) => Some(fence),
+                        Err(owner) => return Ok(Err(owner)),
+                    },
                     None => None,
                 };
                 let loaded = streams::load::<S>(conn, id, kept)?;
@@ -423,6 +433,21 @@ impl Registry {
                 Ok(loaded.stream.may_upload(who.party()))
             }
         }
+    }
+
+    /// The ids of the streams running here.
+    pub fn running_streams(&self) -> HashSet<String> {
+        let mut ids = self.conversations.ids();
+        ids.extend(self.channels.ids());
+        ids.into_iter().collect()
+    }
+
+    /// Unloads the streams among `ids`, which ran here before `held` was read, whose lease
+    /// is not among `held` (another node took them over); their subscribers are told to
+    /// resync. (A stream loaded after `held` was read is left alone: its lease is newer.)
+    pub fn evict_lost(&self, ids: &HashSet<String>, held: &HashSet<String>) {
+        self.conversations.evict_unless(ids, held);
+        self.channels.evict_unless(ids, held);
     }
 
     /// Gives back the lease of a stream that stopped here (in the background: a failure

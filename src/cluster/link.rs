@@ -179,7 +179,6 @@ async fn listen(registry: Arc<Registry>, client: redis::Client) {
                     remote::resync(&registry, cluster.lost_everything());
                 }
                 first = false;
-                cluster.set_listening(true);
                 let mut messages = pubsub.into_on_message();
                 while let Some(message) = messages.next().await {
                     match Envelope::decode(message.get_payload_bytes()) {
@@ -187,7 +186,6 @@ async fn listen(registry: Arc<Registry>, client: redis::Client) {
                         Err(error) => tracing::warn!(%error, "ignoring a message"),
                     }
                 }
-                cluster.set_listening(false);
                 tracing::warn!("lost the Redis subscription; reconnecting");
                 remote::resync(&registry, cluster.lost_everything());
             }
@@ -233,18 +231,26 @@ async fn beat(registry: Arc<Registry>) {
     }
 }
 
-/// Renews this node's leases every [`RENEW_EVERY`].
+/// Renews this node's leases every [`RENEW_EVERY`], and unloads the streams it runs whose
+/// lease another node took over meanwhile (it counted this one gone): their subscribers
+/// here are told to resync, and find the stream where it runs now. Without this, a stream
+/// that nobody here writes to would learn of it only at its next write.
 async fn renew(registry: Arc<Registry>, cluster: Arc<Cluster>) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         let node = Arc::clone(cluster.node());
         let until = now_millis() + LEASE_TTL.as_millis() as i64;
+        let running = registry.running_streams();
         let renewed = registry
             .store()
-            .run(move |conn| leases::renew(conn, &node, until))
+            .run(move |conn| {
+                leases::renew(conn, &node, until)?;
+                leases::held(conn, &node)
+            })
             .await;
-        if let Err(error) = renewed {
-            tracing::warn!(%error, "could not renew this node's stream leases");
+        match renewed {
+            Ok(held) => registry.evict_lost(&running, &held.into_iter().collect()),
+            Err(error) => tracing::warn!(%error, "could not renew this node's stream leases"),
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::actors::session::SessionId;
 use crate::actors::timeline::Unsubscribe;
 use crate::domain::TeamId;
 use crate::protocol::Target;
+use crate::store::leases::{self, Fence};
 use actix::Recipient;
 use bytestring::ByteString;
 use std::collections::{HashMap, HashSet};
@@ -74,6 +75,13 @@ struct Peer {
     gone: bool,
 }
 
+impl Peer {
+    /// Heard from lately, and not counted gone.
+    fn alive(&self) -> bool {
+        !self.gone && self.last_heard.elapsed() <= GONE_AFTER
+    }
+}
+
 /// What a session here has been passed of a stream owned elsewhere.
 #[derive(Default)]
 struct Follow {
@@ -98,8 +106,6 @@ struct State {
     remotes: HashMap<(Arc<str>, SessionId), Vec<Recipient<Unsubscribe>>>,
     /// The streams owned elsewhere that sessions here follow, by session and stream.
     follows: HashMap<(SessionId, Uuid), Follow>,
-    /// Whether this node's own subscription is up.
-    listening: bool,
     /// Subscriptions made by sessions here to streams elsewhere, so far.
     subscriptions: u64,
 }
@@ -178,9 +184,30 @@ impl Cluster {
             return false;
         }
         match self.state().peers.get(node) {
-            Some(peer) => peer.gone || peer.last_heard.elapsed() > GONE_AFTER,
+            Some(peer) => !peer.alive(),
             None => self.started.elapsed() > GONE_AFTER,
         }
+    }
+
+    /// Takes the lease `key` for this node (a stream's id, or a team's routing), taking it
+    /// from a node counted gone: the fence to write under, or the node that holds it.
+    pub fn take_lease(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        key: &str,
+    ) -> Result<Result<Fence, String>, crate::store::StoreError> {
+        let now = crate::store::now_millis();
+        let until = now + LEASE_TTL.as_millis() as i64;
+        let gone = |n: &str| self.is_gone(n);
+        Ok(
+            match leases::acquire(conn, key, &self.node, now, until, &gone)? {
+                leases::Holder::Taken(epoch) => Ok(Fence {
+                    node: Arc::clone(&self.node),
+                    epoch,
+                }),
+                leases::Holder::Other(owner) => Err(owner),
+            },
+        )
     }
 
     /// The node owning stream `id` as last learnt, unless it is gone.
@@ -290,7 +317,10 @@ impl Cluster {
         let changed = peer.presence != presence;
         peer.presence = presence;
         peer.queues = queues;
-        (sent_here > peer.received, changed)
+        // A loss is told once: what it sent until now is accounted for.
+        let lost = sent_here > peer.received;
+        peer.received = peer.received.max(sent_here);
+        (lost, changed)
     }
 
     /// The other nodes (not gone) running the queue of `team`.
@@ -299,7 +329,7 @@ impl Cluster {
         state
             .peers
             .iter()
-            .filter(|(_, p)| !p.gone && p.last_heard.elapsed() <= GONE_AFTER)
+            .filter(|(_, p)| p.alive())
             .filter(|(_, p)| p.queues.contains(&team))
             .map(|(node, _)| Arc::clone(node))
             .collect()
@@ -467,19 +497,9 @@ impl Cluster {
         state
             .peers
             .iter()
-            .filter(|(_, p)| !p.gone && p.last_heard.elapsed() <= GONE_AFTER)
+            .filter(|(_, p)| p.alive())
             .filter_map(|(node, p)| each(node, &p.presence))
             .collect()
-    }
-
-    /// Notes whether this node's own subscription is up.
-    pub fn set_listening(&self, up: bool) {
-        self.state().listening = up;
-    }
-
-    /// Whether this node's own subscription is up.
-    pub fn listening(&self) -> bool {
-        self.state().listening
     }
 }
 

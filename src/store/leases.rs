@@ -119,6 +119,14 @@ pub fn renew(conn: &mut DbConnection, node: &str, expires_at: i64) -> Result<usi
         .execute(conn)?)
 }
 
+/// The streams whose lease `node` holds.
+pub fn held(conn: &mut DbConnection, node: &str) -> Result<Vec<String>, StoreError> {
+    Ok(l::stream_leases
+        .filter(l::node.eq(node))
+        .select(l::stream_id)
+        .load(conn)?)
+}
+
 /// Gives a lease back, if `fence` still holds it.
 pub fn release(conn: &mut DbConnection, stream: &str, fence: &Fence) -> Result<(), StoreError> {
     diesel::delete(
